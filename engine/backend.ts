@@ -1,0 +1,80 @@
+// Chooses the TensorFlow.js backend: the native one when the user installed it, else the embedded
+// wasm backend (SIMD), else the pure-JS cpu backend. Whatever runs is reported, never guessed.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Why a preferred backend was passed over, for the user to read. */
+  fallbacks: string[];
+  simd?: boolean;
+  threads?: number;
+}
+
+/** Where the wasm binaries are: beside the bundle (dist/) or in the package (source tree). */
+export function wasmBinaryDir(): string {
+  const candidates = [__dirname];
+  try {
+    candidates.push(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')));
+  } catch {
+    // Not resolvable from a bundle shipped without node_modules: the bundle's own copy must serve.
+  }
+  const found = candidates.find((d) => existsSync(join(d, 'tfjs-backend-wasm-simd.wasm')));
+  if (!found) throw new Error(`wasm binaries not found in: ${candidates.join(', ')}`);
+  return found;
+}
+
+async function tryBackend(name: BackendName): Promise<void> {
+  if (name === 'tensorflow') {
+    // Optional dependency: present only where its native install succeeded.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs-node');
+  } else if (name === 'wasm') {
+    setWasmPaths(wasmBinaryDir() + '/');
+  }
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+  await tf.ready();
+}
+
+let wasmPathsSet = false;
+
+/** Selects and initializes a backend. `auto` prefers tensorflow > wasm > cpu. */
+export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  const order: BackendName[] = choice === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [choice];
+  const fallbacks: string[] = [];
+  for (const name of order) {
+    if (tf.getBackend() === name) return describe(name, fallbacks);
+    try {
+      if (name === 'wasm' && wasmPathsSet) {
+        if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false");
+      } else {
+        await tryBackend(name);
+        if (name === 'wasm') wasmPathsSet = true;
+      }
+      return describe(name, fallbacks);
+    } catch (err) {
+      fallbacks.push(`${name}: ${firstLine(err)}`);
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could start (${fallbacks.join('; ')})`);
+}
+
+function describe(name: BackendName, fallbacks: string[]): BackendInfo {
+  const info: BackendInfo = { name, fallbacks };
+  if (name === 'wasm') {
+    info.simd = Boolean(tf.env().get('WASM_HAS_SIMD_SUPPORT'));
+  }
+  return info;
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0];
+}

@@ -1,0 +1,172 @@
+// The model's configuration: HF SwitchTransformersConfig's fields in camelCase, validated with zod
+// so that a bad config is refused with every bad field named and why.
+import { z } from 'zod';
+
+export const ROUTER_KINDS = ['switch', 'top2', 'dense'] as const;
+export type RouterKind = (typeof ROUTER_KINDS)[number];
+
+const positiveInt = z.number().int().positive();
+const rate = z.number().min(0).lt(1);
+
+export const switchConfigSchema = z
+  .object({
+    vocabSize: positiveInt,
+    dModel: positiveInt,
+    /** Size of each attention head's key/value projection. */
+    dKv: positiveInt,
+    /** Hidden size of every feed-forward layer, dense or expert. */
+    dFf: positiveInt,
+    numLayers: positiveInt,
+    numDecoderLayers: positiveInt,
+    numHeads: positiveInt,
+    /** `switch`: top-1 routing; `top2`: Shazeer et al. MoE; `dense`: a T5 FFN of equal FLOPs per token. */
+    router: z.enum(ROUTER_KINDS),
+    numExperts: positiveInt,
+    /** Every `sparseStep`-th feed-forward layer is sparse (HF: layer i is sparse when i % step == 1). */
+    encoderSparseStep: z.number().int().min(0),
+    decoderSparseStep: z.number().int().min(0),
+    capacityFactor: z.number().positive(),
+    evalCapacityFactor: z.number().positive(),
+    /** A fixed capacity per expert; overrides the capacity factors when set. */
+    expertCapacity: positiveInt.optional(),
+    routerJitterNoise: z.number().min(0).lt(1),
+    routerZLossCoef: z.number().min(0),
+    routerAuxLossCoef: z.number().min(0),
+    /** `float32` is the paper's selective precision; `bfloat16` reproduces its unstable setting. */
+    routerDtype: z.enum(['float32', 'bfloat16']),
+    /** Precision the rest of the model emulates (the paper trains in bfloat16). */
+    dtype: z.enum(['float32', 'bfloat16']),
+    routerIgnorePaddingTokens: z.boolean(),
+    relativeAttentionNumBuckets: positiveInt,
+    relativeAttentionMaxDistance: positiveInt,
+    dropoutRate: rate,
+    expertDropoutRate: rate,
+    layerNormEpsilon: z.number().positive(),
+    /** Truncated-normal init, std = sqrt(initScale / fanIn); the paper uses 0.1 (Table 3). */
+    initScale: z.number().positive(),
+    padTokenId: z.number().int().min(0),
+    eosTokenId: z.number().int().min(0),
+    decoderStartTokenId: z.number().int().min(0),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.router === 'top2' && c.numExperts < 2) {
+      ctx.addIssue({ code: 'custom', path: ['numExperts'], message: 'top2 routing needs at least 2 experts' });
+    }
+    for (const key of ['padTokenId', 'eosTokenId', 'decoderStartTokenId'] as const) {
+      if (c[key] >= c.vocabSize) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `must be below vocabSize (${c.vocabSize})` });
+      }
+    }
+  });
+
+export type SwitchConfig = z.infer<typeof switchConfigSchema>;
+
+const defaults: Omit<SwitchConfig, 'vocabSize' | 'dModel' | 'dKv' | 'dFf' | 'numLayers' | 'numDecoderLayers' | 'numHeads' | 'numExperts'> = {
+  router: 'switch',
+  encoderSparseStep: 2,
+  decoderSparseStep: 2,
+  capacityFactor: 1.25,
+  evalCapacityFactor: 2.0,
+  routerJitterNoise: 0.01,
+  routerZLossCoef: 1e-3,
+  routerAuxLossCoef: 1e-2,
+  routerDtype: 'float32',
+  dtype: 'float32',
+  routerIgnorePaddingTokens: true,
+  relativeAttentionNumBuckets: 32,
+  relativeAttentionMaxDistance: 128,
+  dropoutRate: 0.1,
+  expertDropoutRate: 0.1,
+  layerNormEpsilon: 1e-6,
+  initScale: 0.1,
+  padTokenId: 0,
+  eosTokenId: 1,
+  decoderStartTokenId: 0,
+};
+
+export const PRESETS = {
+  /** Trains visibly in minutes on two CPU cores. */
+  tiny: { ...defaults, vocabSize: 4096, dModel: 128, dKv: 32, dFf: 512, numLayers: 2, numDecoderLayers: 2, numHeads: 4, numExperts: 8 },
+  small: { ...defaults, vocabSize: 8192, dModel: 256, dKv: 32, dFf: 1024, numLayers: 4, numDecoderLayers: 4, numHeads: 8, numExperts: 16 },
+  /** HF's switch-base-8 shape (T5-Base with 8 experts): for a machine with a real accelerator. */
+  base: { ...defaults, vocabSize: 32128, dModel: 768, dKv: 64, dFf: 3072, numLayers: 12, numDecoderLayers: 12, numHeads: 12, numExperts: 8 },
+} satisfies Record<string, SwitchConfig>;
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { field: string; message: string }[]) {
+    super(`invalid model config:\n${problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates `raw`, optionally over a preset's values, and names every bad field. */
+export function parseConfig(raw: unknown, base?: PresetName): SwitchConfig {
+  const merged = base && isRecord(raw) ? { ...PRESETS[base], ...raw } : raw;
+  const result = switchConfigSchema.safeParse(merged);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.flatMap((issue) => {
+      if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => ({ field: k, message: 'unknown field' }));
+      return [{ field: issue.path.join('.') || '(root)', message: issue.message }];
+    }),
+  );
+}
+
+/** Whether feed-forward layer `i` of a stack with this sparse step is a sparse (MoE) layer. */
+export function isSparseLayer(config: SwitchConfig, i: number, step: number): boolean {
+  if (config.router === 'dense' || step <= 0) return false;
+  return step === 1 || i % step === 1;
+}
+
+/** The same config under HF's snake_case names (`hf_config.json`). */
+export function toHfConfig(c: SwitchConfig): Record<string, unknown> {
+  const countSparse = (n: number, step: number) =>
+    Array.from({ length: n }, (_, i) => isSparseLayer(c, i, step)).filter(Boolean).length;
+  return {
+    architectures: ['SwitchTransformersForConditionalGeneration'],
+    model_type: 'switch_transformers',
+    vocab_size: c.vocabSize,
+    d_model: c.dModel,
+    d_kv: c.dKv,
+    d_ff: c.dFf,
+    num_layers: c.numLayers,
+    num_decoder_layers: c.numDecoderLayers,
+    num_heads: c.numHeads,
+    num_experts: c.numExperts,
+    num_sparse_encoder_layers: countSparse(c.numLayers, c.encoderSparseStep),
+    num_sparse_decoder_layers: countSparse(c.numDecoderLayers, c.decoderSparseStep),
+    expert_capacity: c.expertCapacity ?? null,
+    router_bias: false,
+    router_jitter_noise: c.routerJitterNoise,
+    router_dtype: c.routerDtype,
+    router_ignore_padding_tokens: c.routerIgnorePaddingTokens,
+    router_z_loss_coef: c.routerZLossCoef,
+    router_aux_loss_coef: c.routerAuxLossCoef,
+    relative_attention_num_buckets: c.relativeAttentionNumBuckets,
+    relative_attention_max_distance: c.relativeAttentionMaxDistance,
+    dropout_rate: c.dropoutRate,
+    layer_norm_epsilon: c.layerNormEpsilon,
+    initializer_factor: Math.sqrt(c.initScale),
+    dense_act_fn: 'relu',
+    feed_forward_proj: 'relu',
+    is_encoder_decoder: true,
+    tie_word_embeddings: false,
+    pad_token_id: c.padTokenId,
+    eos_token_id: c.eosTokenId,
+    decoder_start_token_id: c.decoderStartTokenId,
+    // Not HF fields: Switchyard's own, kept so the export loses nothing.
+    switchyard_router: c.router,
+    switchyard_capacity_factor: c.capacityFactor,
+    switchyard_eval_capacity_factor: c.evalCapacityFactor,
+    switchyard_expert_dropout_rate: c.expertDropoutRate,
+    switchyard_dtype: c.dtype,
+  };
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}

@@ -1,0 +1,105 @@
+// The encoder-decoder Switch Transformer (HF: SwitchTransformersForConditionalGeneration): shared
+// input embedding, encoder and decoder stacks whose every sparseStep-th FFN is sparse, an untied
+// LM head, and the loss = cross-entropy + auxCoef * sum(balance losses) + zCoef * sum(z-losses).
+import * as tf from '@tensorflow/tfjs-core';
+import { attentionMask, type AttentionShape } from './attention';
+import { DecoderBlock, EncoderBlock, type SparseReport } from './block';
+import { isSparseLayer, type SwitchConfig } from './config';
+import type { ForwardContext } from './context';
+import { RmsNorm } from './layerNorm';
+import { crossEntropy } from './losses';
+import { dropout, embed, linear } from './ops';
+import { ParamStore } from './params';
+import type { LayerRouting } from './stats';
+
+/** A batch of B sequences, flattened row-major. Masks are 1 for real tokens, 0 for padding. */
+export interface Seq2SeqBatch {
+  batchSize: number;
+  encoderLength: number;
+  decoderLength: number;
+  /** [B*Tenc] */
+  encoderIds: Int32Array;
+  encoderMask: Float32Array;
+  /** [B*Tdec] the targets shifted right, starting with decoderStartTokenId. */
+  decoderInputIds: Int32Array;
+  decoderTargetIds: Int32Array;
+  decoderMask: Float32Array;
+}
+
+export interface LossOutput {
+  loss: tf.Scalar;
+  crossEntropy: tf.Scalar;
+  /** Sum over sparse layers of the unscaled load-balancing losses. */
+  auxLoss: tf.Scalar;
+  /** Sum over sparse layers of the unscaled router z-losses. */
+  zLoss: tf.Scalar;
+  routing: LayerRouting[];
+}
+
+export class SwitchTransformer {
+  readonly params: ParamStore;
+  /** [vocab, dModel], shared by encoder and decoder inputs. */
+  readonly shared: tf.Variable;
+  readonly encoder: EncoderBlock[];
+  readonly decoder: DecoderBlock[];
+  readonly encoderNorm: RmsNorm;
+  readonly decoderNorm: RmsNorm;
+  /** [dModel, vocab] */
+  readonly lmHead: tf.Variable;
+
+  constructor(
+    readonly config: SwitchConfig,
+    seed = 0,
+  ) {
+    const c = config;
+    const p = (this.params = new ParamStore(seed, c.initScale));
+    this.shared = p.weight('shared.weight', [c.vocabSize, c.dModel], 1);
+    this.encoder = Array.from({ length: c.numLayers }, (_, i) => new EncoderBlock(c, p, i, isSparseLayer(c, i, c.encoderSparseStep)));
+    this.encoderNorm = new RmsNorm(p, 'encoder.final_layer_norm', c.dModel, c.layerNormEpsilon);
+    this.decoder = Array.from({ length: c.numDecoderLayers }, (_, i) => new DecoderBlock(c, p, i, isSparseLayer(c, i, c.decoderSparseStep)));
+    this.decoderNorm = new RmsNorm(p, 'decoder.final_layer_norm', c.dModel, c.layerNormEpsilon);
+    this.lmHead = p.weight('lm_head.weight', [c.dModel, c.vocabSize]);
+  }
+
+  /** ids, mask: [B*T] -> [B*T, d] encoder output. */
+  encode(ids: Int32Array, mask: Float32Array, batch: number, length: number, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
+    const shape: AttentionShape = { batch, queryLength: length, keyLength: length };
+    const bias = tf.add(this.encoder[0].selfAttention.attention.positionBias(length, length), attentionMask(mask, batch, length, length, false));
+    let x = dropout(embed(this.shared as tf.Tensor2D, ids), this.config.dropoutRate, ctx);
+    for (const block of this.encoder) x = block.forward(x, mask, bias, shape, ctx, report);
+    return dropout(this.encoderNorm.forward(x), this.config.dropoutRate, ctx);
+  }
+
+  /** -> [B*Tdec, vocab] logits for each decoder position. */
+  decode(batch: Seq2SeqBatch, encoded: tf.Tensor2D, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
+    const { batchSize: b, encoderLength: te, decoderLength: td } = batch;
+    const selfBias = tf.add(this.decoder[0].selfAttention.attention.positionBias(td, td), attentionMask(batch.decoderMask, b, td, td, true));
+    const crossBias = attentionMask(batch.encoderMask, b, td, te, false);
+    const shapes = { self: { batch: b, queryLength: td, keyLength: td }, cross: { batch: b, queryLength: td, keyLength: te } };
+    let x = dropout(embed(this.shared as tf.Tensor2D, batch.decoderInputIds), this.config.dropoutRate, ctx);
+    for (const block of this.decoder) x = block.forward(x, batch.decoderMask, encoded, selfBias, crossBias, shapes, ctx, report);
+    const h = dropout(this.decoderNorm.forward(x), this.config.dropoutRate, ctx);
+    return linear(h, this.lmHead as tf.Tensor2D) as tf.Tensor2D;
+  }
+
+  /** The training objective on one batch. Call inside tf.tidy / an optimizer's minimize. */
+  loss(batch: Seq2SeqBatch, ctx: ForwardContext): LossOutput {
+    const report: SparseReport = { auxLosses: [], zLosses: [], routing: [] };
+    const encoded = this.encode(batch.encoderIds, batch.encoderMask, batch.batchSize, batch.encoderLength, ctx, report);
+    const logits = this.decode(batch, encoded, ctx, report);
+    const ce = crossEntropy(logits, batch.decoderTargetIds, batch.decoderMask);
+    const auxLoss = sumScalars(report.auxLosses);
+    const zLoss = sumScalars(report.zLosses);
+    const c = this.config;
+    const loss = tf.addN([ce, tf.mul(c.routerAuxLossCoef, auxLoss), tf.mul(c.routerZLossCoef, zLoss)]) as tf.Scalar;
+    return { loss, crossEntropy: ce, auxLoss, zLoss, routing: report.routing };
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
+
+function sumScalars(xs: tf.Scalar[]): tf.Scalar {
+  return xs.length ? (tf.addN(xs) as tf.Scalar) : tf.scalar(0);
+}

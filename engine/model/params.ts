@@ -1,0 +1,47 @@
+// Named trainable weights. One variable per tensor (one per expert, too: slicing a stacked
+// [E, d, ff] variable copies the whole of it once per slice).
+import * as tf from '@tensorflow/tfjs-core';
+
+export class ParamStore {
+  readonly vars = new Map<string, tf.Variable>();
+  private seedCounter: number;
+
+  constructor(
+    /** Seeds the initializers, so that a config and a seed give the same model on any backend run. */
+    seed: number,
+    /** std = sqrt(initScale / fanIn): the paper's scaled-down initialization. */
+    private readonly initScale: number,
+  ) {
+    this.seedCounter = seed;
+  }
+
+  /** A weight whose first dimension is its fan-in, drawn from a truncated normal. */
+  weight(name: string, shape: number[], fanIn = shape[0]): tf.Variable {
+    const std = Math.sqrt(this.initScale / fanIn);
+    return this.add(name, tf.tidy(() => tf.truncatedNormal(shape, 0, std, 'float32', this.seedCounter++)));
+  }
+
+  /** A weight of ones (RMS norm scales). */
+  ones(name: string, shape: number[]): tf.Variable {
+    return this.add(name, tf.ones(shape));
+  }
+
+  private add(name: string, value: tf.Tensor): tf.Variable {
+    if (this.vars.has(name)) throw new Error(`duplicate parameter name: ${name}`);
+    const v = tf.variable(value, true, name);
+    value.dispose();
+    this.vars.set(name, v);
+    return v;
+  }
+
+  count(): number {
+    let n = 0;
+    for (const v of this.vars.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}

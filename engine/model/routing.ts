@@ -1,0 +1,100 @@
+// Routing decisions, made on the host from the router probabilities. They carry no gradient (the
+// gradient reaches the router through the gate that scales each expert's output), and doing them in
+// JS avoids tfjs ops that have no wasm kernel or no gradient (Einsum, Cumsum on axis 0, LessEqual).
+
+/** Slots per expert: ceil(tokensPerGroup / numExperts * capacityFactor), at least 1. */
+export function expertCapacity(tokensPerGroup: number, numExperts: number, capacityFactor: number): number {
+  if (tokensPerGroup <= 0) return 0;
+  return Math.max(1, Math.ceil((tokensPerGroup / numExperts) * capacityFactor));
+}
+
+/**
+ * Where every assignment goes. Assignment (j, t) is token t's j-th choice (j < k), stored at j*N + t.
+ * Kept assignments are dispatched grouped by expert, in the order they claimed their slots.
+ */
+export interface RoutingPlan {
+  k: number;
+  numTokens: number;
+  numExperts: number;
+  capacity: number;
+  /** [k*N] the chosen expert, or -1 for a padding token that is not routed. */
+  expertIndex: Int32Array;
+  /** [k*N] the slot claimed in that expert, counted before capacity (-1 for padding). */
+  position: Int32Array;
+  /** [k*N] 1 when the slot is within capacity. */
+  kept: Uint8Array;
+  /** [E] assignments that chose each expert, before capacity. */
+  routedPerExpert: Int32Array;
+  /** [E] assignments each expert processes. */
+  keptPerExpert: Int32Array;
+  /** [sum(kept)] row (j*N + t) of the k-times-tiled input for each dispatched slot. */
+  dispatchIdx: Int32Array;
+  /** [k*N] row of the concatenated expert outputs for each assignment, -1 when dropped. */
+  combineIdx: Int32Array;
+}
+
+/** Index of the largest of probs[row*E .. row*E+E), skipping `exclude`; the first wins a tie. */
+export function argmaxRow(probs: ArrayLike<number>, row: number, numExperts: number, exclude = -1): number {
+  let best = -1;
+  let bestP = -Infinity;
+  for (let e = 0; e < numExperts; e++) {
+    const p = probs[row * numExperts + e];
+    if (e !== exclude && p > bestP) {
+      best = e;
+      bestP = p;
+    }
+  }
+  return best;
+}
+
+/**
+ * Top-k routing with capacity, as Mesh-TF does it: every token's first choice claims a slot in
+ * token order, then every second choice queues behind all first choices of that expert.
+ * probs: [N, E] row-major; mask: [N] 1 for a real token (null: all real).
+ */
+export function planTopK(
+  probs: ArrayLike<number>,
+  mask: ArrayLike<number> | null,
+  numTokens: number,
+  numExperts: number,
+  k: 1 | 2,
+  capacity: number,
+): RoutingPlan {
+  const n = numTokens;
+  const expertIndex = new Int32Array(k * n).fill(-1);
+  const position = new Int32Array(k * n).fill(-1);
+  const kept = new Uint8Array(k * n);
+  const routedPerExpert = new Int32Array(numExperts);
+  for (let j = 0; j < k; j++) {
+    for (let t = 0; t < n; t++) {
+      if (mask && !mask[t]) continue;
+      const a = j * n + t;
+      const e = argmaxRow(probs, t, numExperts, j === 0 ? -1 : expertIndex[t]);
+      expertIndex[a] = e;
+      position[a] = routedPerExpert[e]++;
+      kept[a] = position[a] < capacity ? 1 : 0;
+    }
+  }
+  return finishPlan({ k, numTokens: n, numExperts, capacity, expertIndex, position, kept, routedPerExpert });
+}
+
+/** Derives the dispatch and combine indices from each assignment's expert, slot and kept flag. */
+export function finishPlan(
+  p: Pick<RoutingPlan, 'k' | 'numTokens' | 'numExperts' | 'capacity' | 'expertIndex' | 'position' | 'kept' | 'routedPerExpert'>,
+): RoutingPlan {
+  const keptPerExpert = new Int32Array(p.numExperts);
+  for (let a = 0; a < p.kept.length; a++) if (p.kept[a]) keptPerExpert[p.expertIndex[a]]++;
+  const offset = new Int32Array(p.numExperts);
+  for (let e = 1; e < p.numExperts; e++) offset[e] = offset[e - 1] + keptPerExpert[e - 1];
+  const total = offset[p.numExperts - 1] + keptPerExpert[p.numExperts - 1];
+  const dispatchIdx = new Int32Array(total);
+  const combineIdx = new Int32Array(p.kept.length).fill(-1);
+  for (let a = 0; a < p.kept.length; a++) {
+    if (!p.kept[a]) continue;
+    // Kept slots of an expert are exactly 0..kept-1, so the slot is the offset within the expert.
+    const row = offset[p.expertIndex[a]] + p.position[a];
+    dispatchIdx[row] = a;
+    combineIdx[a] = row;
+  }
+  return { ...p, keptPerExpert, dispatchIdx, combineIdx };
+}

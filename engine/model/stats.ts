@@ -1,0 +1,68 @@
+// What a sparse layer reports about one forward pass: the figures the UI shows and the training
+// metrics aggregate. Computed on the host from the router probabilities and the plan.
+import type { RoutingPlan } from './routing';
+
+export interface LayerRouting {
+  /** e.g. `encoder.block.1` */
+  layer: string;
+  numExperts: number;
+  capacity: number;
+  /** Real (non-padding) tokens routed at this layer. */
+  numTokens: number;
+  /** [E] assignments that chose each expert, before capacity. */
+  routedPerExpert: number[];
+  /** [E] assignments each expert processed. */
+  keptPerExpert: number[];
+  /** Assignments past capacity: their expert output is zero and the residual carries the token. */
+  dropped: number;
+  /** [E] mean router probability of each expert over real tokens (P_i in the balance loss). */
+  meanProbPerExpert: number[];
+  /** Mean over real tokens of the router distribution's entropy, in nats. */
+  routerEntropy: number;
+  /** Per token (all N positions; padding has expert -1). */
+  tokens: {
+    expert: Int32Array;
+    prob: Float32Array;
+    dropped: Uint8Array;
+    entropy: Float32Array;
+  };
+}
+
+export function layerRouting(layer: string, probs: Float32Array, plan: RoutingPlan): LayerRouting {
+  const { numTokens: n, numExperts: e } = plan;
+  const meanProb = new Float64Array(e);
+  const expert = plan.expertIndex.slice(0, n);
+  const prob = new Float32Array(n);
+  const dropped = new Uint8Array(n);
+  const entropy = new Float32Array(n);
+  let real = 0;
+  let entropySum = 0;
+  for (let t = 0; t < n; t++) {
+    if (expert[t] < 0) continue;
+    real++;
+    let h = 0;
+    for (let i = 0; i < e; i++) {
+      const p = probs[t * e + i];
+      meanProb[i] += p;
+      if (p > 0) h -= p * Math.log(p);
+    }
+    entropy[t] = h;
+    entropySum += h;
+    prob[t] = probs[t * e + expert[t]];
+    dropped[t] = plan.kept[t] ? 0 : 1;
+  }
+  const routed = Array.from(plan.routedPerExpert);
+  const kept = Array.from(plan.keptPerExpert);
+  return {
+    layer,
+    numExperts: e,
+    capacity: plan.capacity,
+    numTokens: real,
+    routedPerExpert: routed,
+    keptPerExpert: kept,
+    dropped: routed.reduce((s, r) => s + r, 0) - kept.reduce((s, k) => s + k, 0),
+    meanProbPerExpert: Array.from(meanProb, (p) => (real ? p / real : 0)),
+    routerEntropy: real ? entropySum / real : 0,
+    tokens: { expert, prob, dropped, entropy },
+  };
+}

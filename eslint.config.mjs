@@ -14,4 +14,10 @@ export default tseslint.config(
       'prefer-const': 'error',
     },
   },
+  {
+    // Plain CommonJS launchers.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

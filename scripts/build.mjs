@@ -24,5 +24,8 @@ await build({
   sourcemap: true,
   // Native and optional: loaded at run time only when the user installed it.
   external: ['@tensorflow/tfjs-node'],
+  // tfjs backends register themselves on import; their package.json sideEffects lists would let
+  // esbuild drop those imports.
+  ignoreAnnotations: true,
   logLevel: 'warning',
 });

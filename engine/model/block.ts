@@ -24,7 +24,7 @@ function residual(config: SwitchConfig, x: tf.Tensor2D, y: tf.Tensor2D, ctx: For
   return tf.add(x, dropout(stored, config.dropoutRate, ctx));
 }
 
-class FeedForwardLayer {
+export class FeedForwardLayer {
   private readonly norm: RmsNorm;
   readonly mlp: DenseActDense | SparseMlp;
 

@@ -28,7 +28,7 @@ export class ParamStore {
 
   private add(name: string, value: tf.Tensor): tf.Variable {
     if (this.vars.has(name)) throw new Error(`duplicate parameter name: ${name}`);
-    const v = tf.variable(value, true, name);
+    const v = tf.variable(value, true); // tfjs variable names are global; ours live in this map
     value.dispose();
     this.vars.set(name, v);
     return v;

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { FeedForwardLayer, type SparseReport } from '../../engine/model/block';
+import { ConfigError, parseConfig, PRESETS } from '../../engine/model/config';
+import { ForwardContext } from '../../engine/model/context';
+import { SwitchTransformer, type Seq2SeqBatch } from '../../engine/model/model';
+import { roundToBf16 } from '../../engine/model/ops';
+import { ParamStore } from '../../engine/model/params';
+import { SparseMlp } from '../../engine/model/sparseMlp';
+import { Adam, namedGradients } from '../../engine/train/adam';
+import { randomValues, testConfig, useTestBackend } from './setup';
+
+before(useTestBackend);
+
+test('a token its expert dropped leaves the feed-forward layer equal to its residual', () => {
+  const config = testConfig({ capacityFactor: 0.5, evalCapacityFactor: 0.5 });
+  const params = new ParamStore(3, 1.0);
+  const layer = new FeedForwardLayer(config, params, 'ff', true);
+  const x = tf.tensor2d(randomValues(32 * 16, 4), [32, 16]);
+  const report: SparseReport = { auxLosses: [], zLosses: [], routing: [] };
+  const y = layer.forward(x, new Float32Array(32).fill(1), new ForwardContext(false), report);
+  const dropped = report.routing[0].tokens.dropped;
+  assert.ok(dropped.some(Boolean), 'capacity factor 0.5 must drop tokens');
+  const xs = x.arraySync();
+  const ys = y.arraySync();
+  dropped.forEach((d, t) => {
+    if (d) assert.deepEqual(ys[t], xs[t], `dropped token ${t} changed`);
+    else assert.notDeepEqual(ys[t], xs[t], `kept token ${t} was not processed`);
+  });
+  params.dispose();
+});
+
+test('router jitter perturbs the router only in training', () => {
+  const config = testConfig({ routerJitterNoise: 0.1 });
+  const params = new ParamStore(1, 1.0);
+  const layer = new SparseMlp(config, params, 'layer');
+  const x = tf.tensor2d(randomValues(16 * 16, 8), [16, 16]);
+  const logits = (ctx: ForwardContext) => layer.router.route(x, null, ctx).logits.arraySync();
+  const clean = tf.matMul(x, params.vars.get('layer.mlp.router.classifier.weight') as tf.Tensor2D).arraySync();
+  const evalA = logits(new ForwardContext(false, 1));
+  const evalB = logits(new ForwardContext(false, 2));
+  assert.deepEqual(evalA, evalB, 'eval routing must not depend on the seed');
+  (evalA as number[][]).flat().forEach((v, i) => assert.ok(Math.abs(v - (clean as number[][]).flat()[i]) < 1e-5));
+  const trainA = logits(new ForwardContext(true, 1));
+  assert.notDeepEqual(trainA, evalA, 'training must jitter the router input');
+  assert.deepEqual(trainA, logits(new ForwardContext(true, 1)), 'the same seed must jitter the same way');
+  const noJitter = new SparseMlp({ ...config, routerJitterNoise: 0 }, new ParamStore(1, 1.0), 'layer');
+  assert.deepEqual(noJitter.router.route(x, null, new ForwardContext(true, 1)).logits.arraySync(), evalA);
+  params.dispose();
+});
+
+test('bfloat16 rounding: nearest, ties to even, specials kept', () => {
+  const bits = (u: number) => new Float32Array(new Uint32Array([u]).buffer)[0];
+  const cases: [number, number][] = [
+    [1.0, 1.0],
+    [bits(0x3f808000), 1.0], // halfway between 1 and 1+2^-7: ties to the even 1.0
+    [bits(0x3f818000), bits(0x3f820000)], // halfway between odd 0x3f81 and even 0x3f82: up
+    [bits(0x3f80c000), bits(0x3f810000)], // above halfway: up
+    [Math.fround(Math.PI), 3.140625],
+    [-2.5, -2.5],
+    [bits(0x7f7fffff), Infinity], // the largest float32 rounds past bf16's largest finite value
+    [Infinity, Infinity],
+    [-Infinity, -Infinity],
+  ];
+  const out = roundToBf16(Float32Array.from(cases.map((c) => c[0])));
+  cases.forEach(([, want], i) => assert.equal(out[i], want, `case ${i}`));
+  assert.ok(Number.isNaN(roundToBf16(Float32Array.from([NaN]))[0]));
+  assert.ok(Object.is(roundToBf16(Float32Array.from([-0]))[0], -0));
+});
+
+function tinyBatch(vocab: number): Seq2SeqBatch {
+  const b = 2;
+  const te = 8;
+  const td = 4;
+  const ids = (n: number, seed: number) => Int32Array.from(randomValues(n, seed), (v) => 3 + Math.floor(((v + 1) / 2) * (vocab - 3)));
+  const encoderMask = new Float32Array(b * te).fill(1);
+  encoderMask.fill(0, te - 2, te); // the first sequence ends in padding
+  return { batchSize: b, encoderLength: te, decoderLength: td, encoderIds: ids(b * te, 1), encoderMask, decoderInputIds: ids(b * td, 2), decoderTargetIds: ids(b * td, 3), decoderMask: new Float32Array(b * td).fill(1) };
+}
+
+for (const router of ['switch', 'top2', 'dense'] as const) {
+  test(`${router}: no tensor leaks across 20 forward/backward passes, and the loss falls`, () => {
+    const model = new SwitchTransformer(testConfig({ router, dropoutRate: 0.1, expertDropoutRate: 0.2, encoderSparseStep: 1, decoderSparseStep: 1 }), 1);
+    const batch = tinyBatch(64);
+    const optimizer = new Adam();
+    const losses: number[] = [];
+    let tensors = 0;
+    for (let step = 0; step < 20; step++) {
+      const { value, grads } = namedGradients(model.params.vars, () => model.loss(batch, ForwardContext.forStep(1, step)).loss);
+      optimizer.apply(model.params.vars, grads, 1e-2);
+      losses.push(value.dataSync()[0]);
+      tf.dispose([value, ...grads.values()]);
+      if (step === 1) tensors = tf.memory().numTensors; // after Adam created its slots
+      if (step > 1) assert.equal(tf.memory().numTensors, tensors, `step ${step} leaked tensors`);
+    }
+    assert.ok(losses[19] < losses[0] * 0.8, `loss did not fall: ${losses[0]} -> ${losses[19]}`);
+    optimizer.dispose();
+    model.dispose();
+  });
+}
+
+test('the dense baseline has the Switch model’s FLOPs per token and no router', () => {
+  const sw = new SwitchTransformer(testConfig(), 1);
+  const dense = new SwitchTransformer(testConfig({ router: 'dense' }), 1);
+  const names = [...dense.params.vars.keys()];
+  assert.ok(!names.some((n) => n.includes('router') || n.includes('expert')));
+  // Each expert has the dense FFN's shape, so one expert per token costs what the dense FFN does.
+  const expert = sw.params.vars.get('encoder.block.1.layer.1.mlp.experts.expert_0.wi.weight');
+  assert.deepEqual(expert?.shape, dense.params.vars.get('encoder.block.1.layer.1.mlp.wi.weight')?.shape);
+  sw.dispose();
+  dense.dispose();
+});
+
+test('a bad config is refused with every bad field named', () => {
+  assert.throws(
+    () => parseConfig({ ...PRESETS.tiny, dModel: -4, router: 'top3', capacityFactor: 'big', numExperts: 1.5, bogus: 1 }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const fields = err.problems.map((p) => p.field).sort();
+      assert.deepEqual(fields, ['bogus', 'capacityFactor', 'dModel', 'numExperts', 'router']);
+      assert.match(err.message, /dModel: .*>0/);
+      return true;
+    },
+  );
+  assert.throws(() => parseConfig({ ...PRESETS.tiny, router: 'top2', numExperts: 1 }), /numExperts: top2 routing needs at least 2 experts/);
+  assert.throws(() => parseConfig({ ...PRESETS.tiny, padTokenId: 5000 }), /padTokenId: must be below vocabSize/);
+  assert.equal(parseConfig({ numExperts: 16 }, 'tiny').numExperts, 16);
+});

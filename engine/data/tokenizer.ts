@@ -114,6 +114,12 @@ export class Tokenizer {
     return id >= this.vocabSize - this.numSentinels && id < this.vocabSize;
   }
 
+  /** i for the id of <extra_id_i> (the inverse of sentinelId). */
+  sentinelIndex(id: number): number {
+    if (!this.isSentinel(id)) throw new RangeError(`token id ${id} is not a sentinel`);
+    return this.vocabSize - 1 - id;
+  }
+
   idToToken(id: number): string {
     const token = this.tokens[id];
     if (token === undefined) throw new RangeError(`token id ${id} outside vocabulary of ${this.vocabSize}`);

@@ -98,7 +98,7 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 export class ConfigError extends Error {
   constructor(readonly problems: { field: string; message: string }[]) {
-    super(`invalid model config:\n${problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}`);
+    super(`invalid config:\n${problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -108,10 +108,16 @@ export function parseConfig(raw: unknown, base?: PresetName): SwitchConfig {
   const merged = base && isRecord(raw) ? { ...PRESETS[base], ...raw } : raw;
   const result = switchConfigSchema.safeParse(merged);
   if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.flatMap((issue) => {
-      if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => ({ field: k, message: 'unknown field' }));
-      return [{ field: issue.path.join('.') || '(root)', message: issue.message }];
+  throw configError(result.error);
+}
+
+/** A ConfigError naming every field that a zod schema refused, with its dotted path. */
+export function configError(error: z.ZodError): ConfigError {
+  return new ConfigError(
+    error.issues.flatMap((issue) => {
+      const base = issue.path.join('.');
+      if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => ({ field: base ? `${base}.${k}` : k, message: 'unknown field' }));
+      return [{ field: base || '(root)', message: issue.message }];
     }),
   );
 }

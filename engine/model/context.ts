@@ -16,7 +16,8 @@ export class ForwardContext {
     let z = (this.seed + 0x9e3779b9 * ++this.counter) >>> 0;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
+    // tfjs treats a seed of 0 as "no seed" and draws from Math.random instead.
+    return (z ^ (z >>> 16)) >>> 0 || 1;
   }
 
   static forStep(runSeed: number, step: number, training = true): ForwardContext {

@@ -26,6 +26,13 @@ export interface Seq2SeqBatch {
   decoderMask: Float32Array;
 }
 
+/** B sequences of one length, flattened: ids and mask (1 real, 0 padding) are [B*length]. */
+export interface SequenceInput {
+  ids: Int32Array;
+  mask: Float32Array;
+  length: number;
+}
+
 export interface LossOutput {
   loss: tf.Scalar;
   crossEntropy: tf.Scalar;
@@ -61,8 +68,8 @@ export class SwitchTransformer {
     this.lmHead = p.weight('lm_head.weight', [c.dModel, c.vocabSize]);
   }
 
-  /** ids, mask: [B*T] -> [B*T, d] encoder output. */
-  encode(ids: Int32Array, mask: Float32Array, batch: number, length: number, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
+  /** [B*T] ids -> [B*T, d] encoder output. */
+  encode({ ids, mask, length }: SequenceInput, batch: number, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
     const shape: AttentionShape = { batch, queryLength: length, keyLength: length };
     const bias = tf.add(this.encoder[0].selfAttention.attention.positionBias(length, length), attentionMask(mask, batch, length, length, false));
     let x = dropout(embed(this.shared as tf.Tensor2D, ids), this.config.dropoutRate, ctx);
@@ -70,14 +77,14 @@ export class SwitchTransformer {
     return dropout(this.encoderNorm.forward(x), this.config.dropoutRate, ctx);
   }
 
-  /** -> [B*Tdec, vocab] logits for each decoder position. */
-  decode(batch: Seq2SeqBatch, encoded: tf.Tensor2D, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
-    const { batchSize: b, encoderLength: te, decoderLength: td } = batch;
-    const selfBias = tf.add(this.decoder[0].selfAttention.attention.positionBias(td, td), attentionMask(batch.decoderMask, b, td, td, true));
-    const crossBias = attentionMask(batch.encoderMask, b, td, te, false);
+  /** -> [B*Tdec, vocab] logits for each decoder position, given the encoder's output. */
+  decode(dec: SequenceInput, enc: SequenceInput, encoded: tf.Tensor2D, batchSize: number, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
+    const [b, te, td] = [batchSize, enc.length, dec.length];
+    const selfBias = tf.add(this.decoder[0].selfAttention.attention.positionBias(td, td), attentionMask(dec.mask, b, td, td, true));
+    const crossBias = attentionMask(enc.mask, b, td, te, false);
     const shapes = { self: { batch: b, queryLength: td, keyLength: td }, cross: { batch: b, queryLength: td, keyLength: te } };
-    let x = dropout(embed(this.shared as tf.Tensor2D, batch.decoderInputIds), this.config.dropoutRate, ctx);
-    for (const block of this.decoder) x = block.forward(x, batch.decoderMask, encoded, selfBias, crossBias, shapes, ctx, report);
+    let x = dropout(embed(this.shared as tf.Tensor2D, dec.ids), this.config.dropoutRate, ctx);
+    for (const block of this.decoder) x = block.forward(x, dec.mask, encoded, selfBias, crossBias, shapes, ctx, report);
     const h = dropout(this.decoderNorm.forward(x), this.config.dropoutRate, ctx);
     return linear(h, this.lmHead as tf.Tensor2D) as tf.Tensor2D;
   }
@@ -85,8 +92,10 @@ export class SwitchTransformer {
   /** The training objective on one batch. Call inside tf.tidy / an optimizer's minimize. */
   loss(batch: Seq2SeqBatch, ctx: ForwardContext): LossOutput {
     const report: SparseReport = { auxLosses: [], zLosses: [], routing: [] };
-    const encoded = this.encode(batch.encoderIds, batch.encoderMask, batch.batchSize, batch.encoderLength, ctx, report);
-    const logits = this.decode(batch, encoded, ctx, report);
+    const enc = { ids: batch.encoderIds, mask: batch.encoderMask, length: batch.encoderLength };
+    const dec = { ids: batch.decoderInputIds, mask: batch.decoderMask, length: batch.decoderLength };
+    const encoded = this.encode(enc, batch.batchSize, ctx, report);
+    const logits = this.decode(dec, enc, encoded, batch.batchSize, ctx, report);
     const ce = crossEntropy(logits, batch.decoderTargetIds, batch.decoderMask);
     const auxLoss = sumScalars(report.auxLosses);
     const zLoss = sumScalars(report.zLosses);

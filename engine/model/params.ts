@@ -12,7 +12,8 @@ export class ParamStore {
     /** std = sqrt(initScale / fanIn): the paper's scaled-down initialization. */
     private readonly initScale: number,
   ) {
-    this.seedCounter = seed;
+    // Offset by one: tfjs treats a seed of 0 as "no seed" and draws from Math.random instead.
+    this.seedCounter = seed + 1;
   }
 
   /** A weight whose first dimension is its fan-in, drawn from a truncated normal. */

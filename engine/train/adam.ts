@@ -10,6 +10,13 @@ export interface AdamOptions {
   epsilon: number;
 }
 
+export interface AdamSlotState {
+  name: string;
+  step: number;
+  m: Float32Array;
+  v: Float32Array;
+}
+
 interface Slot {
   m: tf.Variable;
   v: tf.Variable;
@@ -47,6 +54,27 @@ export class Adam {
       this.slots.set(name, s);
     }
     return s;
+  }
+
+  /** Weights with optimizer state (two moment tensors each). */
+  get slotCount(): number {
+    return this.slots.size;
+  }
+
+  /** Every slot's moments and step count, for a checkpoint. */
+  exportState(): AdamSlotState[] {
+    return [...this.slots].map(([name, s]) => ({ name, step: s.step, m: s.m.dataSync() as Float32Array, v: s.v.dataSync() as Float32Array }));
+  }
+
+  /** Replaces all slots with a checkpoint's; shapes come from the weights they belong to. */
+  importState(state: AdamSlotState[], params: Map<string, tf.Variable>): void {
+    this.dispose();
+    for (const s of state) {
+      const w = params.get(s.name);
+      if (!w) throw new Error(`optimizer state for unknown weight ${s.name}`);
+      if (s.m.length !== w.size || s.v.length !== w.size) throw new Error(`optimizer state for ${s.name} has the wrong size`);
+      this.slots.set(s.name, { m: tf.variable(tf.tensor(s.m, w.shape), false), v: tf.variable(tf.tensor(s.v, w.shape), false), step: s.step });
+    }
   }
 
   dispose(): void {

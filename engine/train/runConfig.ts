@@ -1,0 +1,91 @@
+// A run's whole configuration, as stored in runs/<id>/config.json: the model (HF's fields), the
+// training schedule and data, and the corpus. `--config file.json` gives any part of it; the preset
+// fills the rest. Everything is validated, with every bad field named.
+import { z } from 'zod';
+import { ConfigError, configError, PRESETS, switchConfigSchema, type PresetName, type SwitchConfig } from '../model/config';
+
+const positiveInt = z.number().int().positive();
+
+export const trainingOptionsSchema = z
+  .object({
+    steps: positiveInt,
+    batchSize: positiveInt,
+    /** Encoder length: span-corrupted inputs plus </s>. */
+    inputLength: z.number().int().min(8),
+    /** Peak learning rate, reached after warmupSteps, then decayed as 1/sqrt(step). */
+    learningRate: z.number().positive(),
+    warmupSteps: z.number().int().min(0),
+    /** Global gradient-norm clipping; 0 turns it off. */
+    clipNorm: z.number().min(0),
+    seed: z.number().int().min(0),
+    /** Subword vocabulary the tokenizer is trained to (the model takes the size it reaches). */
+    vocabSize: z.number().int().min(512),
+    validateEvery: positiveInt,
+    validationBatches: positiveInt,
+    checkpointEvery: positiveInt,
+  })
+  .strict();
+export type TrainingOptions = z.infer<typeof trainingOptionsSchema>;
+
+export const corpusSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('brown') }).strict(),
+  /** A folder, file or glob of text files. */
+  z.object({ kind: z.literal('files'), spec: z.string().min(1) }).strict(),
+]);
+export type CorpusSpec = z.infer<typeof corpusSpecSchema>;
+
+export const runConfigSchema = z
+  .object({
+    preset: z.enum(Object.keys(PRESETS) as [PresetName, ...PresetName[]]),
+    model: switchConfigSchema,
+    training: trainingOptionsSchema,
+    corpus: corpusSpecSchema,
+  })
+  .strict();
+export type RunConfig = z.infer<typeof runConfigSchema>;
+
+export const TRAINING_PRESETS: Record<PresetName, TrainingOptions> = {
+  tiny: { steps: 600, batchSize: 16, inputLength: 128, learningRate: 1e-3, warmupSteps: 50, clipNorm: 1, seed: 0, vocabSize: 4096, validateEvery: 50, validationBatches: 4, checkpointEvery: 100 },
+  small: { steps: 3000, batchSize: 16, inputLength: 256, learningRate: 1e-3, warmupSteps: 300, clipNorm: 1, seed: 0, vocabSize: 8192, validateEvery: 100, validationBatches: 4, checkpointEvery: 250 },
+  base: { steps: 100000, batchSize: 32, inputLength: 512, learningRate: 1e-3, warmupSteps: 10000, clipNorm: 1, seed: 0, vocabSize: 32000, validateEvery: 1000, validationBatches: 8, checkpointEvery: 1000 },
+};
+
+/** What a user may give in a config file: any subset of a run config. */
+const overridesSchema = z
+  .object({
+    preset: z.string().optional(),
+    model: z.record(z.string(), z.unknown()).optional(),
+    training: z.record(z.string(), z.unknown()).optional(),
+    corpus: z.unknown().optional(),
+  })
+  .strict();
+
+/**
+ * The run config from a preset, a user's overrides (a parsed config file) and command-line values.
+ * The model's vocabSize is a placeholder until the tokenizer is trained (see withVocabSize).
+ */
+export function resolveRunConfig(opts: { preset?: string; overrides?: unknown; corpus?: CorpusSpec; steps?: number }): RunConfig {
+  const o = overridesSchema.safeParse(opts.overrides ?? {});
+  if (!o.success) throw configError(o.error);
+  const preset = opts.preset ?? o.data.preset ?? 'tiny';
+  if (!(preset in PRESETS)) throw new ConfigError([{ field: 'preset', message: `unknown preset '${preset}' (one of ${Object.keys(PRESETS).join(', ')})` }]);
+  const name = preset as PresetName;
+  const raw = {
+    preset: name,
+    model: { ...PRESETS[name], ...o.data.model },
+    training: { ...TRAINING_PRESETS[name], ...o.data.training, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) },
+    corpus: opts.corpus ?? o.data.corpus ?? { kind: 'brown' },
+  };
+  return parseRunConfig(raw);
+}
+
+export function parseRunConfig(raw: unknown): RunConfig {
+  const r = runConfigSchema.safeParse(raw);
+  if (!r.success) throw configError(r.error);
+  return r.data;
+}
+
+export function withVocabSize(config: RunConfig, vocabSize: number): RunConfig {
+  const model: SwitchConfig = { ...config.model, vocabSize };
+  return parseRunConfig({ ...config, model });
+}

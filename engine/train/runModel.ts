@@ -1,0 +1,46 @@
+// A trained run's model, ready for inference: its config, tokenizer and latest checkpoint's weights.
+import * as tf from '@tensorflow/tfjs-core';
+import { Tokenizer } from '../data/tokenizer';
+import { SwitchTransformer } from '../model/model';
+import { checkpointDir, listCheckpoints, loadCheckpoint, type Checkpoint, type NamedTensor } from './checkpoint';
+import { parseRunConfig, type RunConfig } from './runConfig';
+import type { RunDir } from './runStore';
+
+export interface RunModel {
+  config: RunConfig;
+  tokenizer: Tokenizer;
+  model: SwitchTransformer;
+  /** The checkpoint's step; 0 for a run with none (its initial weights). */
+  step: number;
+  checkpoint: Checkpoint | null;
+}
+
+export function loadRunModel(run: RunDir): RunModel {
+  const config = parseRunConfig(run.readJson('config.json'));
+  const tokenizer = Tokenizer.fromJSON(run.readJson('tokenizer.json'));
+  const steps = listCheckpoints(run.checkpoints);
+  const checkpoint = steps.length ? loadCheckpoint(checkpointDir(run.checkpoints, steps[steps.length - 1])) : null;
+  const model = new SwitchTransformer(config.model, config.training.seed);
+  if (checkpoint) {
+    try {
+      restoreWeights(model, checkpoint.weights);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+  return { config, tokenizer, model, step: checkpoint?.step ?? 0, checkpoint };
+}
+
+/** Checks every weight against the model before assigning any, so a mismatch loads nothing. */
+export function restoreWeights(model: SwitchTransformer, weights: Map<string, NamedTensor>): void {
+  for (const [name, v] of model.params.vars) {
+    const w = weights.get(name);
+    if (!w) throw new Error(`the checkpoint has no weight ${name}`);
+    if (w.shape.join() !== v.shape.join()) throw new Error(`the checkpoint's ${name} has shape [${w.shape}], the model's is [${v.shape}]`);
+  }
+  for (const [name, v] of model.params.vars) {
+    const w = weights.get(name) as NamedTensor;
+    tf.tidy(() => v.assign(tf.tensor(w.values, w.shape)));
+  }
+}

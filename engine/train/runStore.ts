@@ -1,0 +1,135 @@
+// The run store: runs/<id>/ holds config.json (model and training config), hf_config.json (the
+// model config under HF's names), tokenizer.json, metrics.jsonl and checkpoints/.
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { metricsRecordSchema, type MetricsRecord } from './metrics';
+
+export class RunNotFoundError extends Error {
+  constructor(runsDir: string, id: string) {
+    super(`no run '${id}' in ${runsDir}`);
+    this.name = 'RunNotFoundError';
+  }
+}
+
+export class RunDir {
+  readonly path: string;
+
+  constructor(
+    readonly runsDir: string,
+    readonly id: string,
+  ) {
+    this.path = resolve(runsDir, id);
+  }
+
+  get checkpoints(): string {
+    return join(this.path, 'checkpoints');
+  }
+  get metricsFile(): string {
+    return join(this.path, 'metrics.jsonl');
+  }
+
+  exists(): boolean {
+    return existsSync(join(this.path, 'config.json'));
+  }
+
+  /** Writes a JSON file whole or not at all (temporary file, then rename). */
+  writeJson(name: string, value: unknown): void {
+    writeAtomic(join(this.path, name), JSON.stringify(value, null, 2) + '\n');
+  }
+
+  writeText(name: string, text: string): void {
+    writeAtomic(join(this.path, name), text);
+  }
+
+  readJson(name: string): unknown {
+    return JSON.parse(readFileSync(join(this.path, name), 'utf8'));
+  }
+
+  readText(name: string): string {
+    return readFileSync(join(this.path, name), 'utf8');
+  }
+}
+
+/** A new, empty run folder with a sortable, unique id. */
+export function createRun(runsDir: string, label: string): RunDir {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const id = `${stamp}-${label}-${randomBytes(2).toString('hex')}`;
+  const run = new RunDir(runsDir, id);
+  mkdirSync(run.checkpoints, { recursive: true });
+  return run;
+}
+
+export function openRun(runsDir: string, id: string): RunDir {
+  // An id names a folder directly inside runsDir, never a path elsewhere.
+  if (!/^[\w.-]+$/.test(id) || id === '.' || id === '..') throw new RunNotFoundError(runsDir, id);
+  const run = new RunDir(runsDir, id);
+  if (!run.exists()) throw new RunNotFoundError(runsDir, id);
+  return run;
+}
+
+export function listRuns(runsDir: string): string[] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir)
+    .filter((id) => new RunDir(runsDir, id).exists())
+    .sort();
+}
+
+/** Appends records to metrics.jsonl, each line flushed to disk before the next step begins. */
+export class MetricsWriter {
+  private readonly fd: number;
+
+  constructor(file: string) {
+    this.fd = openSync(file, 'a');
+  }
+
+  append(record: MetricsRecord): void {
+    appendFileSync(this.fd, JSON.stringify(record) + '\n');
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export interface MetricsRead {
+  records: MetricsRecord[];
+  /** Lines that were skipped (a torn last line after a crash, or a corrupt one), with why. */
+  warnings: string[];
+}
+
+/** Reads metrics.jsonl, skipping (and reporting) any line that is torn or does not validate. */
+export function readMetrics(file: string): MetricsRead {
+  const records: MetricsRecord[] = [];
+  const warnings: string[] = [];
+  if (!existsSync(file)) return { records, warnings };
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      records.push(metricsRecordSchema.parse(JSON.parse(line)));
+    } catch {
+      const torn = i === lines.length - 1 ? ' (torn last line, probably a crash while writing)' : '';
+      warnings.push(`${file}:${i + 1}: skipped an unreadable metrics line${torn}`);
+    }
+  });
+  return { records, warnings };
+}
+
+/**
+ * Before a resume from the checkpoint at `step`: keeps the records up to that step and drops the
+ * rest (the steps about to be run again) along with any torn line, so the file reads as one run.
+ */
+export function truncateMetricsAfter(file: string, step: number): MetricsRead {
+  const read = readMetrics(file);
+  const kept = read.records.filter((r) => r.step <= step);
+  writeAtomic(file, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  return { records: kept, warnings: read.warnings };
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}

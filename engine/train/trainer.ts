@@ -1,0 +1,306 @@
+// The training loop: one run, stepped without holding the event loop for more than a step, with
+// pause, resume and stop, validation and checkpoints on schedule, and a metrics record per step
+// appended to the run's metrics.jsonl. Given the same config, seed and backend it is deterministic,
+// and a resume from a checkpoint replays exactly the steps an uninterrupted run would have taken.
+import * as tf from '@tensorflow/tfjs-core';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BatchIterator, type Batch, type BatchCursor } from '../data/batches';
+import { toHfConfig } from '../model/config';
+import { ForwardContext } from '../model/context';
+import { SwitchTransformer } from '../model/model';
+import type { LayerRouting } from '../model/stats';
+import { Adam, namedGradients } from './adam';
+import { pruneCheckpoints, saveCheckpoint, type NamedTensor } from './checkpoint';
+import { clipByGlobalNorm } from './clip';
+import { loadDataset, type Dataset } from './dataset';
+import { layerMetrics, type StepMetrics, type ValidationMetrics } from './metrics';
+import { withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
+import { loadRunModel } from './runModel';
+import { createRun, MetricsWriter, openRun, truncateMetricsAfter, type RunDir } from './runStore';
+import { learningRate } from './schedule';
+
+export type RunState = 'running' | 'paused' | 'stopped' | 'completed';
+
+export interface RunStatus {
+  id: string;
+  state: RunState;
+  step: number;
+  steps: number;
+  /** Why the run paused or stopped, when it did so by itself. */
+  message?: string;
+  backend: string;
+  updatedAt: string;
+}
+
+interface TrainerEvents {
+  metrics: [StepMetrics];
+  validation: [ValidationMetrics];
+  state: [RunStatus];
+  checkpoint: [{ step: number; path: string }];
+  log: [string];
+}
+
+/** A loss that is NaN or infinite, with the first sparse layer whose router went bad, if any. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly step: number,
+    readonly layer: string | null,
+  ) {
+    super(`step ${step}: the loss is not finite (${layer ? `first bad router: ${layer}` : 'no router went bad; the cross-entropy did'})`);
+  }
+}
+
+/** Checkpoints kept per run: the newest few are all a resume or an inspection needs. */
+const KEEP_CHECKPOINTS = 3;
+
+interface CheckpointState {
+  step: number;
+  cursor: BatchCursor;
+}
+
+export class Trainer extends EventEmitter<TrainerEvents> {
+  private readonly adam = new Adam();
+  private readonly batches: BatchIterator;
+  private readonly validationBatches: Batch[];
+  private readonly metricsWriter: MetricsWriter;
+  private stepCount = 0;
+  private lastCheckpoint = -1;
+  private status: RunState = 'paused';
+  private message: string | undefined;
+  private wake: (() => void) | null = null;
+  private stopRequested = false;
+
+  private constructor(
+    readonly run: RunDir,
+    readonly config: RunConfig,
+    readonly dataset: Dataset,
+    readonly model: SwitchTransformer,
+    readonly backend: string,
+    resumeFrom?: CheckpointState,
+  ) {
+    super();
+    const t = config.training;
+    const vocab = dataset.tokenizer;
+    this.batches = new BatchIterator(dataset.train, vocab, { batchSize: t.batchSize, inputLength: t.inputLength, seed: t.seed }, resumeFrom?.cursor);
+    const val = new BatchIterator(dataset.validation, vocab, { batchSize: t.batchSize, inputLength: t.inputLength, seed: t.seed + 1, shuffle: false, cycle: false });
+    this.validationBatches = [];
+    for (let i = 0; i < t.validationBatches; i++) {
+      const b = val.next();
+      if (!b) break;
+      this.validationBatches.push(b);
+    }
+    if (resumeFrom) {
+      this.stepCount = resumeFrom.step;
+      this.lastCheckpoint = resumeFrom.step;
+    }
+    this.metricsWriter = new MetricsWriter(run.metricsFile);
+  }
+
+  /** A new run: loads the corpus and trains the tokenizer before anything is written. */
+  static async create(runsDir: string, config: RunConfig, backend: string): Promise<Trainer> {
+    const dataset = await loadDataset(config.corpus, config.training.vocabSize);
+    const full = withVocabSize({ ...config, corpus: storedCorpus(config.corpus) }, dataset.tokenizer.vocabSize);
+    const run = createRun(runsDir, full.preset);
+    run.writeJson('config.json', full);
+    run.writeJson('hf_config.json', toHfConfig(full.model));
+    run.writeJson('tokenizer.json', dataset.tokenizer.toJSON());
+    run.writeJson('tags.json', dataset.tags);
+    const trainer = new Trainer(run, full, dataset, new SwitchTransformer(full.model, full.training.seed), backend);
+    for (const w of dataset.warnings) trainer.emit('log', w);
+    return trainer;
+  }
+
+  /**
+   * An existing run, from its latest complete checkpoint (or from the start if it has none).
+   * `steps` moves the run's target, e.g. to train a finished run further.
+   */
+  static async open(runsDir: string, id: string, backend: string, steps?: number): Promise<Trainer> {
+    const run = openRun(runsDir, id);
+    const { config, tokenizer, model, checkpoint: ckpt } = loadRunModel(run);
+    const dataset = await loadDataset(config.corpus, config.training.vocabSize, tokenizer);
+    if (steps !== undefined && steps !== config.training.steps) {
+      config.training.steps = steps;
+      run.writeJson('config.json', config);
+    }
+    const state = ckpt ? (ckpt.state as CheckpointState) : undefined;
+    const { warnings } = truncateMetricsAfter(run.metricsFile, state?.step ?? 0);
+    const trainer = new Trainer(run, config, dataset, model, backend, state);
+    if (ckpt) trainer.adam.importState(ckpt.optimizer, model.params.vars);
+    for (const w of [...dataset.warnings, ...warnings]) trainer.emit('log', w);
+    return trainer;
+  }
+
+  get step(): number {
+    return this.stepCount;
+  }
+
+  get state(): RunState {
+    return this.status;
+  }
+
+  runStatus(): RunStatus {
+    return {
+      id: this.run.id,
+      state: this.status,
+      step: this.stepCount,
+      steps: this.config.training.steps,
+      ...(this.message ? { message: this.message } : {}),
+      backend: this.backend,
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Trains until the configured number of steps or a stop; resolves with the final state. */
+  async train(): Promise<RunState> {
+    const t = this.config.training;
+    this.setState('running');
+    // A fresh run's first validation is the untrained baseline that later ones are read against.
+    if (this.stepCount === 0) this.emit('validation', this.validate());
+    while (this.stepCount < t.steps && !this.stopRequested) {
+      if (this.status === 'paused') {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      try {
+        this.emit('metrics', this.trainStep());
+      } catch (err) {
+        if (!(err instanceof NonFiniteLossError)) throw err;
+        this.setState('paused', err.message);
+        continue;
+      }
+      if (this.stepCount % t.validateEvery === 0 || this.stepCount === t.steps) this.emit('validation', this.validate());
+      if (this.stepCount % t.checkpointEvery === 0) this.checkpoint();
+      // Let the event loop answer (a server's requests, a signal) between steps.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (this.lastCheckpoint !== this.stepCount) this.checkpoint();
+    this.setState(this.stopRequested ? 'stopped' : 'completed');
+    this.metricsWriter.close();
+    return this.status;
+  }
+
+  pause(): void {
+    if (this.status === 'running') this.setState('paused');
+  }
+
+  resume(): void {
+    if (this.status !== 'paused') return;
+    this.setState('running');
+    this.wake?.();
+  }
+
+  /** Stops after the current step, with a final checkpoint. */
+  stop(): void {
+    this.stopRequested = true;
+    this.wake?.();
+  }
+
+  /** One optimizer step on the next batch. Throws NonFiniteLossError (and changes nothing) on NaN/Inf. */
+  trainStep(): StepMetrics {
+    const t = this.config.training;
+    const step = this.stepCount + 1;
+    const batch = this.batches.next() as Batch; // a cycling iterator never ends
+    const start = performance.now();
+    let parts: tf.Scalar[] = [];
+    let routing: LayerRouting[] = [];
+    const { value, grads } = namedGradients(this.model.params.vars, () => {
+      const out = this.model.loss(batch, ForwardContext.forStep(t.seed, step));
+      parts = [tf.keep(out.crossEntropy), tf.keep(out.auxLoss), tf.keep(out.zLoss)];
+      routing = out.routing;
+      return out.loss;
+    });
+    const [loss, ce, aux, z] = [value, ...parts].map((s) => s.dataSync()[0]);
+    tf.dispose([value, ...parts]);
+    try {
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, firstBadLayer(routing));
+      const gradNorm = clipByGlobalNorm(grads, t.clipNorm);
+      if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(step, firstBadLayer(routing));
+      const lr = learningRate(step, t.learningRate, t.warmupSteps);
+      this.adam.apply(this.model.params.vars, grads, lr);
+      this.stepCount = step;
+      const seconds = (performance.now() - start) / 1000;
+      const tokens = sum(batch.encoderMask) + sum(batch.decoderMask);
+      const record: StepMetrics = {
+        type: 'step',
+        step,
+        time: Date.now(),
+        tokensPerSecond: tokens / seconds,
+        learningRate: lr,
+        loss,
+        crossEntropy: ce,
+        auxLoss: aux,
+        zLoss: z,
+        gradNorm,
+        layers: routing.map(layerMetrics),
+      };
+      this.metricsWriter.append(record);
+      return record;
+    } finally {
+      tf.dispose([...grads.values()]);
+    }
+  }
+
+  /** Mean loss over the fixed validation batches, in eval mode (no dropout, eval capacity). */
+  validate(): ValidationMetrics {
+    let loss = 0;
+    let ce = 0;
+    for (const [i, batch] of this.validationBatches.entries()) {
+      tf.tidy(() => {
+        const out = this.model.loss(batch, ForwardContext.forStep(this.config.training.seed, i, false));
+        loss += out.loss.dataSync()[0];
+        ce += out.crossEntropy.dataSync()[0];
+      });
+    }
+    const n = Math.max(this.validationBatches.length, 1);
+    const record: ValidationMetrics = { type: 'validation', step: this.stepCount, time: Date.now(), loss: loss / n, crossEntropy: ce / n };
+    this.metricsWriter.append(record);
+    return record;
+  }
+
+  checkpoint(): string {
+    const weights = new Map<string, NamedTensor>();
+    for (const [name, v] of this.model.params.vars) weights.set(name, { shape: v.shape, values: v.dataSync() as Float32Array });
+    const state: CheckpointState = { step: this.stepCount, cursor: this.batches.cursor() };
+    const path = saveCheckpoint(this.run.checkpoints, { step: this.stepCount, weights, optimizer: this.adam.exportState(), state });
+    this.lastCheckpoint = this.stepCount;
+    pruneCheckpoints(this.run.checkpoints, KEEP_CHECKPOINTS);
+    this.emit('checkpoint', { step: this.stepCount, path });
+    return path;
+  }
+
+  dispose(): void {
+    this.adam.dispose();
+    this.model.dispose();
+  }
+
+  private setState(state: RunState, message?: string): void {
+    this.status = state;
+    this.message = message;
+    const status = this.runStatus();
+    this.run.writeJson('status.json', status);
+    this.emit('state', status);
+  }
+}
+
+/**
+ * The corpus as the run stores it: a relative file or folder path made absolute, so that a resume
+ * from another working folder reads the same files. A glob is kept as given.
+ */
+function storedCorpus(corpus: CorpusSpec): CorpusSpec {
+  if (corpus.kind !== 'files') return corpus;
+  const path = resolve(corpus.spec);
+  return existsSync(path) ? { kind: 'files', spec: path } : corpus;
+}
+
+function firstBadLayer(routing: LayerRouting[]): string | null {
+  const bad = routing.find((r) => !Number.isFinite(r.routerEntropy) || r.meanProbPerExpert.some((p) => !Number.isFinite(p)));
+  return bad ? bad.layer : null;
+}
+
+function sum(xs: Float32Array): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+}

@@ -1,0 +1,278 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isSparseLayer, type SwitchConfig } from '../../engine/model/config';
+import { listRuns } from '../../engine/train/runStore';
+
+const root = join(__dirname, '..', '..');
+const bundle = join(root, 'dist', 'engine.js');
+const backend = process.env.SWITCHYARD_BACKEND ?? 'wasm';
+
+const WORDS = (
+  'the a one every some river stone house garden window letter morning evening train station engine ' +
+  'expert router token layer model city road teacher student music paper market winter summer light ' +
+  'walks reads writes carries opens finds builds watches remembers follows gives takes sends keeps ' +
+  'quietly slowly often never always together again early late near under over beside through with ' +
+  'old new small large bright dark quiet busy green heavy gentle sudden'
+).split(' ');
+
+/** Deterministic English-like sentences: `n` of them, from an LCG seeded with `seed`. */
+function sentences(n: number, seed: number): string {
+  let s = seed >>> 0;
+  const pick = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return WORDS[s % WORDS.length];
+  };
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const words = Array.from({ length: 6 + (i % 7) }, pick);
+    words[0] = words[0][0].toUpperCase() + words[0].slice(1);
+    out.push(words.join(' ') + (i % 5 === 4 ? '?' : '.'));
+  }
+  return out.join(' ');
+}
+
+const TINY_CONFIG = {
+  model: { dModel: 32, dKv: 8, dFf: 64, numHeads: 2, numExperts: 4, numLayers: 2, numDecoderLayers: 2 },
+  training: { batchSize: 4, inputLength: 32, vocabSize: 600, validateEvery: 2, checkpointEvery: 2, validationBatches: 1 },
+};
+
+const temps: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
+  temps.push(dir);
+  return dir;
+}
+after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function cli(args: string[], cwd: string) {
+  const res = spawnSync(process.execPath, [bundle, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(res.error, undefined, `spawn failed: ${res.error}`);
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** Every file below `dir` with its size and modification time: to check that nothing was written. */
+function listing(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((p) => {
+      const s = statSync(join(dir, p));
+      return `${p} ${s.isDirectory() ? 'dir' : s.size} ${s.mtimeMs}`;
+    })
+    .sort();
+}
+
+/** Asserts one clear error: exit 1, one `switchyard: ` line matching every pattern, no stack, nothing on stdout. */
+function assertFails(r: ReturnType<typeof cli>, patterns: RegExp[]): string {
+  assert.equal(r.code, 1, `exit code (stderr: ${r.stderr.slice(0, 2000)})`);
+  assert.equal(r.stdout, '', 'nothing on stdout');
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('switchyard: '));
+  assert.equal(lines.length, 1, `exactly one error line in:\n${r.stderr.slice(0, 2000)}`);
+  const message = r.stderr.slice(r.stderr.indexOf('switchyard: '));
+  for (const p of patterns) assert.match(message, p);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  assert.ok(r.stderr.length < 4000, `a short message, not a dump (${r.stderr.length} chars)`);
+  return message;
+}
+
+/** Runs the CLI in a fresh folder with `--runs <tmp>/runs` and checks it fails without writing a run. */
+function failsCleanly(args: string[], patterns: RegExp[], setup?: (cwd: string) => void): string {
+  const cwd = tempDir();
+  setup?.(cwd);
+  const runs = join(cwd, 'runs');
+  const message = assertFails(cli([...args, '--runs', runs], cwd), patterns);
+  assert.ok(!existsSync(runs), 'the runs folder was not created');
+  return message;
+}
+
+before(() => {
+  if (!existsSync(bundle)) {
+    const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, `npm run build failed: ${r.stderr}`);
+  }
+});
+
+test('an unknown command', () => {
+  failsCleanly(['frobnicate'], [/^switchyard: unknown command 'frobnicate'/, /usage: switchyard/]);
+});
+
+test('an unknown flag', () => {
+  failsCleanly(['train', '--bogus'], [/^switchyard: Unknown option '--bogus'/, /usage: switchyard/]);
+});
+
+test('--steps must be a positive whole number', () => {
+  failsCleanly(['train', '--steps', '0'], [/^switchyard: --steps must be a positive whole number, not '0'/]);
+  failsCleanly(['train', '--steps', 'abc'], [/^switchyard: --steps must be a positive whole number, not 'abc'/]);
+});
+
+test('an unknown backend', () => {
+  failsCleanly(['train', '--backend', 'gpu'], [/^switchyard: --backend must be one of auto, tensorflow, wasm, cpu, not 'gpu'/]);
+});
+
+test('a config file that cannot be read', () => {
+  failsCleanly(['train', '--config', 'missing.json'], [/^switchyard: cannot read config file missing\.json: ENOENT/]);
+});
+
+test('a config file that is not JSON', () => {
+  failsCleanly(['train', '--config', 'config.json'], [/^switchyard: config file config\.json is not valid JSON/], (cwd) =>
+    writeFileSync(join(cwd, 'config.json'), '{ "model": { "dModel": 32, }'),
+  );
+});
+
+test('a config file with bad fields names every one of them', () => {
+  const msg = failsCleanly(['train', '--config', 'config.json'], [/^switchyard: invalid/, /model\.dModel/, /model\.router/, /training\.batchSize/], (cwd) =>
+    writeFileSync(join(cwd, 'config.json'), JSON.stringify({ model: { dModel: -1, router: 'top3' }, training: { batchSize: 0 } })),
+  );
+  assert.doesNotMatch(msg, /model\.dKv|training\.steps/, 'only the bad fields are named');
+});
+
+test('a corpus path that does not exist', () => {
+  failsCleanly(['train', '--corpus', '/nonexistent/path', '--backend', backend], [/^switchyard: path not found: \/nonexistent\/path/]);
+});
+
+test('a corpus folder that is empty', () => {
+  failsCleanly(['train', '--corpus', 'corpus', '--backend', backend], [/^switchyard: no files in folder .*corpus/], (cwd) => mkdirSync(join(cwd, 'corpus')));
+});
+
+test('a corpus folder holding one binary file', () => {
+  failsCleanly(['train', '--corpus', 'corpus', '--backend', backend], [/^switchyard: no text in .*image\.png: it is a binary file/], (cwd) => {
+    mkdirSync(join(cwd, 'corpus'));
+    writeFileSync(join(cwd, 'corpus', 'image.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]));
+  });
+});
+
+test('infer on a run that does not exist', () => {
+  failsCleanly(['infer', '--run', 'nope', '--text', 'hi'], [/^switchyard: no run 'nope' in .*runs/]);
+});
+
+test('infer without --run or --text', () => {
+  failsCleanly(['infer', '--text', 'hi'], [/^switchyard: --run is required/, /usage: switchyard/]);
+  failsCleanly(['infer', '--run', 'some-run'], [/^switchyard: --text is required/]);
+});
+
+test('--resume with a new config is refused', () => {
+  failsCleanly(['train', '--resume', 'X', '--preset', 'tiny'], [/^switchyard: --resume continues a run with its own config/, /--preset/]);
+});
+
+// A real run, trained by the CLI on a small corpus of the user's own text files.
+let runCwd: string;
+let runsDir: string;
+let runId: string;
+let modelConfig: SwitchConfig;
+
+function createTinyRun(): void {
+  runCwd = tempDir();
+  const corpus = join(runCwd, 'corpus');
+  mkdirSync(corpus);
+  for (let i = 0; i < 4; i++) writeFileSync(join(corpus, `part${i}.txt`), sentences(40, 2000 + i) + '\n');
+  writeFileSync(join(runCwd, 'config.json'), JSON.stringify(TINY_CONFIG));
+  runsDir = join(runCwd, 'runs');
+  // The corpus as a path relative to the working folder, as a user types it.
+  const r = cli(['train', '--config', 'config.json', '--corpus', 'corpus', '--steps', '2', '--backend', backend, '--runs', runsDir], runCwd);
+  assert.equal(r.code, 0, r.stderr.slice(0, 3000));
+  assert.equal(r.stdout, '', 'progress goes to stderr');
+  assert.match(r.stderr, /completed at step 2/);
+  const runs = listRuns(runsDir);
+  assert.equal(runs.length, 1);
+  runId = runs[0];
+  const config = JSON.parse(readFileSync(join(runsDir, runId, 'config.json'), 'utf8'));
+  assert.equal(config.training.steps, 2);
+  assert.equal(config.model.dModel, 32);
+  assert.deepEqual(config.corpus, { kind: 'files', spec: corpus }, 'the run stores where its corpus is, absolutely');
+  modelConfig = config.model;
+}
+
+test('the CLI trains a tiny run on a folder of text files', () => {
+  createTinyRun();
+  assert.ok(existsSync(join(runsDir, runId, 'checkpoints', 'step-2', 'manifest.json')));
+});
+
+test('infer on an empty text fails clearly and writes nothing', () => {
+  assert.ok(runId, 'the tiny run exists');
+  const before = listing(runsDir);
+  assertFails(cli(['infer', '--run', runId, '--text', '   ', '--runs', runsDir, '--backend', backend], runCwd), [/^switchyard: there is no text/]);
+  assertFails(cli(['infer', '--run', runId, '--text', '', '--runs', runsDir, '--backend', backend], runCwd), [/^switchyard: --text is required/]);
+  assert.deepEqual(listing(runsDir), before);
+});
+
+interface InferJson {
+  run: string;
+  step: number;
+  tokens: { id: number; text: string; start: number; end: number }[];
+  layers: { layer: string; numExperts: number; capacity: number; tokens: { expert: number; prob: number; dropped: boolean; entropy: number }[] }[];
+  fills: { sentinel: number; text: string }[];
+  output: string;
+}
+
+function inferJson(text: string): InferJson {
+  const r = cli(['infer', '--run', runId, '--text', text, '--json', '--max-tokens', '8', '--runs', runsDir, '--backend', backend], runCwd);
+  assert.equal(r.code, 0, r.stderr.slice(0, 3000));
+  return JSON.parse(r.stdout) as InferJson;
+}
+
+test('infer --json gives the tokens, one routing entry per token for each sparse encoder layer, and fills', () => {
+  assert.ok(runId, 'the tiny run exists');
+  const text = 'The old river walks slowly under the bright station.';
+  const out = inferJson(text);
+  assert.equal(out.run, runId);
+  assert.equal(out.step, 2);
+  assert.ok(out.tokens.length > 0);
+  assert.equal(out.tokens.map((t) => t.text).join(''), text, 'the tokens cover the text');
+  for (const t of out.tokens) {
+    assert.equal(text.slice(t.start, t.end), t.text);
+    assert.ok(Number.isInteger(t.id) && t.id >= 0 && t.id < modelConfig.vocabSize);
+  }
+  const sparse = Array.from({ length: modelConfig.numLayers }, (_, i) => i).filter((i) => isSparseLayer(modelConfig, i, modelConfig.encoderSparseStep));
+  assert.ok(sparse.length > 0);
+  assert.deepEqual(
+    out.layers.map((l) => l.layer),
+    sparse.map((i) => `encoder.block.${i}.layer.1`),
+  );
+  for (const l of out.layers) {
+    assert.equal(l.numExperts, modelConfig.numExperts);
+    assert.equal(l.tokens.length, out.tokens.length, `${l.layer}: one routing entry per token`);
+    for (const r of l.tokens) {
+      assert.ok(Number.isInteger(r.expert) && r.expert >= 0 && r.expert < l.numExperts, `expert ${r.expert}`);
+      assert.ok(r.prob > 0 && r.prob <= 1, `prob ${r.prob}`);
+      assert.equal(typeof r.dropped, 'boolean');
+      assert.ok(r.entropy >= 0 && r.entropy <= Math.log(l.numExperts) + 1e-5, `entropy ${r.entropy}`);
+    }
+  }
+  assert.ok(Array.isArray(out.fills));
+  assert.equal(typeof out.output, 'string');
+});
+
+test('infer with a sentinel in the text reads it as one token and returns a fills array', () => {
+  assert.ok(runId, 'the tiny run exists');
+  const out = inferJson('The teacher <extra_id_0> the letter every morning.');
+  const sentinels = out.tokens.filter((t) => t.text === '<extra_id_0>');
+  assert.equal(sentinels.length, 1, 'the sentinel is one token');
+  assert.equal(sentinels[0].id, modelConfig.vocabSize - 1, '<extra_id_0> is the top id, as in T5');
+  assert.ok(Array.isArray(out.fills));
+  for (const f of out.fills) {
+    assert.ok(Number.isInteger(f.sentinel) && f.sentinel >= 0);
+    assert.equal(typeof f.text, 'string');
+  }
+
+  const plain = cli(['infer', '--run', runId, '--text', 'The teacher <extra_id_0> the letter.', '--max-tokens', '8', '--runs', runsDir, '--backend', backend], runCwd);
+  assert.equal(plain.code, 0, plain.stderr.slice(0, 3000));
+  assert.match(plain.stdout, new RegExp(`^run ${runId} at step 2\\n(sentinel fills:|output: )`));
+  assert.match(plain.stdout, /"<extra_id_0>"\s+expert\s+\d+ p=\d\.\d{3}/);
+});
+
+test('--resume continues the run from another working folder, on the same corpus', () => {
+  assert.ok(runId, 'the tiny run exists');
+  const elsewhere = tempDir();
+  // A folder of the same name here must not be read instead of the run's own corpus.
+  mkdirSync(join(elsewhere, 'corpus'));
+  writeFileSync(join(elsewhere, 'corpus', 'other.txt'), 'Something else entirely.\n');
+  const r = cli(['train', '--resume', runId, '--steps', '3', '--backend', backend, '--runs', runsDir], elsewhere);
+  assert.equal(r.code, 0, r.stderr.slice(0, 3000));
+  assert.match(r.stderr, /from step 2/);
+  assert.match(r.stderr, /completed at step 3/);
+  assert.deepEqual(listRuns(runsDir), [runId], 'no new run');
+  assert.ok(existsSync(join(runsDir, runId, 'checkpoints', 'step-3', 'manifest.json')));
+  assert.deepEqual(readdirSync(elsewhere), ['corpus'], 'nothing written in the working folder');
+});

@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { registerFastWasmKernels } from './kernels';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -36,14 +37,17 @@ async function tryBackend(name: BackendName): Promise<void> {
     // Optional dependency: present only where its native install succeeded.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-node');
-  } else if (name === 'wasm') {
+  } else if (name === 'wasm' && !wasmPrepared) {
+    // Paths must be set before the wasm backend first initializes, and only then.
     setWasmPaths(wasmBinaryDir() + '/');
+    registerFastWasmKernels();
+    wasmPrepared = true;
   }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();
 }
 
-let wasmPathsSet = false;
+let wasmPrepared = false;
 
 /** Selects and initializes a backend. `auto` prefers tensorflow > wasm > cpu. */
 export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
@@ -52,12 +56,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   for (const name of order) {
     if (tf.getBackend() === name) return describe(name, fallbacks);
     try {
-      if (name === 'wasm' && wasmPathsSet) {
-        if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false");
-      } else {
-        await tryBackend(name);
-        if (name === 'wasm') wasmPathsSet = true;
-      }
+      await tryBackend(name);
       return describe(name, fallbacks);
     } catch (err) {
       fallbacks.push(`${name}: ${firstLine(err)}`);

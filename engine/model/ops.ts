@@ -19,15 +19,24 @@ export function customOp<T extends tf.Tensor>(
   return (...inputs) => op(...inputs) as T;
 }
 
+/**
+ * a @ b^T for a: [m, n], b: [k, n] -> [m, k], with whichever explicit transposes move fewer values:
+ * b itself, or a and the result ((b @ a^T)^T). For an expert's few tokens the second is cheaper
+ * than transposing its whole weight matrix.
+ */
+function matMulTransposeB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const [m, n] = a.shape;
+  const k = b.shape[0];
+  if (m * (n + k) < k * n) return tf.transpose(tf.matMul(b, tf.transpose(a)));
+  return tf.matMul(a, tf.transpose(b));
+}
+
 /** [m, k] @ [k, n] -> [m, n], fast in both directions. */
 export const matMul2d = customOp(([a, b], save) => {
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
-    gradFunc: (dy, [sa, sb]) => [
-      tf.matMul(dy as tf.Tensor2D, tf.transpose(sb) as tf.Tensor2D),
-      tf.matMul(tf.transpose(sa) as tf.Tensor2D, dy as tf.Tensor2D),
-    ],
+    gradFunc: (dy, [sa, sb]) => [matMulTransposeB(dy as tf.Tensor2D, sb as tf.Tensor2D), tf.matMul(tf.transpose(sa) as tf.Tensor2D, dy as tf.Tensor2D)],
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
@@ -39,10 +48,7 @@ export const matMul2dRelu = customOp(([a, b], save) => {
     value: h,
     gradFunc: (dy, [sa, sb, sh]) => {
       const dPre = tf.mul(dy, tf.step(sh)); // relu' = 1 where the output is positive
-      return [
-        tf.matMul(dPre as tf.Tensor2D, tf.transpose(sb) as tf.Tensor2D),
-        tf.matMul(tf.transpose(sa) as tf.Tensor2D, dPre as tf.Tensor2D),
-      ];
+      return [matMulTransposeB(dPre as tf.Tensor2D, sb as tf.Tensor2D), tf.matMul(tf.transpose(sa) as tf.Tensor2D, dPre as tf.Tensor2D)];
     },
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;

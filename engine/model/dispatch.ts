@@ -16,8 +16,9 @@ export function dispatchPerExpert(x: tf.Tensor2D, plan: RoutingPlan, gates: tf.T
   const tiled = plan.k === 1 ? x : tf.concat(Array<tf.Tensor2D>(plan.k).fill(x), 0); // [k*N, d]
   const dispatched = permuteRows(tiled, plan.dispatchIdx); // [K, d], grouped by expert
   const used = Array.from(plan.keptPerExpert.keys()).filter((e) => plan.keptPerExpert[e] > 0);
-  // tf.split's gradient is one concat; slicing would pad a [K, d] gradient once per expert.
-  const parts = tf.split(dispatched, used.map((e) => plan.keptPerExpert[e]), 0) as tf.Tensor2D[];
+  // tf.split's gradient is one concat; slicing would pad a [K, d] gradient once per expert. (A split
+  // into a single piece has no gradient in tfjs 4.22, hence the collapsed-router case.)
+  const parts = used.length === 1 ? [dispatched] : (tf.split(dispatched, used.map((e) => plan.keptPerExpert[e]), 0) as tf.Tensor2D[]);
   const outputs = tf.concat(parts.map((part, i) => expert(used[i], part)), 0) as tf.Tensor2D; // [K, d]
   const back = permuteRows(outputs, plan.combineIdx); // [k*N, d], zero rows where dropped
   const perChoice = plan.k === 1 ? [back] : (tf.split(back, plan.k, 0) as tf.Tensor2D[]);

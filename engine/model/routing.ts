@@ -33,9 +33,12 @@ export interface RoutingPlan {
   combineIdx: Int32Array;
 }
 
-/** Index of the largest of probs[row*E .. row*E+E), skipping `exclude`; the first wins a tie. */
+/**
+ * Index of the largest of probs[row*E .. row*E+E), skipping `exclude`; the first wins a tie. A row of
+ * NaNs (a diverged router) still picks an expert, so that the step can report the NaN, not crash.
+ */
 export function argmaxRow(probs: ArrayLike<number>, row: number, numExperts: number, exclude = -1): number {
-  let best = -1;
+  let best = exclude === 0 ? 1 : 0;
   let bestP = -Infinity;
   for (let e = 0; e < numExperts; e++) {
     const p = probs[row * numExperts + e];

@@ -37,6 +37,8 @@ export const stepMetricsSchema = z.object({
   step: count,
   /** Wall-clock time the step ended, ms since the epoch. */
   time: z.number(),
+  /** Real (non-padding) encoder and decoder tokens in the step's batch. */
+  tokens: count,
   tokensPerSecond: z.number(),
   learningRate: z.number(),
   loss: z.number(),

@@ -226,6 +226,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         type: 'step',
         step,
         time: Date.now(),
+        tokens,
         tokensPerSecond: tokens / seconds,
         learningRate: lr,
         loss,

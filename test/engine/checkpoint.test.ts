@@ -1,23 +1,14 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SwitchTransformer } from '../../engine/model/model';
 import { checkpointDir, CheckpointError, listCheckpoints, loadCheckpoint, saveCheckpoint, type Checkpoint, type NamedTensor } from '../../engine/train/checkpoint';
 import { restoreWeights } from '../../engine/train/runModel';
-import { randomValues, testConfig, useTestBackend } from './setup';
+import { randomValues, testConfig, useTestBackend, withTempDir } from './setup';
 
 before(useTestBackend);
 
-function withTempDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-ckpt-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Float32 values including the awkward ones: -0, NaN with a payload, infinities, subnormals. */
 function awkwardFloats(n: number, seed: number): Float32Array {
@@ -74,7 +65,7 @@ function assertSameCheckpoint(actual: Checkpoint, expected: Checkpoint): void {
 }
 
 test('a checkpoint round-trips bit-exactly: weights, optimizer slots with their step counts, state', () => {
-  withTempDir((root) => {
+  withTempDir('ckpt', (root) => {
     const ckpt = sampleCheckpoint(12);
     const dir = saveCheckpoint(root, ckpt);
     assert.equal(dir, checkpointDir(root, 12));
@@ -89,7 +80,7 @@ test('a checkpoint round-trips bit-exactly: weights, optimizer slots with their 
 /** Saves a checkpoint, damages it with `damage`, and returns the CheckpointError message. */
 function refusal(damage: (dir: string) => void): string {
   let message = '';
-  withTempDir((root) => {
+  withTempDir('ckpt', (root) => {
     const dir = saveCheckpoint(root, sampleCheckpoint(4));
     damage(dir);
     assert.throws(
@@ -156,7 +147,7 @@ test('a missing state.json is refused', () => {
 });
 
 test('listCheckpoints ignores temporary folders and step folders without a manifest, and sorts by step', () => {
-  withTempDir((root) => {
+  withTempDir('ckpt', (root) => {
     assert.deepEqual(listCheckpoints(join(root, 'none')), []);
     for (const step of [10, 2, 9]) saveCheckpoint(root, sampleCheckpoint(step));
     // A write interrupted before the rename: a complete-looking temporary folder.
@@ -175,7 +166,7 @@ test('listCheckpoints ignores temporary folders and step folders without a manif
 });
 
 test('saving the same step twice replaces the checkpoint whole', () => {
-  withTempDir((root) => {
+  withTempDir('ckpt', (root) => {
     saveCheckpoint(root, sampleCheckpoint(5, 1));
     writeFileSync(join(checkpointDir(root, 5), 'stray.txt'), 'left from the first write');
     // A temporary folder left by an earlier, crashed save of this step in this process.

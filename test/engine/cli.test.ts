@@ -6,34 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSparseLayer, type SwitchConfig } from '../../engine/model/config';
 import { listRuns } from '../../engine/train/runStore';
+import { sentences } from './setup';
 
 const root = join(__dirname, '..', '..');
 const bundle = join(root, 'dist', 'engine.js');
 const backend = process.env.SWITCHYARD_BACKEND ?? 'wasm';
 
-const WORDS = (
-  'the a one every some river stone house garden window letter morning evening train station engine ' +
-  'expert router token layer model city road teacher student music paper market winter summer light ' +
-  'walks reads writes carries opens finds builds watches remembers follows gives takes sends keeps ' +
-  'quietly slowly often never always together again early late near under over beside through with ' +
-  'old new small large bright dark quiet busy green heavy gentle sudden'
-).split(' ');
-
-/** Deterministic English-like sentences: `n` of them, from an LCG seeded with `seed`. */
-function sentences(n: number, seed: number): string {
-  let s = seed >>> 0;
-  const pick = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return WORDS[s % WORDS.length];
-  };
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const words = Array.from({ length: 6 + (i % 7) }, pick);
-    words[0] = words[0][0].toUpperCase() + words[0].slice(1);
-    out.push(words.join(' ') + (i % 5 === 4 ? '?' : '.'));
-  }
-  return out.join(' ');
-}
 
 const TINY_CONFIG = {
   model: { dModel: 32, dKv: 8, dFf: 64, numHeads: 2, numExperts: 4, numLayers: 2, numDecoderLayers: 2 },

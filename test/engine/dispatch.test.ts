@@ -44,6 +44,25 @@ for (const router of ['switch', 'top2'] as const) {
   });
 }
 
+test('a collapsed router (every token to one expert) still dispatches and back-propagates', () => {
+  const params = new ParamStore(2, 1.0);
+  const layer = new SparseMlp(testConfig(), params, 'layer');
+  const router = params.vars.get('layer.mlp.router.classifier.weight') as tf.Variable;
+  router.assign(tf.zerosLike(router)); // uniform probabilities: the first expert wins every tie
+  const x = tf.tensor2d(randomValues(16 * 16, 5), [16, 16]);
+  let kept: number[] = [];
+  const { value, grads } = namedGradients(params.vars, () => {
+    const out = layer.forward(x, null, new ForwardContext(false));
+    kept = out.routing.keptPerExpert;
+    return tf.sum(tf.square(out.y)) as tf.Scalar;
+  });
+  assert.deepEqual(kept, [8, 0, 0, 0]); // capacity 16 / 4 * 2.0 (eval factor)
+  assert.ok(Number.isFinite(value.dataSync()[0]));
+  assert.ok(grads.has('layer.mlp.experts.expert_0.wi.weight'));
+  assert.ok(!grads.has('layer.mlp.experts.expert_1.wi.weight'), 'an expert without tokens gets no gradient');
+  params.dispose();
+});
+
 test('the router and every expert that received tokens get non-zero gradients', () => {
   const config = testConfig({ numExperts: 4 });
   const params = new ParamStore(5, 1.0);

@@ -13,32 +13,8 @@ import { layerMetrics, layerMetricsSchema, stepMetricsSchema, validationMetricsS
 import { resolveRunConfig } from '../../engine/train/runConfig';
 import { openRun, readMetrics } from '../../engine/train/runStore';
 import { Trainer, type RunStatus } from '../../engine/train/trainer';
-import { useTestBackend } from './setup';
+import { sentences, useTestBackend } from './setup';
 
-const WORDS = (
-  'the a one every some river stone house garden window letter morning evening train station engine ' +
-  'expert router token layer model city road teacher student music paper market winter summer light ' +
-  'walks reads writes carries opens finds builds watches remembers follows gives takes sends keeps ' +
-  'quietly slowly often never always together again early late near under over beside through with ' +
-  'old new small large bright dark quiet busy green heavy gentle sudden'
-).split(' ');
-
-/** Deterministic English-like sentences: `n` of them, from an LCG seeded with `seed`. */
-function sentences(n: number, seed: number): string {
-  let s = seed >>> 0;
-  const pick = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return WORDS[s % WORDS.length];
-  };
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const len = 6 + (i % 7);
-    const words = Array.from({ length: len }, pick);
-    words[0] = words[0][0].toUpperCase() + words[0].slice(1);
-    out.push(words.join(' ') + (i % 5 === 4 ? '?' : '.'));
-  }
-  return out.join(' ');
-}
 
 const root = mkdtempSync(join(tmpdir(), 'switchyard-metrics-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -123,6 +99,8 @@ test('every step record validates and carries every field', () => {
     assert.ok(Math.abs(m.loss - (m.crossEntropy + c.routerAuxLossCoef * m.auxLoss + c.routerZLossCoef * m.zLoss)) < 1e-3 * m.loss);
     for (const l of m.layers) assert.deepEqual(Object.keys(l).sort(), layerKeys, `${l.layer} has every field`);
   }
+  const batches = trainingBatches(steps.length);
+  steps.forEach((m, i) => assert.equal(m.tokens, sum(batches[i].encoderMask) + sum(batches[i].decoderMask), `step ${m.step} token count`));
 });
 
 test('one layer record per sparse layer, encoder then decoder, under HF module names', () => {

@@ -1,25 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricsRecord, StepMetrics, ValidationMetrics } from '../../engine/train/metrics';
 import { createRun, listRuns, MetricsWriter, openRun, readMetrics, RunNotFoundError, truncateMetricsAfter } from '../../engine/train/runStore';
+import { withTempDir } from './setup';
 
-function withTempDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-runstore-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function stepRecord(step: number): StepMetrics {
   return {
     type: 'step',
     step,
     time: 1_700_000_000_000 + step,
+    tokens: 100 + step,
     tokensPerSecond: 1234.5 + step,
     learningRate: 0.01 / step,
     loss: 5 - step / 10,
@@ -72,7 +65,7 @@ function writeRecords(file: string, recs: MetricsRecord[]): void {
 }
 
 test('records appended by MetricsWriter read back unchanged, across reopenings', () => {
-  withTempDir((dir) => {
+  withTempDir('runstore', (dir) => {
     const file = join(dir, 'metrics.jsonl');
     const all = records(5);
     writeRecords(file, all.slice(0, 3));
@@ -87,13 +80,13 @@ test('records appended by MetricsWriter read back unchanged, across reopenings',
 });
 
 test('a missing metrics file reads as no records and no warnings', () => {
-  withTempDir((dir) => {
+  withTempDir('runstore', (dir) => {
     assert.deepEqual(readMetrics(join(dir, 'metrics.jsonl')), { records: [], warnings: [] });
   });
 });
 
 test('a torn last line (a crash mid-write) is skipped with a warning; earlier records are kept', () => {
-  withTempDir((dir) => {
+  withTempDir('runstore', (dir) => {
     const file = join(dir, 'metrics.jsonl');
     const all = records(4);
     writeRecords(file, all);
@@ -109,7 +102,7 @@ test('a torn last line (a crash mid-write) is skipped with a warning; earlier re
 });
 
 test('a corrupt line in the middle is skipped with a warning naming it, not called torn', () => {
-  withTempDir((dir) => {
+  withTempDir('runstore', (dir) => {
     const file = join(dir, 'metrics.jsonl');
     const all = records(3); // step 1, step 2, validation 2, step 3
     const lines = all.map((r) => JSON.stringify(r));
@@ -129,7 +122,7 @@ test('a corrupt line in the middle is skipped with a warning naming it, not call
 });
 
 test('truncateMetricsAfter keeps records up to the step, drops the torn line, and the file reads cleanly', () => {
-  withTempDir((dir) => {
+  withTempDir('runstore', (dir) => {
     const file = join(dir, 'metrics.jsonl');
     const all = records(6);
     writeRecords(file, all);
@@ -155,7 +148,7 @@ test('truncateMetricsAfter keeps records up to the step, drops the torn line, an
 });
 
 test('truncateMetricsAfter at step 0 empties the file', () => {
-  withTempDir((dir) => {
+  withTempDir('runstore', (dir) => {
     const file = join(dir, 'metrics.jsonl');
     writeRecords(file, records(2));
     assert.deepEqual(truncateMetricsAfter(file, 0).records, []);
@@ -164,7 +157,7 @@ test('truncateMetricsAfter at step 0 empties the file', () => {
 });
 
 test('openRun opens a run by id and refuses unknown ids and ids that are paths', () => {
-  withTempDir((dir) => {
+  withTempDir('runstore', (dir) => {
     const runsA = join(dir, 'a');
     const runsB = join(dir, 'b');
     const run = createRun(runsA, 'tiny');

@@ -1,6 +1,9 @@
 // Shared by the engine tests: the backend under test (wasm unless SWITCHYARD_BACKEND says otherwise)
 // and small helpers to compare tensors.
 import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initBackend, type BackendChoice } from '../../engine/backend';
 import { PRESETS, type SwitchConfig } from '../../engine/model/config';
 
@@ -25,4 +28,38 @@ export function randomValues(n: number, seed: number): Float32Array {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 2 ** 31 - 1;
   });
+}
+
+/** Runs `fn` in a fresh temporary folder, removed afterwards. */
+export function withTempDir(prefix: string, fn: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), `switchyard-${prefix}-`));
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const WORDS = (
+  'the a one every some river stone house garden window letter morning evening train station engine ' +
+  'expert router token layer model city road teacher student music paper market winter summer light ' +
+  'walks reads writes carries opens finds builds watches remembers follows gives takes sends keeps ' +
+  'quietly slowly often never always together again early late near under over beside through with ' +
+  'old new small large bright dark quiet busy green heavy gentle sudden'
+).split(' ');
+
+/** Deterministic English-like text for a small user corpus: `n` sentences from an LCG seeded with `seed`. */
+export function sentences(n: number, seed: number): string {
+  let s = seed >>> 0;
+  const pick = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return WORDS[s % WORDS.length];
+  };
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const words = Array.from({ length: 6 + (i % 7) }, pick);
+    words[0] = words[0][0].toUpperCase() + words[0].slice(1);
+    out.push(words.join(' ') + (i % 5 === 4 ? '?' : '.'));
+  }
+  return out.join(' ');
 }

@@ -1,8 +1,10 @@
+import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { listCheckpoints } from '../../engine/train/checkpoint';
 import { resolveRunConfig } from '../../engine/train/runConfig';
 import { Trainer } from '../../engine/train/trainer';
 import type { StepMetrics, ValidationMetrics } from '../../engine/train/metrics';
@@ -57,6 +59,49 @@ test('a resumed run takes bit for bit the steps of a run that never stopped', as
   }
   [...resumed.model.params.vars.values()].forEach((v, i) => assert.deepEqual(v.dataSync(), weightsA[i], `weight ${i} differs`));
   resumed.dispose();
+});
+
+const tinyRun = (steps: number) =>
+  resolveRunConfig({ preset: 'tiny', overrides: { model: smallModel, training: { batchSize: 2, inputLength: 32, vocabSize: 1024, checkpointEvery: 100, validateEvery: 100 } }, steps });
+
+test('pause holds the loop between steps, resume continues it, stop ends it with a checkpoint', async () => {
+  const trainer = await Trainer.create(runsDir, tinyRun(50), backend);
+  const states: string[] = [];
+  trainer.on('state', (s) => states.push(s.state));
+  trainer.on('metrics', (m) => {
+    if (m.step === 2) {
+      trainer.pause();
+      // While paused, the event loop is free and no step runs.
+      setTimeout(() => {
+        assert.equal(trainer.step, 2);
+        trainer.resume();
+      }, 200);
+    }
+    if (m.step === 4) trainer.stop();
+  });
+  assert.equal(await trainer.train(), 'stopped');
+  assert.equal(trainer.step, 4);
+  assert.deepEqual(states, ['running', 'paused', 'running', 'stopped']);
+  assert.deepEqual(listCheckpoints(trainer.run.checkpoints), [4]);
+  assert.equal((trainer.run.readJson('status.json') as { state: string }).state, 'stopped');
+  trainer.dispose();
+});
+
+test('a non-finite loss pauses the run with a message naming the step and the router that went bad', async () => {
+  const trainer = await Trainer.create(runsDir, tinyRun(5), backend);
+  const router = trainer.model.params.vars.get('encoder.block.1.layer.1.mlp.router.classifier.weight');
+  assert.ok(router, 'the tiny model has a sparse encoder layer 1');
+  router.assign(tf.fill(router.shape, NaN));
+  let message = '';
+  trainer.on('state', (s) => {
+    if (s.state !== 'paused') return;
+    message = s.message ?? '';
+    trainer.stop();
+  });
+  assert.equal(await trainer.train(), 'stopped');
+  assert.equal(trainer.step, 0, 'no update was applied');
+  assert.match(message, /step 1: the loss is not finite \(first bad router: encoder\.block\.1\.layer\.1\)/);
+  trainer.dispose();
 });
 
 test('the tiny model learns the Brown corpus: validation loss falls over 200 steps', async () => {

@@ -113,6 +113,10 @@ test('a copied expert shares its tokens and slots evenly among its copies', () =
   assert.deepEqual(l.devices.map((d) => d.slots), [3, 2, 3, 2, 3, 2, 3, 2]);
   assert.deepEqual(l.devices.map((d) => d.tokens), [3, 2, 1, 1, 3, 2, 3, 2]);
   assert.deepEqual(l.devices.map((d) => d.dropped), [4, 4, 0, 0, 1, 1, 2, 2]);
+  // An all-to-all waits for the larger of a device's two sides: 3 slots receive 24 bytes, more than
+  // the 4 x 5 / 8 rows = 20 bytes it hands over; 7/8 of that crosses the link at 70 B/s, twice.
+  assert.ok(Math.abs(l.devices[0].commTime - (2 * 24 * 7) / 8 / 70) < 1e-12);
+  assert.ok(Math.abs(l.devices[1].commTime - (2 * 20 * 7) / 8 / 70) < 1e-12);
 });
 
 test('compute time is proportional to the tokens a device processes', () => {

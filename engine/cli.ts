@@ -1,6 +1,7 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
 import { info } from './commands/info';
 import { infer, INFER_USAGE } from './commands/infer';
+import { serve, SERVE_USAGE } from './commands/serve';
 import { train, TRAIN_USAGE } from './commands/train';
 import { UsageError } from './commands/args';
 
@@ -9,10 +10,11 @@ const USAGE = `usage: switchyard <command> [options]
 commands:
   ${TRAIN_USAGE}
   ${INFER_USAGE}
+  ${SERVE_USAGE}
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, info };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, serve, info };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

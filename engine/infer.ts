@@ -5,31 +5,14 @@ import type { Tokenizer } from './data/tokenizer';
 import type { SparseReport } from './model/block';
 import { ForwardContext } from './model/context';
 import type { SwitchTransformer } from './model/model';
+import type { InferenceResult } from './protocol';
 
-export interface TokenRouting {
-  /** Chosen expert at this layer (first choice for top-2). */
-  expert: number;
-  /** Its router probability. */
-  prob: number;
-  /** True when the expert was full and the residual carried the token. */
-  dropped: boolean;
-  /** Entropy of the router distribution for this token, nats. */
-  entropy: number;
-}
-
-export interface InferenceResult {
-  tokens: { id: number; text: string; start: number; end: number }[];
-  /** One entry per sparse encoder layer; tokens[i] routes as layers[l].tokens[i]. */
-  layers: { layer: string; numExperts: number; capacity: number; tokens: TokenRouting[] }[];
-  /** Sentinel index -> the text the model wrote for it. */
-  fills: { sentinel: number; text: string }[];
-  /** The raw decoder output. */
-  output: string;
-}
+/** What inference finds in a text; the protocol's result adds the run and its step. */
+export type Inference = Omit<InferenceResult, 'runId' | 'step'>;
 
 export const MAX_INFER_TOKENS = 512;
 
-export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: string, maxNewTokens = 32): InferenceResult {
+export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: string, maxNewTokens = 32): Inference {
   if (!text.trim()) throw new Error('there is no text to run the model on');
   const enc = tokenizer.encode(text);
   if (enc.ids.length + 1 > MAX_INFER_TOKENS) throw new Error(`the text is ${enc.ids.length} tokens long; the limit is ${MAX_INFER_TOKENS - 1}`);

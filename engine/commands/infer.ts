@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
-import { infer as runInference, type InferenceResult } from '../infer';
+import { infer as runInference, type Inference } from '../infer';
 import { openRun } from '../train/runStore';
 import { loadRunModel } from '../train/runModel';
 import { backendOption, positiveIntOption, requiredOption } from './args';
@@ -35,7 +35,7 @@ export async function infer(argv: string[]): Promise<void> {
   console.log(values.json ? JSON.stringify({ run: id, step, ...result }) : formatResult(id, step, result));
 }
 
-function formatResult(id: string, step: number, r: InferenceResult): string {
+function formatResult(id: string, step: number, r: Inference): string {
   const lines = [`run ${id} at step ${step}`];
   lines.push(r.fills.length ? 'sentinel fills:' : `output: ${JSON.stringify(r.output)}`);
   for (const f of r.fills) lines.push(`  <extra_id_${f.sentinel}> → ${JSON.stringify(f.text)}`);

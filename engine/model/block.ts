@@ -2,7 +2,7 @@
 // Encoder: self-attention, feed-forward. Decoder: causal self-attention, cross-attention, feed-forward.
 import * as tf from '@tensorflow/tfjs-core';
 import { Attention, type AttentionShape } from './attention';
-import type { SwitchConfig } from './config';
+import { isSparseLayer, type SwitchConfig } from './config';
 import type { ForwardContext } from './context';
 import { DenseActDense } from './denseMlp';
 import { RmsNorm } from './layerNorm';
@@ -74,6 +74,17 @@ class AttentionLayer {
   }
 }
 
+/** HF's module names of the feed-forward sublayers: where sparse layers report their routing. */
+export const encoderFeedForwardName = (i: number) => `encoder.block.${i}.layer.1`;
+export const decoderFeedForwardName = (i: number) => `decoder.block.${i}.layer.2`;
+
+/** The sparse layers of a model, in the order a forward pass reports them: encoder, then decoder. */
+export function sparseLayerNames(c: SwitchConfig): string[] {
+  const names = (n: number, step: number, name: (i: number) => string) =>
+    Array.from({ length: n }, (_, i) => i).filter((i) => isSparseLayer(c, i, step)).map(name);
+  return [...names(c.numLayers, c.encoderSparseStep, encoderFeedForwardName), ...names(c.numDecoderLayers, c.decoderSparseStep, decoderFeedForwardName)];
+}
+
 export class EncoderBlock {
   readonly selfAttention: AttentionLayer;
   readonly ff: FeedForwardLayer;
@@ -81,7 +92,7 @@ export class EncoderBlock {
   constructor(config: SwitchConfig, params: ParamStore, i: number, sparse: boolean) {
     const p = `encoder.block.${i}`;
     this.selfAttention = new AttentionLayer(config, params, `${p}.layer.0`, i === 0, true);
-    this.ff = new FeedForwardLayer(config, params, `${p}.layer.1`, sparse);
+    this.ff = new FeedForwardLayer(config, params, encoderFeedForwardName(i), sparse);
   }
 
   forward(x: tf.Tensor2D, mask: Float32Array, bias: tf.Tensor, shape: AttentionShape, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
@@ -98,7 +109,7 @@ export class DecoderBlock {
     const p = `decoder.block.${i}`;
     this.selfAttention = new AttentionLayer(config, params, `${p}.layer.0`, i === 0, false);
     this.crossAttention = new AttentionLayer(config, params, `${p}.layer.1`, false, true);
-    this.ff = new FeedForwardLayer(config, params, `${p}.layer.2`, sparse);
+    this.ff = new FeedForwardLayer(config, params, decoderFeedForwardName(i), sparse);
   }
 
   forward(

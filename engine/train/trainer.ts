@@ -15,24 +15,15 @@ import { Adam, namedGradients } from './adam';
 import { pruneCheckpoints, saveCheckpoint, type NamedTensor } from './checkpoint';
 import { clipByGlobalNorm } from './clip';
 import { loadDataset, type Dataset } from './dataset';
+import type { RunStatus } from '../protocol';
 import { layerMetrics, type StepMetrics, type ValidationMetrics } from './metrics';
 import { withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
 import { loadRunModel } from './runModel';
 import { createRun, MetricsWriter, openRun, truncateMetricsAfter, type RunDir } from './runStore';
 import { learningRate } from './schedule';
 
-export type RunState = 'running' | 'paused' | 'stopped' | 'completed';
-
-export interface RunStatus {
-  id: string;
-  state: RunState;
-  step: number;
-  steps: number;
-  /** Why the run paused or stopped, when it did so by itself. */
-  message?: string;
-  backend: string;
-  updatedAt: string;
-}
+export type RunState = RunStatus['state'];
+export type { RunStatus };
 
 interface TrainerEvents {
   metrics: [StepMetrics];

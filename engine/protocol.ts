@@ -1,0 +1,209 @@
+// The one definition of every message between the engine and its clients (the extension, tests,
+// scripts). Types are derived from the zod schemas, and each end validates what it receives.
+//
+// Connection: the engine prints one handshake line (JSON) on stdout, then speaks only WebSocket on
+// 127.0.0.1. A client presents the token in the `x-switchyard-token` header or in its first
+// message, `hello`, which also carries its protocol version. Requests carry an id and get exactly
+// one `response` or `error`; events are pushed.
+import { z } from 'zod';
+import { meshConfigSchema } from './mesh/meshConfig';
+import { meshStepSchema } from './mesh/meshStep';
+import { stepMetricsSchema, validationMetricsSchema, metricsRecordSchema } from './train/metrics';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest frame either end accepts, bytes. */
+export const MAX_FRAME_BYTES = 1 << 20;
+export const TOKEN_HEADER = 'x-switchyard-token';
+/** Longest text `infer` takes, characters. */
+export const MAX_INFER_CHARS = 20_000;
+
+const runId = z.string().regex(/^[\w.-]+$/, 'a run id: letters, digits, _ . -').max(200);
+const count = z.number().int().min(0);
+
+export const backendInfoSchema = z.object({
+  name: z.enum(['tensorflow', 'wasm', 'cpu']),
+  fallbacks: z.array(z.string()),
+  simd: z.boolean().optional(),
+});
+
+export const handshakeSchema = z.object({
+  switchyard: z.literal('engine'),
+  port: z.number().int().min(1).max(65535),
+  token: z.string().min(16),
+  version: z.string(),
+  protocolVersion: z.number().int(),
+  backend: backendInfoSchema,
+  pid: z.number().int(),
+});
+export type Handshake = z.infer<typeof handshakeSchema>;
+
+export const runStateSchema = z.enum(['running', 'paused', 'stopped', 'completed']);
+export const runStatusSchema = z.object({
+  id: runId,
+  state: runStateSchema,
+  step: count,
+  steps: count,
+  /** Why the run paused or stopped by itself (a NaN loss). */
+  message: z.string().optional(),
+  backend: z.string(),
+  updatedAt: z.string(),
+});
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+export const runSummarySchema = z.object({
+  id: runId,
+  preset: z.string(),
+  router: z.string(),
+  numExperts: count,
+  /** From status.json; a run that never wrote one (crashed at start) has none. */
+  status: runStatusSchema.optional(),
+  /** Last training step record's loss, if any. */
+  loss: z.number().optional(),
+  /** Sparse layers, in order: encoder then decoder. */
+  layers: z.array(z.string()),
+  active: z.boolean(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+export const tokenRoutingSchema = z.object({
+  expert: z.number().int(),
+  prob: z.number(),
+  dropped: z.boolean(),
+  entropy: z.number(),
+});
+export const inferenceResultSchema = z.object({
+  runId,
+  step: count,
+  tokens: z.array(z.object({ id: count, text: z.string(), start: count, end: count })),
+  layers: z.array(z.object({ layer: z.string(), numExperts: count, capacity: count, tokens: z.array(tokenRoutingSchema) })),
+  fills: z.array(z.object({ sentinel: count, text: z.string() })),
+  output: z.string(),
+});
+export type InferenceResult = z.infer<typeof inferenceResultSchema>;
+export type TokenRouting = z.infer<typeof tokenRoutingSchema>;
+
+/** A step record as streamed: the metrics plus the mesh simulated from its routing. */
+export const stepEventDataSchema = stepMetricsSchema.extend({ mesh: meshStepSchema.optional() });
+export type StepEventData = z.infer<typeof stepEventDataSchema>;
+
+// ---- Requests: one params schema and one result schema per method.
+
+const empty = z.object({}).strict();
+const runRef = z.object({ runId: runId.optional() }).strict();
+
+export const methods = {
+  status: {
+    params: empty,
+    result: z.object({ version: z.string(), protocolVersion: z.number(), backend: backendInfoSchema, runsDir: z.string(), activeRun: runStatusSchema.nullable() }),
+  },
+  listRuns: { params: empty, result: z.object({ runs: z.array(runSummarySchema) }) },
+  startTraining: {
+    params: z
+      .object({
+        preset: z.string().optional(),
+        /** Any part of a run config: { model, training, corpus }. */
+        config: z.record(z.string(), z.unknown()).optional(),
+        /** 'brown', or a folder, file or glob of text files. */
+        corpus: z.string().min(1).optional(),
+        steps: z.number().int().positive().optional(),
+        mesh: meshConfigSchema.optional(),
+      })
+      .strict(),
+    result: runSummarySchema,
+  },
+  pause: { params: runRef, result: runStatusSchema },
+  resume: { params: runRef, result: runStatusSchema },
+  stop: { params: runRef, result: runStatusSchema },
+  saveCheckpoint: { params: runRef, result: z.object({ runId, step: count, path: z.string() }) },
+  /** Continues training a stopped run from its newest checkpoint. */
+  resumeRun: { params: z.object({ runId, steps: z.number().int().positive().optional() }).strict(), result: runSummarySchema },
+  /** Loads a run's newest checkpoint for inference. */
+  loadRun: { params: z.object({ runId }).strict(), result: runSummarySchema },
+  infer: {
+    params: z
+      .object({ runId: runId.optional(), text: z.string().max(MAX_INFER_CHARS), maxTokens: z.number().int().min(1).max(128).optional() })
+      .strict(),
+    result: inferenceResultSchema,
+  },
+  getMetrics: {
+    params: z
+      .object({ runId, fromStep: count.optional(), toStep: count.optional(), maxPoints: z.number().int().min(2).max(100_000).optional() })
+      .strict(),
+    result: z.object({
+      runId,
+      /** Records in the range, evenly thinned to at most maxPoints step records (validations all kept). */
+      records: z.array(metricsRecordSchema),
+      /** Step records in the range before thinning. */
+      totalSteps: count,
+      warnings: z.array(z.string()),
+    }),
+  },
+  deleteRun: { params: z.object({ runId }).strict(), result: z.object({ runId }) },
+  getMeshConfig: { params: empty, result: meshConfigSchema },
+  setMeshConfig: { params: z.object({ mesh: meshConfigSchema }).strict(), result: meshConfigSchema },
+} as const;
+
+export type Method = keyof typeof methods;
+export type Params<M extends Method> = z.infer<(typeof methods)[M]['params']>;
+export type Result<M extends Method> = z.infer<(typeof methods)[M]['result']>;
+export const METHOD_NAMES = Object.keys(methods) as Method[];
+
+const requestId = z.union([z.number().int(), z.string().max(100)]);
+
+export const helloSchema = z.object({ type: z.literal('hello'), token: z.string().max(200), protocolVersion: z.number().int() }).strict();
+export const requestEnvelopeSchema = z.object({ type: z.literal('request'), id: requestId, method: z.string().max(100), params: z.unknown().optional() }).strict();
+export type RequestEnvelope = z.infer<typeof requestEnvelopeSchema>;
+
+export const ERROR_CODES = ['bad_json', 'bad_request', 'unknown_method', 'too_large', 'unauthorized', 'version_mismatch', 'not_found', 'conflict', 'failed'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+const errorBody = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+
+export const welcomeSchema = z.object({ type: z.literal('welcome'), version: z.string(), protocolVersion: z.number().int(), backend: backendInfoSchema });
+export const responseSchema = z.object({ type: z.literal('response'), id: requestId, result: z.unknown() });
+export const errorSchema = z.object({ type: z.literal('error'), id: requestId.nullable(), error: errorBody });
+
+export const eventSchema = z.discriminatedUnion('event', [
+  /** `coalesced`: step events this client did not get because they came faster than it reads. */
+  z.object({ type: z.literal('event'), event: z.literal('step'), runId, data: stepEventDataSchema, coalesced: count }),
+  z.object({ type: z.literal('event'), event: z.literal('validation'), runId, data: validationMetricsSchema }),
+  z.object({ type: z.literal('event'), event: z.literal('state'), runId, data: runStatusSchema }),
+  z.object({ type: z.literal('event'), event: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+]);
+export type EngineEvent = z.infer<typeof eventSchema>;
+
+/** Everything the engine sends after the handshake line. */
+export const serverMessageSchema = z.union([welcomeSchema, responseSchema, errorSchema, eventSchema]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** One line naming what a schema refused: `field: why; field: why`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Validates a method's params; throws ProtocolError('bad_request') naming every bad field. */
+export function parseParams<M extends Method>(method: M, params: unknown): Params<M> {
+  const r = methods[method].params.safeParse(params ?? {});
+  if (!r.success) throw new ProtocolError('bad_request', `${method}: ${describeIssues(r.error)}`);
+  return r.data as Params<M>;
+}
+
+/** Validates a method's result, on the client side. */
+export function parseResult<M extends Method>(method: M, result: unknown): Result<M> {
+  const r = methods[method].result.safeParse(result);
+  if (!r.success) throw new ProtocolError('bad_request', `${method} result: ${describeIssues(r.error)}`);
+  return r.data as Result<M>;
+}
+
+export function isMethod(name: string): name is Method {
+  return Object.hasOwn(methods, name);
+}

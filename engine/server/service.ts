@@ -1,0 +1,230 @@
+// What the engine does for its clients, one method per protocol request: it owns the runs folder,
+// at most one training run at a time, the models loaded for inference, and the mesh settings, and
+// it reports everything that happens as protocol events.
+import { EventEmitter } from 'node:events';
+import { existsSync, rmSync } from 'node:fs';
+import type { BackendInfo } from '../backend';
+import { infer } from '../infer';
+import { DEFAULT_MESH_CONFIG, parseMeshConfig, type MeshConfig } from '../mesh/meshConfig';
+import { simulateMeshStep } from '../mesh/meshModel';
+import { ProtocolError, PROTOCOL_VERSION, runStatusSchema, type EngineEvent, type Params, type Result, type RunSummary } from '../protocol';
+import { parseRunConfig, resolveRunConfig, type CorpusSpec } from '../train/runConfig';
+import { loadRunModel, type RunModel } from '../train/runModel';
+import { listRuns, openRun, readMetrics, RunNotFoundError, type RunDir } from '../train/runStore';
+import { Trainer } from '../train/trainer';
+import { sparseLayerNames } from '../model/block';
+import { version } from '../../package.json';
+
+/** Emits `event` for every protocol event that all clients should get. */
+export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
+  private trainer: Trainer | null = null;
+  private training: Promise<unknown> | null = null;
+  /** Models loaded for inference, newest last; a couple at most (each holds its weights). */
+  private readonly loaded = new Map<string, RunModel>();
+  private mesh: MeshConfig = DEFAULT_MESH_CONFIG;
+  /** The run trained or loaded last: what `infer` uses when it names none. */
+  private lastRun: string | null = null;
+
+  constructor(
+    readonly runsDir: string,
+    readonly backend: BackendInfo,
+  ) {
+    super();
+  }
+
+  private send(event: EngineEvent): void {
+    this.emit('event', event);
+  }
+
+  status(): Result<'status'> {
+    return { version, protocolVersion: PROTOCOL_VERSION, backend: this.backend, runsDir: this.runsDir, activeRun: this.trainer?.runStatus() ?? null };
+  }
+
+  listRuns(): Result<'listRuns'> {
+    return { runs: listRuns(this.runsDir).flatMap((id) => this.summaryOrNothing(id)) };
+  }
+
+  async startTraining(p: Params<'startTraining'>): Promise<Result<'startTraining'>> {
+    this.requireIdle();
+    const corpus: CorpusSpec | undefined = p.corpus === undefined ? undefined : p.corpus === 'brown' ? { kind: 'brown' } : { kind: 'files', spec: p.corpus };
+    const config = resolveRunConfig({ preset: p.preset, overrides: p.config, corpus, steps: p.steps });
+    const mesh = p.mesh ? parseMeshConfig(p.mesh, config.model.numExperts) : this.mesh;
+    return this.launch(await Trainer.create(this.runsDir, config, this.backend.name), mesh);
+  }
+
+  async resumeRun(p: Params<'resumeRun'>): Promise<Result<'resumeRun'>> {
+    this.requireIdle();
+    return this.launch(await Trainer.open(this.runsDir, p.runId, this.backend.name, p.steps), this.mesh);
+  }
+
+  pause(p: Params<'pause'>): Result<'pause'> {
+    const t = this.activeTrainer(p.runId);
+    t.pause();
+    return t.runStatus();
+  }
+
+  resume(p: Params<'resume'>): Result<'resume'> {
+    const t = this.activeTrainer(p.runId);
+    t.resume();
+    return t.runStatus();
+  }
+
+  /** Stops after the current step; resolves once the final checkpoint is written. */
+  async stop(p: Params<'stop'>): Promise<Result<'stop'>> {
+    const t = this.activeTrainer(p.runId);
+    t.stop();
+    await this.training;
+    return t.runStatus();
+  }
+
+  saveCheckpoint(p: Params<'saveCheckpoint'>): Result<'saveCheckpoint'> {
+    const t = this.activeTrainer(p.runId);
+    return { runId: t.run.id, step: t.step, path: t.checkpoint() };
+  }
+
+  loadRun(p: Params<'loadRun'>): Result<'loadRun'> {
+    this.model(p.runId);
+    this.lastRun = p.runId;
+    return this.summary(p.runId);
+  }
+
+  infer(p: Params<'infer'>): Result<'infer'> {
+    const runId = p.runId ?? this.trainer?.run.id ?? this.lastRun;
+    if (!runId) throw new ProtocolError('bad_request', 'infer: no runId given, and no run was trained or loaded');
+    if (!p.text.trim()) throw new ProtocolError('bad_request', 'infer: the text is empty');
+    // The active run infers with its live weights; any other run with its newest checkpoint.
+    const live = this.trainer?.run.id === runId ? this.trainer : null;
+    const { model, tokenizer, step } = live ? { model: live.model, tokenizer: live.dataset.tokenizer, step: live.step } : this.model(runId);
+    try {
+      return { runId, step, ...infer(model, tokenizer, p.text, p.maxTokens) };
+    } catch (err) {
+      throw new ProtocolError('bad_request', `infer: ${(err as Error).message}`);
+    }
+  }
+
+  getMetrics(p: Params<'getMetrics'>): Result<'getMetrics'> {
+    const run = this.run(p.runId);
+    const { records, warnings } = readMetrics(run.metricsFile);
+    const from = p.fromStep ?? 0;
+    const to = p.toStep ?? Infinity;
+    const inRange = records.filter((r) => r.step >= from && r.step <= to);
+    const steps = inRange.filter((r) => r.type === 'step');
+    const max = p.maxPoints ?? 2000;
+    // Thin step records evenly, always keeping the last; validation records are few and all kept.
+    const stride = Math.max(1, Math.ceil(steps.length / max));
+    const keep = new Set(steps.filter((_, i) => i % stride === 0 || i === steps.length - 1));
+    return { runId: run.id, records: inRange.filter((r) => r.type !== 'step' || keep.has(r)), totalSteps: steps.length, warnings };
+  }
+
+  deleteRun(p: Params<'deleteRun'>): Result<'deleteRun'> {
+    if (this.trainer?.run.id === p.runId) throw new ProtocolError('conflict', `run ${p.runId} is training: stop it first`);
+    const run = this.run(p.runId);
+    this.unload(p.runId);
+    rmSync(run.path, { recursive: true, force: true });
+    return { runId: p.runId };
+  }
+
+  getMeshConfig(): Result<'getMeshConfig'> {
+    return this.mesh;
+  }
+
+  setMeshConfig(p: Params<'setMeshConfig'>): Result<'setMeshConfig'> {
+    this.mesh = parseMeshConfig(p.mesh, this.trainer?.config.model.numExperts);
+    return this.mesh;
+  }
+
+  /** Stops any training with a final checkpoint (engine shutdown). */
+  async shutdown(): Promise<void> {
+    this.trainer?.stop();
+    await this.training;
+    for (const id of [...this.loaded.keys()]) this.unload(id);
+  }
+
+  private launch(trainer: Trainer, mesh: MeshConfig): RunSummary {
+    const id = trainer.run.id;
+    const { dModel, dFf } = trainer.config.model;
+    this.trainer = trainer;
+    this.lastRun = id;
+    trainer.on('metrics', (m) => {
+      const data = m.layers.length ? { ...m, mesh: simulateMeshStep(m.layers, { dModel, dFf }, mesh) } : m;
+      this.send({ type: 'event', event: 'step', runId: id, data, coalesced: 0 });
+    });
+    trainer.on('validation', (v) => this.send({ type: 'event', event: 'validation', runId: id, data: v }));
+    trainer.on('state', (s) => this.send({ type: 'event', event: 'state', runId: id, data: s }));
+    trainer.on('log', (line) => this.send({ type: 'event', event: 'log', level: 'warn', message: `${id}: ${line}` }));
+    this.training = trainer
+      .train()
+      .catch((err: unknown) => {
+        const message = `run ${id} failed: ${err instanceof Error ? err.message : String(err)}`;
+        this.send({ type: 'event', event: 'log', level: 'error', message });
+      })
+      .finally(() => {
+        trainer.dispose();
+        if (this.trainer === trainer) this.trainer = null;
+      });
+    return this.summary(id);
+  }
+
+  private requireIdle(): void {
+    if (this.trainer) throw new ProtocolError('conflict', `run ${this.trainer.run.id} is training: stop it before starting another`);
+  }
+
+  private activeTrainer(runId: string | undefined): Trainer {
+    if (!this.trainer) throw new ProtocolError('conflict', 'no run is training');
+    if (runId && runId !== this.trainer.run.id) throw new ProtocolError('conflict', `run ${runId} is not the one training (${this.trainer.run.id})`);
+    return this.trainer;
+  }
+
+  private run(runId: string): RunDir {
+    try {
+      return openRun(this.runsDir, runId);
+    } catch (err) {
+      if (err instanceof RunNotFoundError) throw new ProtocolError('not_found', err.message);
+      throw err;
+    }
+  }
+
+  private model(runId: string): RunModel {
+    const cached = this.loaded.get(runId);
+    if (cached) return cached;
+    const m = loadRunModel(this.run(runId));
+    this.loaded.set(runId, m);
+    while (this.loaded.size > 2) this.unload([...this.loaded.keys()][0]);
+    return m;
+  }
+
+  private unload(runId: string): void {
+    this.loaded.get(runId)?.model.dispose();
+    this.loaded.delete(runId);
+  }
+
+  private summary(runId: string): RunSummary {
+    const run = this.run(runId);
+    const config = parseRunConfig(run.readJson('config.json'));
+    const c = config.model;
+    const statusFile = `${run.path}/status.json`;
+    const status = existsSync(statusFile) ? runStatusSchema.safeParse(run.readJson('status.json')).data : undefined;
+    const live = this.trainer?.run.id === runId ? this.trainer.runStatus() : status;
+    const lastStep = readMetrics(run.metricsFile).records.filter((r) => r.type === 'step').pop();
+    const layers = sparseLayerNames(c);
+    return {
+      id: runId,
+      preset: config.preset,
+      router: c.router,
+      numExperts: c.numExperts,
+      ...(live ? { status: live } : {}),
+      ...(lastStep ? { loss: lastStep.loss } : {}),
+      layers,
+      active: this.trainer?.run.id === runId,
+    };
+  }
+
+  /** A run folder that cannot be read (a crash before config.json was whole) is left out of lists. */
+  private summaryOrNothing(id: string): RunSummary[] {
+    try {
+      return [this.summary(id)];
+    } catch {
+      return [];
+    }
+  }
+}

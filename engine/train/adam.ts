@@ -31,26 +31,27 @@ export class Adam {
   /** Applies one update to each named weight that has a gradient, at learning rate `lr`. */
   apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
     const { beta1, beta2, epsilon } = this.options;
-    tf.tidy(() => {
-      for (const [name, g] of grads) {
-        const w = params.get(name);
-        if (!w) throw new Error(`Adam: gradient for unknown weight ${name}`);
-        const slot = this.slot(name, w);
-        slot.step++;
+    for (const [name, g] of grads) {
+      const w = params.get(name);
+      if (!w) throw new Error(`Adam: gradient for unknown weight ${name}`);
+      const slot = this.slot(name, w);
+      slot.step++;
+      const stepSize = (lr * Math.sqrt(1 - beta2 ** slot.step)) / (1 - beta1 ** slot.step);
+      // One tidy per weight: the temporaries of all weights at once would be several times the model.
+      tf.tidy(() => {
         const m = tf.add(tf.mul(slot.m, beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const stepSize = (lr * Math.sqrt(1 - beta2 ** slot.step)) / (1 - beta1 ** slot.step);
         slot.m.assign(m);
         slot.v.assign(v);
         w.assign(tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsilon)), stepSize)));
-      }
-    });
+      });
+    }
   }
 
   private slot(name: string, w: tf.Variable): Slot {
     let s = this.slots.get(name);
     if (!s) {
-      s = { m: tf.variable(tf.zerosLike(w), false), v: tf.variable(tf.zerosLike(w), false), step: 0 };
+      s = tf.tidy(() => ({ m: tf.variable(tf.zerosLike(w), false), v: tf.variable(tf.zerosLike(w), false), step: 0 }));
       this.slots.set(name, s);
     }
     return s;

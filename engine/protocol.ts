@@ -207,3 +207,47 @@ export function parseResult<M extends Method>(method: M, result: unknown): Resul
 export function isMethod(name: string): name is Method {
   return Object.hasOwn(methods, name);
 }
+
+// ---- Extension <-> webview messages (postMessage). Both sides validate what they receive.
+
+/** Extension -> dashboard panel. */
+export const dashboardInboundSchema = z.discriminatedUnion('type', [
+  /** Everything the dashboard draws for a run so far; sent on open, on reload and on a run switch. */
+  z.object({
+    type: z.literal('init'),
+    run: runSummarySchema,
+    history: z.array(z.union([stepEventDataSchema, validationMetricsSchema])),
+    /** History thinned from this many step records. */
+    totalSteps: count,
+  }),
+  z.object({ type: z.literal('step'), runId, data: stepEventDataSchema }),
+  z.object({ type: z.literal('validation'), runId, data: validationMetricsSchema }),
+  z.object({ type: z.literal('state'), runId, data: runStatusSchema }),
+  z.object({ type: z.literal('empty'), message: z.string() }),
+]);
+export type DashboardInbound = z.infer<typeof dashboardInboundSchema>;
+
+/** Dashboard panel -> extension. */
+export const dashboardOutboundSchema = z.discriminatedUnion('type', [
+  /** Loaded (or reloaded): send `init`. */
+  z.object({ type: z.literal('ready'), runId: runId.optional() }),
+  z.object({ type: z.literal('command'), command: z.enum(['pause', 'resume', 'stop']) }),
+]);
+export type DashboardOutbound = z.infer<typeof dashboardOutboundSchema>;
+
+/** Extension -> routing side panel. */
+export const routingInboundSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('routing'), result: inferenceResultSchema, layer: count }),
+  z.object({ type: z.literal('empty'), message: z.string() }),
+]);
+export type RoutingInbound = z.infer<typeof routingInboundSchema>;
+
+/** Routing side panel -> extension. */
+export const routingOutboundSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  /** The user chose another sparse layer to color by. */
+  z.object({ type: z.literal('selectLayer'), layer: count }),
+  /** Reveal token `index` in the editor. */
+  z.object({ type: z.literal('revealToken'), index: count }),
+]);
+export type RoutingOutbound = z.infer<typeof routingOutboundSchema>;

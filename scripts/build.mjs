@@ -14,6 +14,29 @@ for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-
   copyFileSync(join(wasmDir, f), join(outdir, f));
 }
 
+const common = { bundle: true, sourcemap: true, logLevel: 'warning' };
+
+// The webviews' front ends run in the editor's browser context.
+await build({
+  ...common,
+  entryPoints: { 'webview/dashboard': 'webview/dashboard/main.ts', 'webview/routing': 'webview/routing/main.ts' },
+  outdir,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+});
+
+// The extension runs in VS Code's extension host, which provides the vscode module.
+await build({
+  ...common,
+  entryPoints: { extension: 'extension/extension.ts' },
+  outdir,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['vscode'],
+});
+
 await build({
   entryPoints: { engine: 'engine/cli.ts' },
   outdir,

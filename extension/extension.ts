@@ -1,0 +1,133 @@
+// Switchyard's entry point: wires the engine, views and commands. Nothing starts the engine here;
+// the first command or view that needs it does. Every command returns what it did, for tests.
+import * as vscode from 'vscode';
+import { controlTraining } from './commands/trainingControls';
+import { deleteRun, openRun } from './commands/runs';
+import { runOnSelection } from './commands/runOnSelection';
+import { startTraining, type TrainingChoice } from './commands/startTraining';
+import type { Switchyard } from './context';
+import { describeError, EngineManager } from './engine/engineManager';
+import { RoutingDecorations } from './routing/decorations';
+import { RunsModel } from './runs/runsModel';
+import { RunsTreeProvider } from './runs/runsTree';
+import { StatusBar } from './statusBar';
+import { DashboardPanel } from './views/dashboardPanel';
+import { ROUTING_VIEW_ID, RoutingViewProvider } from './views/routingView';
+
+let activeEngine: EngineManager | undefined;
+
+/** What activate() returns: the wired parts, for the extension's own tests. */
+export type SwitchyardApi = Switchyard & { statusBar: StatusBar };
+
+export function activate(context: vscode.ExtensionContext): SwitchyardApi {
+  const log = vscode.window.createOutputChannel('Switchyard', { log: true });
+  const engine = new EngineManager(context, log);
+  activeEngine = engine;
+  const runs = new RunsModel();
+  const runsTree = new RunsTreeProvider(runs);
+  const statusBar = new StatusBar();
+  const dashboard = new DashboardPanel(context.extensionUri, engine);
+  const routingView = new RoutingViewProvider(context.extensionUri, log);
+  const decorations = new RoutingDecorations();
+
+  const sy: SwitchyardApi = {
+    engine,
+    runs,
+    runsTree,
+    dashboard,
+    routingView,
+    decorations,
+    statusBar,
+    async refreshRuns() {
+      try {
+        runs.setRuns((await engine.request('listRuns', {})).runs);
+      } catch (err) {
+        log.warn(`could not list runs: ${describeError(err)}`);
+        runs.setRuns([]);
+      }
+      runsTree.refresh();
+    },
+  };
+
+  const tree = vscode.window.createTreeView('switchyard.runs', { treeDataProvider: runsTree, showCollapseAll: true });
+  // The Runs view is the first thing that needs the engine: opening it starts it.
+  const treeVisible = tree.onDidChangeVisibility((e) => e.visible && void sy.refreshRuns());
+  if (tree.visible) void sy.refreshRuns();
+
+  const command = (id: string, f: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, f);
+  context.subscriptions.push(
+    log,
+    engine,
+    runsTree,
+    statusBar,
+    dashboard,
+    routingView,
+    decorations,
+    tree,
+    treeVisible,
+    vscode.window.registerWebviewViewProvider(ROUTING_VIEW_ID, routingView),
+    engine.onDidChangeState((s) => {
+      statusBar.setEngine(s);
+      if (s.state === 'crashed' || s.state === 'stopped') runsTree.refresh();
+    }),
+    engine.onEvent((e) => {
+      statusBar.onEvent(e);
+      if (e.event === 'log') return log[e.level](e.message);
+      const changed = runs.apply(e);
+      if (changed) runsTree.refresh(changed);
+      else if (e.event === 'state') void sy.refreshRuns(); // a run this view has not listed yet
+    }),
+    routingView.onDidSelectLayer((layer) => {
+      const p = decorations.current;
+      if (!p) return;
+      decorations.paint({ ...p, layer });
+      routingView.show(p.result, layer);
+    }),
+    routingView.onDidRevealToken((index) => {
+      const p = decorations.current;
+      const token = p?.result.tokens[index];
+      if (!p || !token) return;
+      const doc = p.editor.document;
+      const range = new vscode.Range(doc.positionAt(p.selectionStart + token.start), doc.positionAt(p.selectionStart + token.end));
+      p.editor.selection = new vscode.Selection(range.start, range.end);
+      p.editor.revealRange(range);
+    }),
+    command('switchyard.startTraining', (choice) => startTraining(sy, choice as TrainingChoice | undefined)),
+    command('switchyard.pauseTraining', (arg) => controlTraining(sy, 'pause', arg)),
+    command('switchyard.resumeTraining', (arg) => controlTraining(sy, 'resume', arg)),
+    command('switchyard.stopTraining', (arg) => controlTraining(sy, 'stop', arg)),
+    command('switchyard.openDashboard', (arg) => openRun(sy, arg ?? dashboard.visibleRunId ?? runs.list()[0]?.id)),
+    command('switchyard.openRun', (arg) => openRun(sy, arg)),
+    command('switchyard.deleteRun', (arg) => deleteRun(sy, arg)),
+    command('switchyard.runOnSelection', (arg) => runOnSelection(sy, arg)),
+    command('switchyard.clearRouting', () => {
+      decorations.clear();
+      routingView.clear('Cleared. Select text and run Switchyard: Run on Selection.');
+      return true;
+    }),
+    command('switchyard.refreshRuns', async () => {
+      await sy.refreshRuns();
+      return runs.list().map((r) => r.id);
+    }),
+    command('switchyard.restartEngine', async () => {
+      try {
+        const info = await engine.restart();
+        await sy.refreshRuns();
+        return info;
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Switchyard: the engine did not restart: ${describeError(err)}`, 'Show Log').then((c) => c && log.show());
+        return engine.state;
+      }
+    }),
+    command('switchyard.showEngineLog', () => {
+      log.show();
+      return true;
+    }),
+  );
+  return sy;
+}
+
+/** VS Code waits for this: the engine checkpoints any run before it exits. */
+export function deactivate(): Promise<void> | undefined {
+  return activeEngine?.stop();
+}

@@ -1,0 +1,38 @@
+// The extension's settings, read in one place with their types.
+import * as vscode from 'vscode';
+import type { MeshConfig } from '../engine/mesh/meshConfig';
+import { DEFAULT_MESH_CONFIG } from '../engine/mesh/meshConfig';
+
+export interface Settings {
+  backend: string;
+  nodePath: string;
+  remoteUrl: string;
+  remoteToken: string;
+  requestTimeoutMs: number;
+  runsFolder: 'extensionStorage' | 'workspace';
+  defaultPreset: string;
+  eventsPerSecond: number;
+  maxSelectionChars: number;
+  mesh: MeshConfig;
+}
+
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration('switchyard');
+  return {
+    backend: c.get('engine.backend', 'auto'),
+    nodePath: c.get('engine.nodePath', ''),
+    remoteUrl: c.get('engine.remoteUrl', ''),
+    remoteToken: c.get('engine.remoteToken', ''),
+    requestTimeoutMs: 1000 * c.get('engine.requestTimeoutSeconds', 60),
+    runsFolder: c.get('runsFolder', 'extensionStorage'),
+    defaultPreset: c.get('training.defaultPreset', 'tiny'),
+    eventsPerSecond: c.get('events.maxPerSecond', 20),
+    maxSelectionChars: c.get('inference.maxSelectionChars', 4000),
+    mesh: {
+      ...DEFAULT_MESH_CONFIG,
+      shape: { data: c.get('mesh.data', 8), model: c.get('mesh.model', 1) },
+      deviceFlops: 1e12 * c.get('mesh.deviceTflops', 61.5),
+      linkBandwidth: 1e9 * c.get('mesh.linkGBps', 82),
+    },
+  };
+}

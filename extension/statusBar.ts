@@ -1,0 +1,55 @@
+// The status bar item: the engine's state, and while a run trains its step, loss and tokens/s.
+// Clicking it opens the dashboard.
+import * as vscode from 'vscode';
+import type { EngineEvent } from '../engine/protocol';
+import type { EngineInfo } from './engine/engineManager';
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('switchyard.status', vscode.StatusBarAlignment.Left, 50);
+  private engine: EngineInfo = { state: 'stopped' };
+  private training = '';
+
+  constructor() {
+    this.item.name = 'Switchyard';
+    this.item.command = 'switchyard.openDashboard';
+    this.render();
+    this.item.show();
+  }
+
+  setEngine(info: EngineInfo): void {
+    this.engine = info;
+    if (info.state !== 'running') this.training = '';
+    this.render();
+  }
+
+  onEvent(e: EngineEvent): void {
+    if (e.event === 'step') {
+      this.training = `step ${e.data.step} · loss ${e.data.loss.toFixed(3)} · ${Math.round(e.data.tokensPerSecond)} tok/s`;
+    } else if (e.event === 'state' && e.data.state !== 'running') {
+      this.training = `${e.data.state} at step ${e.data.step}`;
+    } else return;
+    this.render();
+  }
+
+  /** The text shown, for tests. */
+  get text(): string {
+    return this.item.text;
+  }
+
+  private render(): void {
+    const icon = { stopped: '$(circle-outline)', starting: '$(loading~spin)', running: '$(circuit-board)', crashed: '$(error)' }[this.engine.state];
+    this.item.text = `${icon} Switchyard${this.training ? `: ${this.training}` : this.engine.state === 'running' ? '' : `: engine ${this.engine.state}`}`;
+    this.item.tooltip = [
+      `Engine: ${this.engine.state}${this.engine.backend ? ` on ${this.engine.backend}` : ''}${this.engine.where ? `, ${this.engine.where}` : ''}`,
+      this.engine.reason ?? '',
+      'Click to open the dashboard',
+    ]
+      .filter(Boolean)
+      .join('\n');
+    this.item.backgroundColor = this.engine.state === 'crashed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { EngineEvent, RunSummary, StepEventData } from '../../engine/protocol';
+import { layerView, loadBar, RunsModel } from '../../extension/runs/runsModel';
+
+const summary = (id: string, state: 'running' | 'stopped'): RunSummary => ({
+  id,
+  preset: 'tiny',
+  router: 'switch',
+  numExperts: 4,
+  status: { id, state, step: 3, steps: 10, backend: 'wasm', updatedAt: '2026-11-25T00:00:00Z' },
+  layers: ['encoder.block.1.layer.1'],
+  active: state === 'running',
+});
+
+const layer = { layer: 'encoder.block.1.layer.1', numExperts: 4, capacity: 3, tokens: 10, routed: [5, 3, 2, 0], kept: [3, 3, 2, 0], dropped: 2, overflowRate: 0.2, routerEntropy: 1, normalizedEntropy: 0.72, loadCv: 0.6, maxShare: 0.5, unusedExperts: 1, meanProb: [0.4, 0.3, 0.2, 0.1] };
+const step = (n: number): StepEventData => ({ type: 'step', step: n, time: 0, tokens: 10, tokensPerSecond: 100, learningRate: 1e-3, loss: 5 - n / 10, crossEntropy: 5, auxLoss: 1, zLoss: 2, gradNorm: 1, layers: [layer] });
+
+test('the tree model follows step and state events of the runs it lists', () => {
+  const model = new RunsModel();
+  model.setRuns([summary('20261125-a', 'stopped'), summary('20261125-b', 'running')]);
+  assert.deepEqual(
+    model.list().map((r) => r.id),
+    ['20261125-b', '20261125-a'],
+  );
+  assert.deepEqual(model.get('20261125-b')?.layers, [], 'no layer figures before a step');
+
+  const changed = model.apply({ type: 'event', event: 'step', runId: '20261125-b', data: step(4), coalesced: 0 });
+  assert.equal(changed, '20261125-b');
+  const run = model.get('20261125-b')!;
+  assert.equal(run.step, 4);
+  assert.equal(run.loss, 4.6);
+  assert.deepEqual(
+    run.layers[0].experts.map((e) => [e.routed, e.kept, e.dropped]),
+    [
+      [5, 3, 2],
+      [3, 3, 0],
+      [2, 2, 0],
+      [0, 0, 0],
+    ],
+  );
+  assert.deepEqual(
+    run.layers[0].experts.map((e) => e.share),
+    [0.5, 0.3, 0.2, 0],
+  );
+
+  const stopped: EngineEvent = { type: 'event', event: 'state', runId: '20261125-b', data: { id: '20261125-b', state: 'paused', step: 4, steps: 10, message: 'step 5: the loss is not finite', backend: 'wasm', updatedAt: 'x' } };
+  model.apply(stopped);
+  assert.equal(model.get('20261125-b')?.state, 'paused');
+  assert.equal(model.get('20261125-b')?.message, 'step 5: the loss is not finite');
+  assert.equal(model.apply({ type: 'event', event: 'step', runId: 'unknown', data: step(1), coalesced: 0 }), undefined);
+  assert.equal(model.apply({ type: 'event', event: 'log', level: 'info', message: 'x' }), undefined);
+
+  // A refresh keeps the live figures of runs it still lists.
+  model.setRuns([summary('20261125-b', 'running')]);
+  assert.equal(model.get('20261125-b')?.layers.length, 1);
+  assert.equal(model.has('20261125-a'), false);
+});
+
+test('layer view and load bar', () => {
+  assert.equal(layerView(layer).overflowRate, 0.2);
+  assert.equal(loadBar(0), '░░░░░░░░');
+  assert.equal(loadBar(0.5), '████░░░░');
+  assert.equal(loadBar(1.7), '████████');
+});

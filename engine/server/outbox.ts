@@ -46,6 +46,13 @@ export class Outbox {
     this.flush();
   }
 
+  /** Sends everything still held at once, whatever the rate and the socket's buffer: before a close. */
+  drain(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.flush(true);
+  }
+
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -54,9 +61,9 @@ export class Outbox {
   }
 
   /** Sends what it may now, and sets a timer for the rest. */
-  private flush(): void {
+  private flush(force = false): void {
     if (this.timer) return;
-    if (this.buffered() > this.options.maxBuffered) return this.retryIn(20);
+    if (!force && this.buffered() > this.options.maxBuffered) return this.retryIn(20);
     if (this.droppedEvents > 0) {
       this.send(JSON.stringify({ type: 'event', event: 'log', level: 'warn', message: `${this.droppedEvents} events were dropped: this client reads too slowly` }));
       this.droppedEvents = 0;
@@ -64,7 +71,7 @@ export class Outbox {
     while (this.queue.length) this.send(JSON.stringify(this.queue.shift()));
     if (!this.pendingStep) return;
     const wait = this.lastStepSent + 1000 / this.options.rate - performance.now();
-    if (wait > 0) return this.retryIn(wait);
+    if (!force && wait > 0) return this.retryIn(wait);
     this.send(JSON.stringify({ ...this.pendingStep, coalesced: this.pendingStep.coalesced + this.coalesced }));
     this.pendingStep = null;
     this.coalesced = 0;

@@ -80,7 +80,11 @@ export async function startServer(service: EngineService, options: ServerOptions
     close: () =>
       new Promise<void>((resolve) => {
         service.off('event', broadcast);
-        for (const c of clients) c.ws.close(1001, 'engine shutting down');
+        // What the outboxes still hold (a run's last step and its 'stopped' state) goes out first.
+        for (const c of clients) {
+          c.drain();
+          c.ws.close(1001, 'engine shutting down');
+        }
         wss.close();
         http.close(() => resolve());
       }),
@@ -109,6 +113,11 @@ class Client {
     if (this.authenticated) this.outbox.push(e);
   }
 
+  /** Sends the events the outbox still holds, now. */
+  drain(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.outbox.drain();
+  }
+
   close(): void {
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.outbox.close();
@@ -126,6 +135,8 @@ class Client {
       if (!this.authenticated) return this.hello(message);
       await this.request(message);
     } catch (err) {
+      // Before the hello, anything that is not one (binary, not JSON) is refused and closed too.
+      if (!this.authenticated) return this.hello(undefined);
       this.fail(idOf(message), err);
     }
   }
@@ -196,7 +207,8 @@ const handlers: { [M in Method]: (service: EngineService, params: Params<M>) => 
 
 function idOf(message: unknown): string | number | null {
   const id = (message as { id?: unknown } | null)?.id;
-  return typeof id === 'number' || (typeof id === 'string' && id.length <= 100) ? id : null;
+  // Only an id the protocol allows (a safe integer, or a string of 100 characters at most) is echoed.
+  return Number.isSafeInteger(id) || (typeof id === 'string' && id.length <= 100) ? (id as string | number) : null;
 }
 
 function headerToken(req: IncomingMessage): string | undefined {

@@ -7,7 +7,7 @@ import type { BackendInfo } from '../backend';
 import { infer } from '../infer';
 import { DEFAULT_MESH_CONFIG, parseMeshConfig, type MeshConfig } from '../mesh/meshConfig';
 import { simulateMeshStep } from '../mesh/meshModel';
-import { ProtocolError, PROTOCOL_VERSION, runStatusSchema, type EngineEvent, type Params, type Result, type RunSummary } from '../protocol';
+import { ProtocolError, PROTOCOL_VERSION, runStatusSchema, type EngineEvent, type Params, type Result, type RunStatus, type RunSummary } from '../protocol';
 import { parseRunConfig, resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { loadRunModel, type RunModel } from '../train/runModel';
 import { listRuns, openRun, readMetrics, RunNotFoundError, type RunDir } from '../train/runStore';
@@ -54,6 +54,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   async resumeRun(p: Params<'resumeRun'>): Promise<Result<'resumeRun'>> {
     this.requireIdle();
+    this.run(p.runId); // an unknown run is not_found, not a failure
     return this.launch(await Trainer.open(this.runsDir, p.runId, this.backend.name, p.steps), this.mesh);
   }
 
@@ -111,7 +112,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const steps = inRange.filter((r) => r.type === 'step');
     const max = p.maxPoints ?? 2000;
     // Thin step records evenly, always keeping the last; validation records are few and all kept.
-    const stride = Math.max(1, Math.ceil(steps.length / max));
+    const stride = Math.max(1, Math.ceil((steps.length - 1) / (max - 1)));
     const keep = new Set(steps.filter((_, i) => i % stride === 0 || i === steps.length - 1));
     return { runId: run.id, records: inRange.filter((r) => r.type !== 'step' || keep.has(r)), totalSteps: steps.length, warnings };
   }
@@ -204,7 +205,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const c = config.model;
     const statusFile = `${run.path}/status.json`;
     const status = existsSync(statusFile) ? runStatusSchema.safeParse(run.readJson('status.json')).data : undefined;
-    const live = this.trainer?.run.id === runId ? this.trainer.runStatus() : status;
+    const live = this.trainer?.run.id === runId ? this.trainer.runStatus() : status && interrupted(status);
     const lastStep = readMetrics(run.metricsFile).records.filter((r) => r.type === 'step').pop();
     const layers = sparseLayerNames(c);
     return {
@@ -227,4 +228,10 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
       return [];
     }
   }
+}
+
+/** A run that says it trains but is not this engine's active run was cut off (a crash, a kill). */
+function interrupted(status: RunStatus): RunStatus {
+  if (status.state !== 'running' && status.state !== 'paused') return status;
+  return { ...status, state: 'stopped', message: 'the engine stopped while this run trained: resume it from its last checkpoint' };
 }

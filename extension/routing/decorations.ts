@@ -3,7 +3,7 @@
 // Cleared on an edit of the document or Escape.
 import * as vscode from 'vscode';
 import type { InferenceResult } from '../../engine/protocol';
-import { expertColor } from '../../webview/shared/expertColors';
+import { expertColor, expertTextColor } from '../../webview/shared/expertColors';
 import { tokenHover, tokenRanges } from './tokenRanges';
 
 export interface PaintedRouting {
@@ -38,7 +38,7 @@ export class RoutingDecorations implements vscode.Disposable {
     const ranges = tokenRanges(p.selectionStart, p.result.tokens);
     for (const r of ranges) {
       const routing = layer?.tokens[r.index];
-      const type = this.typeFor(routing ? routing.expert : -1, layer?.numExperts ?? 1, routing?.dropped ?? false);
+      const type = this.typeFor(routing ? routing.expert : -1, routing?.dropped ?? false);
       const list = byType.get(type) ?? [];
       list.push({ range: new vscode.Range(doc.positionAt(r.start), doc.positionAt(r.end)), hoverMessage: new vscode.MarkdownString(tokenHover(p.result, r.index)) });
       byType.set(type, list);
@@ -55,14 +55,14 @@ export class RoutingDecorations implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'switchyard.routingShown', false);
   }
 
-  private typeFor(expert: number, numExperts: number, dropped: boolean): vscode.TextEditorDecorationType {
-    const key = `${expert}/${numExperts}/${dropped}`;
+  /** One decoration type per (expert, dropped): the same colors as the Routing panel's. */
+  private typeFor(expert: number, dropped: boolean): vscode.TextEditorDecorationType {
+    const key = `${expert}/${dropped}`;
     let type = this.types.get(key);
     if (!type) {
-      const color = expert >= 0 ? expertColor(expert, numExperts) : null;
       type = vscode.window.createTextEditorDecorationType({
-        backgroundColor: color ? color.background : undefined,
-        color: color ? color.foreground : undefined,
+        backgroundColor: expert >= 0 ? expertColor(expert) : undefined,
+        color: expert >= 0 ? expertTextColor(expert) : undefined,
         borderRadius: '2px',
         ...(dropped ? { textDecoration: 'line-through', border: '1px dashed', borderColor: new vscode.ThemeColor('editorError.foreground') } : {}),
       });

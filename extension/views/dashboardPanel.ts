@@ -7,8 +7,8 @@ import { describeError, type EngineManager } from '../engine/engineManager';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'switchyard.dashboard';
-/** History points sent on open; the webview draws at most this many (chart.js decimates further). */
-const HISTORY_POINTS = 10_000;
+/** Step records sent on open, thinned evenly by the engine: an init stays a few MB for long runs. */
+const HISTORY_POINTS = 3000;
 
 export class DashboardPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | null = null;

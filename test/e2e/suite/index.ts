@@ -1,0 +1,36 @@
+// The extension-host test entry (extensionTestsPath points at its bundle, test/e2e/out/index.js).
+// VS Code loads this file in the real extension host, with the extension under test loaded from
+// extensionDevelopmentPath, and calls run(); a rejection fails the run (exit code 1).
+// mocha is resolved at run time from test/e2e/node_modules; vscode is the host's own module.
+import Mocha from 'mocha';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function run(): Promise<void> {
+  const grep = process.env.SWITCHYARD_E2E_GREP;
+  const mocha = new Mocha({
+    ui: 'tdd',
+    color: false,
+    reporter: 'spec',
+    // Per-test ceiling; real waits (engine start, training steps) are bounded inside the tests.
+    timeout: 180_000,
+    ...(grep ? { grep } : {}),
+  });
+  const files = readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+  if (files.length === 0) return Promise.reject(new Error(`no *.test.js beside ${__filename}`));
+  for (const f of files) mocha.addFile(join(__dirname, f));
+  // run.mjs echoes the console between this line and the closing one.
+  console.log(`extension-host tests: starting ${files.join(', ')}`);
+  return new Promise((resolve, reject) => {
+    let passed = 0;
+    let failed = 0;
+    const runner = mocha.run((failures) => {
+      // run.mjs reads this line from the forwarded console.
+      console.log(`extension-host tests: ${passed} passed, ${failed} failed`);
+      if (failures > 0) reject(new Error(`${failures} extension-host test(s) failed`));
+      else resolve();
+    });
+    runner.on('pass', () => passed++);
+    runner.on('fail', () => failed++);
+  });
+}

@@ -1,0 +1,173 @@
+// What the dashboard keeps in the webview state (vscode.setState) so that a reloaded panel draws
+// at once: the run, its status and a compact, capped history in columns with rounded numbers.
+// Validated on the way back in: the state may come from an older build.
+import { z } from 'zod';
+import { meshStepSchema } from '../../engine/mesh/meshStep';
+import { runStatusSchema, runSummarySchema } from '../../engine/protocol';
+import { RunHistory, type HistoryOptions, type LayerRow, type StepRow } from './history';
+
+export const PERSIST_VERSION = 1;
+/** Step rows kept in the state; a longer history is thinned evenly (the last row always kept). */
+export const PERSIST_STEPS = 2_000;
+/** Numbers kept in the state at most (~1 MB of JSON): fewer rows for runs with many layers and experts. */
+export const PERSIST_NUMBERS = 150_000;
+
+const num = z.number();
+const col = z.array(num);
+const optCol = z.array(num.nullable());
+
+const layerColumnsSchema = z.object({
+  overflowRate: optCol,
+  normalizedEntropy: optCol,
+  loadCv: optCol,
+  shares: z.array(z.array(num).nullable()),
+});
+
+export const uiStateSchema = z.object({
+  /** Selected sparse layer's name. */
+  layer: z.string().nullable(),
+  /** Charts whose data table is shown. */
+  shownTables: z.array(z.string()),
+});
+export type UiState = z.infer<typeof uiStateSchema>;
+
+export const persistedDashboardSchema = z.object({
+  v: z.literal(PERSIST_VERSION),
+  /** The run shown, at the top level for the extension's WebviewPanelSerializer (state.runId). */
+  runId: z.string(),
+  run: runSummarySchema,
+  status: runStatusSchema.nullable(),
+  totalSteps: z.number().int().min(0),
+  layers: z.array(z.string()),
+  steps: z.object({
+    step: col,
+    time: col,
+    loss: col,
+    crossEntropy: col,
+    auxLoss: col,
+    zLoss: col,
+    tokensPerSecond: col,
+    learningRate: col,
+    layers: z.array(layerColumnsSchema),
+  }),
+  validation: z.object({ step: col, time: col, loss: col, crossEntropy: col }),
+  mesh: z.object({ step: z.number().int().min(0), data: meshStepSchema }).nullable(),
+  ui: uiStateSchema,
+});
+export type PersistedDashboard = z.infer<typeof persistedDashboardSchema>;
+
+/** `x` to `digits` significant digits (smaller JSON); non-finite values pass through. */
+export function round(x: number, digits = 5): number {
+  return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(digits)) : x;
+}
+
+/** Indices of at most `max` of `n` items, evenly spread, always with the last. */
+export function evenIndices(n: number, max: number): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  if (max <= 1) return n ? [n - 1] : [];
+  const out: number[] = [];
+  for (let k = 0; k < max; k++) out.push(Math.round((k * (n - 1)) / (max - 1)));
+  return out;
+}
+
+/** How many step rows fit the budget, given the numbers one row holds. */
+export function rowsForBudget(h: RunHistory, maxSteps = PERSIST_STEPS, maxNumbers = PERSIST_NUMBERS): number {
+  const experts = h.rows.length ? Math.max(0, ...h.rows[h.rows.length - 1].layers.map((l) => l?.shares.length ?? 0)) : 0;
+  const perRow = 8 + h.layers.length * (3 + experts);
+  return Math.max(1, Math.min(maxSteps, Math.floor(maxNumbers / perRow)));
+}
+
+export function persistDashboard(h: RunHistory, ui: UiState, maxSteps = PERSIST_STEPS, maxNumbers = PERSIST_NUMBERS): PersistedDashboard {
+  const rows = evenIndices(h.rows.length, rowsForBudget(h, maxSteps, maxNumbers)).map((i) => h.rows[i]);
+  const pick = (f: (r: StepRow) => number, digits = 5): number[] => rows.map((r) => round(f(r), digits));
+  const layerCol = (i: number, f: (l: LayerRow) => number): (number | null)[] =>
+    rows.map((r) => {
+      const l = r.layers[i];
+      return l ? round(f(l), 4) : null;
+    });
+  return {
+    v: PERSIST_VERSION,
+    runId: h.runId,
+    run: h.run,
+    status: h.status,
+    totalSteps: h.totalSteps,
+    layers: [...h.layers],
+    steps: {
+      step: rows.map((r) => r.step),
+      time: rows.map((r) => r.time),
+      loss: pick((r) => r.loss),
+      crossEntropy: pick((r) => r.crossEntropy),
+      auxLoss: pick((r) => r.auxLoss),
+      zLoss: pick((r) => r.zLoss),
+      tokensPerSecond: pick((r) => r.tokensPerSecond, 4),
+      learningRate: pick((r) => r.learningRate, 4),
+      layers: h.layers.map((_, i) => ({
+        overflowRate: layerCol(i, (l) => l.overflowRate),
+        normalizedEntropy: layerCol(i, (l) => l.normalizedEntropy),
+        loadCv: layerCol(i, (l) => l.loadCv),
+        shares: rows.map((r) => r.layers[i]?.shares.map((s) => round(s, 3)) ?? null),
+      })),
+    },
+    validation: {
+      step: h.validation.map((v) => v.step),
+      time: h.validation.map((v) => v.time),
+      loss: h.validation.map((v) => round(v.loss)),
+      crossEntropy: h.validation.map((v) => round(v.crossEntropy)),
+    },
+    mesh: h.mesh,
+    ui,
+  };
+}
+
+export interface Restored {
+  history: RunHistory;
+  ui: UiState;
+}
+
+/** The history and UI state from a persisted state; null when there is none or it does not check. */
+export function restoreDashboard(raw: unknown, options?: HistoryOptions): Restored | null {
+  const r = persistedDashboardSchema.safeParse(raw);
+  if (!r.success) return null;
+  const p = r.data;
+  const s = p.steps;
+  const n = s.step.length;
+  const columns = [s.time, s.loss, s.crossEntropy, s.auxLoss, s.zLoss, s.tokensPerSecond, s.learningRate];
+  if (columns.some((c) => c.length !== n)) return null;
+  const h = new RunHistory({ ...p.run, layers: p.layers }, options);
+  for (let k = 0; k < n; k++) {
+    h.addStep({
+      type: 'step',
+      step: s.step[k],
+      time: s.time[k],
+      tokens: 0,
+      tokensPerSecond: s.tokensPerSecond[k],
+      learningRate: s.learningRate[k],
+      loss: s.loss[k],
+      crossEntropy: s.crossEntropy[k],
+      auxLoss: s.auxLoss[k],
+      zLoss: s.zLoss[k],
+      gradNorm: 0,
+      layers: [],
+    });
+    const row = h.rows[h.rows.length - 1];
+    s.layers.forEach((lc, i) => {
+      const shares = lc.shares[k];
+      const o = lc.overflowRate[k];
+      const e = lc.normalizedEntropy[k];
+      const cv = lc.loadCv[k];
+      if (shares == null || o == null || e == null || cv == null || i >= h.layers.length) return;
+      row.layers[i] = { overflowRate: o, normalizedEntropy: e, loadCv: cv, shares };
+      h.overflow[i].push({ x: row.step, y: o });
+      h.entropy[i].push({ x: row.step, y: e });
+      h.loadCv[i].push({ x: row.step, y: cv });
+    });
+  }
+  const v = p.validation;
+  for (let k = 0; k < v.step.length; k++) {
+    h.addValidation({ type: 'validation', step: v.step[k], time: v.time[k] ?? 0, loss: v.loss[k] ?? NaN, crossEntropy: v.crossEntropy[k] ?? NaN });
+  }
+  h.mesh = p.mesh;
+  h.status = p.status;
+  h.totalSteps = Math.max(p.totalSteps, h.rows.length);
+  return { history: h, ui: p.ui };
+}

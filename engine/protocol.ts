@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { meshConfigSchema } from './mesh/meshConfig';
 import { meshStepSchema } from './mesh/meshStep';
-import { stepMetricsSchema, validationMetricsSchema, metricsRecordSchema } from './train/metrics';
+import { stepMetricsSchema, validationMetricsSchema } from './train/metrics';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest frame either end accepts, bytes. */
@@ -131,8 +131,8 @@ export const methods = {
       .strict(),
     result: z.object({
       runId,
-      /** Records in the range, evenly thinned to at most maxPoints step records (validations all kept). */
-      records: z.array(metricsRecordSchema),
+      /** Records in the range, evenly thinned to at most maxPoints step records (validations all kept); step records carry the mesh simulated with the current mesh settings. */
+      records: z.array(z.union([stepEventDataSchema, validationMetricsSchema])),
       /** Step records in the range before thinning. */
       totalSteps: count,
       warnings: z.array(z.string()),

@@ -7,7 +7,8 @@ import type { BackendInfo } from '../backend';
 import { infer } from '../infer';
 import { DEFAULT_MESH_CONFIG, parseMeshConfig, type MeshConfig } from '../mesh/meshConfig';
 import { simulateMeshStep } from '../mesh/meshModel';
-import { ProtocolError, PROTOCOL_VERSION, runStatusSchema, type EngineEvent, type Params, type Result, type RunStatus, type RunSummary } from '../protocol';
+import { ProtocolError, PROTOCOL_VERSION, runStatusSchema, type EngineEvent, type Params, type Result, type RunStatus, type RunSummary, type StepEventData } from '../protocol';
+import type { MetricsRecord, StepMetrics } from '../train/metrics';
 import { parseRunConfig, resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { loadRunModel, type RunModel } from '../train/runModel';
 import { listRuns, openRun, readMetrics, RunNotFoundError, type RunDir } from '../train/runStore';
@@ -114,7 +115,9 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     // Thin step records evenly, always keeping the last; validation records are few and all kept.
     const stride = Math.max(1, Math.ceil((steps.length - 1) / (max - 1)));
     const keep = new Set(steps.filter((_, i) => i % stride === 0 || i === steps.length - 1));
-    return { runId: run.id, records: inRange.filter((r) => r.type !== 'step' || keep.has(r)), totalSteps: steps.length, warnings };
+    const { dModel, dFf, numExperts } = parseRunConfig(run.readJson('config.json')).model;
+    const withMesh = (r: MetricsRecord) => (r.type === 'step' ? this.withMesh(r, { dModel, dFf, numExperts }, this.mesh) : r);
+    return { runId: run.id, records: inRange.filter((r) => r.type !== 'step' || keep.has(r)).map(withMesh), totalSteps: steps.length, warnings };
   }
 
   deleteRun(p: Params<'deleteRun'>): Result<'deleteRun'> {
@@ -143,12 +146,11 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   private launch(trainer: Trainer, mesh: MeshConfig): RunSummary {
     const id = trainer.run.id;
-    const { dModel, dFf } = trainer.config.model;
+    const { dModel, dFf, numExperts } = trainer.config.model;
     this.trainer = trainer;
     this.lastRun = id;
     trainer.on('metrics', (m) => {
-      const data = m.layers.length ? { ...m, mesh: simulateMeshStep(m.layers, { dModel, dFf }, mesh) } : m;
-      this.send({ type: 'event', event: 'step', runId: id, data, coalesced: 0 });
+      this.send({ type: 'event', event: 'step', runId: id, data: this.withMesh(m, { dModel, dFf, numExperts }, mesh), coalesced: 0 });
     });
     trainer.on('validation', (v) => this.send({ type: 'event', event: 'validation', runId: id, data: v }));
     trainer.on('state', (s) => this.send({ type: 'event', event: 'state', runId: id, data: s }));
@@ -164,6 +166,13 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
         if (this.trainer === trainer) this.trainer = null;
       });
     return this.summary(id);
+  }
+
+  /** The step with its simulated mesh; without one when the run has no sparse layer or its experts do not spread over the mesh. */
+  private withMesh(m: StepMetrics, model: { dModel: number; dFf: number; numExperts: number }, mesh: MeshConfig): StepEventData {
+    const data = mesh.shape.data;
+    const fits = model.numExperts % data === 0 || data % model.numExperts === 0;
+    return m.layers.length && fits ? { ...m, mesh: simulateMeshStep(m.layers, model, mesh) } : m;
   }
 
   private requireIdle(): void {

@@ -194,6 +194,8 @@ test('getMetrics returns every record, or thins the step records to maxPoints ke
     Array.from({ length: finalStep }, (_, i) => i + 1),
   );
   assert.deepEqual(all.warnings, []);
+  // History carries the simulated mesh too, so a dashboard opened late draws it at once.
+  for (const r of all.records) if (r.type === 'step') assert.ok(r.mesh && r.mesh.layers.length === r.layers.length, `step ${r.step} has its mesh`);
   for (const maxPoints of [2, 5, finalStep - 1]) {
     const thin = await client.request('getMetrics', { runId: run.id, maxPoints });
     const s = stepsOf(thin);

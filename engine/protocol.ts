@@ -11,8 +11,10 @@ import { meshStepSchema } from './mesh/meshStep';
 import { stepMetricsSchema, validationMetricsSchema } from './train/metrics';
 
 export const PROTOCOL_VERSION = 1;
-/** Largest frame either end accepts, bytes. */
+/** Largest message the engine reads, bytes: a larger one gets a `too_large` error. */
 export const MAX_FRAME_BYTES = 1 << 20;
+/** Largest frame the engine takes off the socket at all; a larger one closes that connection (1009). */
+export const HARD_FRAME_BYTES = 16 * MAX_FRAME_BYTES;
 export const TOKEN_HEADER = 'x-switchyard-token';
 /** Longest text `infer` takes, characters. */
 export const MAX_INFER_CHARS = 20_000;

@@ -9,6 +9,7 @@ import {
   describeIssues,
   helloSchema,
   isMethod,
+  HARD_FRAME_BYTES,
   MAX_FRAME_BYTES,
   parseParams,
   PROTOCOL_VERSION,
@@ -46,7 +47,7 @@ export async function startServer(service: EngineService, options: ServerOptions
   });
   const wss = new WebSocketServer({
     server: http,
-    maxPayload: MAX_FRAME_BYTES,
+    maxPayload: HARD_FRAME_BYTES,
     verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
       // Browsers always send an Origin; the engine's clients (Node processes) never do. A web page
       // can reach loopback, so any Origin is refused.
@@ -105,8 +106,15 @@ class Client {
     this.authenticated = headerAuthenticated;
     this.outbox = new Outbox((m) => ws.send(m), () => ws.bufferedAmount, options.outbox ?? DEFAULT_OUTBOX);
     this.helloTimer = headerAuthenticated ? null : setTimeout(() => ws.close(4401, 'no hello with a token'), HELLO_TIMEOUT_MS);
-    ws.on('message', (data, isBinary) => void this.receive(data.toString(), isBinary));
-    ws.on('error', (err) => options.log(`client error: ${err.message}`)); // e.g. a frame over maxPayload
+    ws.on('message', (data, isBinary) => {
+      const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+      if (bytes > MAX_FRAME_BYTES) {
+        if (!this.authenticated) return this.refuse();
+        return this.error(null, 'too_large', `a message of ${bytes} bytes is over the limit of ${MAX_FRAME_BYTES}`);
+      }
+      void this.receive(data.toString(), isBinary);
+    });
+    ws.on('error', (err) => options.log(`client error: ${err.message}`)); // e.g. a frame over HARD_FRAME_BYTES
   }
 
   event(e: EngineEvent): void {
@@ -136,18 +144,20 @@ class Client {
       await this.request(message);
     } catch (err) {
       // Before the hello, anything that is not one (binary, not JSON) is refused and closed too.
-      if (!this.authenticated) return this.hello(undefined);
+      if (!this.authenticated) return this.refuse();
       this.fail(idOf(message), err);
     }
   }
 
+  /** Before the hello, anything that is not one is refused and the connection closed. */
+  private refuse(): void {
+    this.error(null, 'unauthorized', 'the first message must be a hello with the engine token');
+    this.ws.close(4401, 'unauthorized');
+  }
+
   private hello(message: unknown): void {
     const hello = helloSchema.safeParse(message);
-    if (!hello.success || !sameToken(hello.data.token, this.options.token)) {
-      this.error(null, 'unauthorized', 'the first message must be a hello with the engine token');
-      this.ws.close(4401, 'unauthorized');
-      return;
-    }
+    if (!hello.success || !sameToken(hello.data.token, this.options.token)) return this.refuse();
     if (hello.data.protocolVersion !== PROTOCOL_VERSION) {
       this.error(null, 'version_mismatch', `the engine speaks protocol ${PROTOCOL_VERSION}, the client ${hello.data.protocolVersion}`);
       this.ws.close(4400, 'protocol version mismatch');

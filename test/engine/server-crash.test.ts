@@ -1,14 +1,16 @@
 // The engine killed mid-run (SIGKILL) leaves a run that a new engine lists, loads, infers with and
 // resumes from its last checkpoint, with one metrics record per step. SIGTERM is a clean exit: code 0
-// and a final checkpoint at the last step.
+// and a final checkpoint at the last step, and so is the death of the process that started it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineClient } from '../../engine/client';
+import { spawn } from 'node:child_process';
+import { EngineClient } from '../../engine/client';
+import { handshakeSchema } from '../../engine/protocol';
 import { listCheckpoints } from '../../engine/train/checkpoint';
 import { readMetrics } from '../../engine/train/runStore';
-import { cleanUp, collectEvents, connect, ensureBuilt, isAlive, isState, isStep, makeCorpus, startEngine, tempDir, TINY } from './server-harness';
+import { backend, bundle, cleanUp, collectEvents, connect, ensureBuilt, isAlive, isState, isStep, makeCorpus, sleep, startEngine, tempDir, TINY } from './server-harness';
 
 let dir: string;
 let corpus: string;
@@ -131,4 +133,42 @@ test('SIGTERM during a run exits with code 0 within seconds, after a final check
     events.items.some((e) => e.event === 'step' && e.data.step === status.step),
     'so did the last step',
   );
+});
+
+test('when the process that started it dies, the engine stops the run with a checkpoint and exits', async () => {
+  const runsDir = join(dir, 'runs-orphan');
+  // A parent that starts the engine (sharing its stdout with us) and is then killed outright.
+  const launcher = `require('node:child_process').spawn(process.execPath, ${JSON.stringify([bundle, 'serve', '--port', '0', '--runs', runsDir, '--backend', backend])}, { stdio: ['ignore', 'inherit', 'inherit'] }); setInterval(() => {}, 1e6);`;
+  const parent = spawn(process.execPath, ['-e', launcher], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    parent.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+    });
+    parent.once('exit', () => reject(new Error('the launcher exited before the handshake')));
+  });
+  const handshake = handshakeSchema.parse(JSON.parse(line));
+  const client = await EngineClient.connect(`ws://127.0.0.1:${handshake.port}`, handshake.token);
+  clients.push(client);
+  const events = collectEvents(client);
+  const run = await client.request('startTraining', { preset: 'tiny', steps: 100_000, corpus, config: TINY });
+  await events.waitFor(isStep(3), 'step 3', 120_000);
+
+  parent.kill('SIGKILL');
+  const alive = () => {
+    try {
+      process.kill(handshake.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + 30_000;
+  while (alive() && Date.now() < deadline) await sleep(100);
+  assert.equal(alive(), false, 'the orphaned engine exited');
+  const runDir = join(runsDir, run.id);
+  const status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8')) as { state: string; step: number };
+  assert.equal(status.state, 'stopped');
+  assert.equal(listCheckpoints(join(runDir, 'checkpoints')).at(-1), status.step, 'a final checkpoint at the last step');
 });

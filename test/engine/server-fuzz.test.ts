@@ -1,12 +1,13 @@
 // 10,000 malformed messages from one authenticated client while a run trains: random bytes, random
 // JSON, unknown methods, wrong params, missing and malformed ids, huge strings, deep nesting. Each
-// gets exactly one error reply, and the engine, the run and every other client go on. Frames over
-// MAX_FRAME_BYTES close just their own connection (1009).
+// gets exactly one error reply, and the engine, the run and every other client go on. Messages over
+// MAX_FRAME_BYTES get a `too_large` error and their connection goes on; frames over HARD_FRAME_BYTES
+// close just their own connection (1009).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { EngineClient } from '../../engine/client';
-import { errorSchema, MAX_FRAME_BYTES, MAX_INFER_CHARS, METHOD_NAMES, type EngineEvent, type ErrorCode } from '../../engine/protocol';
+import { errorSchema, HARD_FRAME_BYTES, MAX_FRAME_BYTES, MAX_INFER_CHARS, METHOD_NAMES, type EngineEvent, type ErrorCode } from '../../engine/protocol';
 import {
   cleanUp,
   collectEvents,
@@ -157,7 +158,7 @@ function makeFuzz(r: ReturnType<typeof prng>, i: number): Fuzz {
   return { kind: 'status-params', frame: req('status', r.pick([{ x: 1 }, [], 'all', 0])), id, code: 'bad_request' };
 }
 
-test('10,000 fuzzed messages each get exactly one error reply; oversized frames close only their own connection; training and other clients go on', async (t) => {
+test('10,000 fuzzed messages each get exactly one error reply; oversized messages get an error, oversized frames close only their own connection; training and other clients go on', async (t) => {
   const r = prng(20251125);
   const fuzz = Array.from({ length: MESSAGES }, (_, i) => makeFuzz(r, i));
   const kinds = new Map<string, number>();
@@ -172,10 +173,16 @@ test('10,000 fuzzed messages each get exactly one error reply; oversized frames 
   const startStep = lastStep();
   const bystanderMark = bystander.messages.mark;
 
-  // Oversized frames on their own connections, sent while the fuzz is under way.
+  // Oversized frames on their own connections, sent while the fuzz is under way: over the message
+  // limit, an error and the connection goes on; over the hard frame limit, that connection closes.
   const oversized = async (binary: boolean) => {
     const c = await RawClient.hello(engine);
+    const mark = c.messages.mark;
     c.ws.send(binary ? Buffer.alloc(MAX_FRAME_BYTES + 1, 7) : JSON.stringify({ type: 'request', id: 1, method: 'infer', params: { text: 'x'.repeat(MAX_FRAME_BYTES) } }));
+    const reply = await c.messages.waitFor((m) => (m as { type?: string }).type === 'error', 'the too_large error', 60_000, mark);
+    assert.equal((reply as { error: { code: string } }).error.code, 'too_large');
+    assert.equal(c.ws.readyState, c.ws.OPEN, 'a message over the limit does not close its connection');
+    c.ws.send(Buffer.alloc(HARD_FRAME_BYTES + 1, 7));
     return c.closed;
   };
   const t0 = performance.now();
@@ -186,7 +193,7 @@ test('10,000 fuzzed messages each get exactly one error reply; oversized frames 
   }
   fuzzer.send({ type: 'request', id: 'sentinel', method: 'status', params: {} });
   const bigCloses = await Promise.all(big);
-  for (const c of bigCloses) assert.equal(c.code, 1009, 'an oversized frame closes its connection with 1009');
+  for (const c of bigCloses) assert.equal(c.code, 1009, 'a frame over the hard limit closes its connection with 1009');
   await fuzzer.messages.waitFor((m) => (m as { id?: unknown }).id === 'sentinel', 'the sentinel status response', 120_000);
   await sleep(500); // any reply still to come (none should) would arrive by now
   const seconds = (performance.now() - t0) / 1000;

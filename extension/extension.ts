@@ -20,6 +20,7 @@ let activeEngine: EngineManager | undefined;
 export type SwitchyardApi = Switchyard & { statusBar: StatusBar };
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
+  const started = performance.now();
   const log = vscode.window.createOutputChannel('Switchyard', { log: true });
   const engine = new EngineManager(context, log);
   activeEngine = engine;
@@ -124,6 +125,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       return true;
     }),
   );
+  log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
   return sy;
 }
 

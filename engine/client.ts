@@ -89,6 +89,8 @@ export class EngineClient extends EventEmitter<{ event: [EngineEvent]; close: [n
   }
 
   request<M extends Method>(method: M, params: Params<M>, timeoutMs = this.requestTimeoutMs): Promise<Result<M>> {
+    // A socket that is closing would drop the request, and the caller would wait for the timeout.
+    if (!this.open) return Promise.reject(new EngineRequestError('closed', `the engine connection is closed; ${method} was not sent`));
     const id = this.nextId++;
     return new Promise<Result<M>>((resolve, reject) => {
       const timer = setTimeout(() => {

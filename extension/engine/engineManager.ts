@@ -26,6 +26,8 @@ export class EngineManager implements vscode.Disposable {
   readonly onEvent = this.eventEmitter.event;
   private info: EngineInfo = { state: 'stopped' };
   private connection: Promise<EngineClient> | null = null;
+  /** The connected client whose close means the engine went away (not one this manager closed). */
+  private current: EngineClient | null = null;
   private process: EngineProcess | null = null;
   /** Set while the extension itself stops the engine, so that the exit is not reported as a crash. */
   private stopping = false;
@@ -66,7 +68,10 @@ export class EngineManager implements vscode.Disposable {
     try {
       const connection = this.connection;
       this.connection = null;
-      (await connection?.catch(() => null))?.close();
+      this.current = null;
+      const client = await connection?.catch(() => null);
+      if (client && this.current === client) this.current = null; // a connect that ended meanwhile
+      client?.close();
       const p = this.process;
       this.process = null;
       if (p && p.child.exitCode === null) {
@@ -124,8 +129,12 @@ export class EngineManager implements vscode.Disposable {
     }
     client.on('event', (e) => this.eventEmitter.fire(e));
     client.on('invalid', (why) => this.log.warn(why));
+    this.current = client;
     client.on('close', (code) => {
-      if (this.stopping || !this.connection) return;
+      // A connection closed by stop() or restart() (whose close may arrive after a new connection
+      // began) is not a crash.
+      if (this.stopping || this.current !== client) return;
+      this.current = null;
       this.connection = null;
       // A local engine's exit is reported by onExit, with its exit code.
       if (!this.process) this.crashed(`the connection to ${where} closed (${code})`);
@@ -141,6 +150,7 @@ export class EngineManager implements vscode.Disposable {
     if (this.stopping || this.process !== p) return;
     this.process = null;
     this.connection = null;
+    this.current = null;
     this.crashed(`the engine process ended (${how})`);
   }
 

@@ -7,17 +7,20 @@
 //         the URL payload that code-server honours with --vscode-option enable-smoke-test-driver. The
 //         suite's exit code comes back through codeAutomationExit, its output through the browser
 //         console (and the workbench's own log through codeAutomationLog).
-//   ui:   the packaged switchyard.vsix installed with --install-extension, driven as a person would:
-//         the command palette, Restart Engine and Show Engine Log, with screenshots.
+//   ui:   the packaged switchyard.vsix installed with --install-extension, driven as a person would
+//         (ui.mjs): the command palette, Start Training's quick picks, the dashboard's charts, Run on
+//         Selection in the Routing view and the editor, notifications, color themes; screenshots.
 // Usage: node test/e2e/run.mjs [--no-build] [--only host|ui] [--grep PATTERN] [--timeout SECONDS]
+//                              [--update-screenshots]
 //   --no-build  use dist/ and switchyard.vsix as they are (default: `npm run package`, which builds)
 //   --grep      only the extension-host tests whose title matches (mocha grep)
 //   --timeout   ceiling for the extension-host suite (default 900 s)
+//   --update-screenshots  copy README's screenshots from this run to media/screenshots/
 // Needs: `npm ci` in the repository and `bash .ci/install-e2e.sh` (Node 24, code-server, Chromium).
 // Exits with the suite's code (non-zero when a UI check failed too).
-/* global document, fetch -- document: code that runs in the page (waitForFunction); fetch: Node's */
+/* global fetch -- Node's */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -25,6 +28,8 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
+import { buildSuite } from './buildSuite.mjs';
+import { UI_FILES, uiChecks } from './ui.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const E2E = join(ROOT, 'test/e2e');
@@ -35,7 +40,8 @@ const CODE_SERVER = join(E2E, 'node_modules/code-server/out/node/entry.js');
 const CODE_SERVER_CONFIG = join(E2E, 'code-server.yaml');
 const CHROMIUM = process.env.SWITCHYARD_E2E_CHROMIUM || '/usr/bin/chromium';
 const VSIX = join(ROOT, 'switchyard.vsix');
-const EXTENSION_ID = 'switchyard.switchyard';
+// The UI phase's screenshots that README shows, copied to media/screenshots/ by --update-screenshots.
+const README_SCREENSHOTS = ['dashboard-light.png', 'switchyard-dark.png', 'switchyard-light.png', 'experts-dark.png'];
 // Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -72,15 +78,16 @@ const say = (msg) => console.log(`[e2e ${((Date.now() - started) / 1000).toFixed
 class Fatal extends Error {}
 
 function parseArgs(argv) {
-  const o = { build: true, only: null, grep: null, timeoutS: 900 };
+  const o = { build: true, only: null, grep: null, timeoutS: 900, updateScreenshots: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-build') o.build = false;
     else if (a === '--only') o.only = argv[++i];
     else if (a === '--grep') o.grep = argv[++i];
     else if (a === '--timeout') o.timeoutS = Number(argv[++i]);
+    else if (a === '--update-screenshots') o.updateScreenshots = true;
     else {
-      console.error(`unknown argument ${a}\nusage: node test/e2e/run.mjs [--no-build] [--only host|ui] [--grep PATTERN] [--timeout SECONDS]`);
+      console.error(`unknown argument ${a}\nusage: node test/e2e/run.mjs [--no-build] [--only host|ui] [--grep PATTERN] [--timeout SECONDS] [--update-screenshots]`);
       process.exit(2);
     }
   }
@@ -110,28 +117,6 @@ function run(cmd, argv, opts = {}) {
   if (r.status !== 0) throw new Fatal(`${cmd} ${argv.join(' ')} failed (${r.error?.message ?? r.signal ?? `exit code ${r.status}`})`);
 }
 
-async function buildSuite() {
-  const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild');
-  const suiteDir = join(E2E, 'suite');
-  const outdir = join(E2E, 'out');
-  rmSync(outdir, { recursive: true, force: true });
-  const entries = readdirSync(suiteDir).filter((f) => f === 'index.ts' || f.endsWith('.test.ts'));
-  await esbuild.build({
-    entryPoints: entries.map((f) => join(suiteDir, f)),
-    outdir,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: 'linked',
-    // vscode is the extension host's own; mocha is resolved at run time from test/e2e/node_modules.
-    external: ['vscode', 'mocha'],
-    // The bundles are build output: keep the repository's `eslint .` off them.
-    banner: { js: '/* eslint-disable */' },
-    logLevel: 'warning',
-  });
-}
-
 function freePort() {
   return new Promise((resolveP, reject) => {
     const srv = createServer();
@@ -151,6 +136,7 @@ function makeWorkspace(dir) {
   );
   writeFileSync(join(dir, 'notes.md'), '# Notes\n\nA Switch Transformer sends each token to one expert.\n');
   writeFileSync(join(dir, 'story.txt'), 'It was a bright cold day in April, and the clocks were striking thirteen.\n');
+  for (const [name, text] of Object.entries(UI_FILES)) writeFileSync(join(dir, name), text);
 }
 
 /** A code-server of its own: fresh folders, its own process group. */
@@ -253,7 +239,7 @@ async function stopGroup(pgid, exitedP, name) {
   }
 }
 
-async function launchBrowser(name) {
+async function launchBrowser(name, viewport = { width: 1400, height: 900 }) {
   const { chromium } = createRequire(join(E2E, 'package.json'))('playwright-core');
   // playwright's own signal handlers would exit before the code-servers are stopped: ours close all.
   const browser = await chromium.launch({
@@ -265,7 +251,7 @@ async function launchBrowser(name) {
     handleSIGHUP: false,
   });
   cleanups.push(() => browser.close().catch(() => {}));
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const consoleLog = createWriteStream(join(RESULTS, `${name}-browser-console.log`));
   page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
@@ -336,23 +322,12 @@ async function hostPhase() {
   return { code: outcome, ...counts };
 }
 
-/**
- * The document of one of Switchyard's webviews. VS Code puts it two iframes deep: an outer
- * `iframe.webview.ready`, whose src names the extension (extensionId=...) and, for a webview view
- * such as Routing, purpose=webviewView (a webview panel such as the dashboard has no purpose), and
- * the document itself in `#active-frame` inside it. The src does not name the view type.
- */
-function webviewFrame(page, kind) {
-  const outer = `iframe.webview.ready[src*="extensionId=${EXTENSION_ID}"]`;
-  const sel = kind === 'view' ? `${outer}[src*="purpose=webviewView"]` : `${outer}:not([src*="purpose="])`;
-  return page.frameLocator(sel).frameLocator('#active-frame');
-}
-
-/** The UI check: the installed VSIX, driven through the command palette as a person would. */
+/** The UI checks (ui.mjs): the installed VSIX, driven through the workbench as a person would. */
 async function uiPhase() {
   if (!existsSync(VSIX)) throw new Fatal(`${relative(ROOT, VSIX)} is missing: run \`npm run package\` (or drop --no-build)`);
   const server = await startCodeServer('ui', { smokeTestDriver: false, extensionsToInstall: [VSIX] });
-  const { page, consoleLog } = await launchBrowser('ui');
+  // 1280x800: the screenshots double as the README's.
+  const { page, consoleLog } = await launchBrowser('ui', { width: 1280, height: 800 });
   const checks = [];
   const check = async (title, f) => {
     const t0 = Date.now();
@@ -368,67 +343,9 @@ async function uiPhase() {
     }
   };
   const shot = (name) => page.screenshot({ path: join(RESULTS, name) });
-  const palette = page.locator('.quick-input-widget');
-  const runFromPalette = async (title, screenshot) => {
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 450 } }).catch(() => {});
-    await page.keyboard.press('F1');
-    await palette.waitFor({ state: 'visible', timeout: 30_000 });
-    await page.keyboard.type(title);
-    const row = palette.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout: 30_000 });
-    if (screenshot) await shot(screenshot);
-    await page.keyboard.press('Enter');
-    await palette.waitFor({ state: 'hidden', timeout: 30_000 });
-  };
+  shot.path = (name) => join(RESULTS, name);
   try {
-    await check('the workbench loads with the workspace and the Switchyard extension', async () => {
-      await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
-      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
-      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'sample.txt' }).waitFor({ timeout: 120_000 });
-      // The status bar item exists once the extension is activated; the Switchyard view container
-      // is in the activity bar from the manifest alone.
-      await page.locator('.activitybar [aria-label^="Switchyard"]').first().waitFor({ timeout: 120_000 });
-    });
-    await check('Switchyard: Restart Engine from the command palette starts the engine', async () => {
-      await runFromPalette('Switchyard: Restart Engine', 'palette.png');
-      // The status bar reads "Switchyard" alone once the engine runs, "Switchyard: engine <state>" before.
-      const item = page.locator('.statusbar-item', { hasText: 'Switchyard' }).first();
-      await item.waitFor({ timeout: 120_000 });
-      await page.waitForFunction(
-        () => [...document.querySelectorAll('.statusbar-item')].some((e) => /^\s*Switchyard\s*$/.test(e.textContent ?? '')),
-        null,
-        { timeout: 120_000 },
-      );
-      await shot('engine-running.png');
-    });
-    await check('Switchyard: Show Engine Log shows the engine starting on a backend', async () => {
-      await runFromPalette('Switchyard: Show Engine Log');
-      const output = page.locator('.part.panel .monaco-editor .view-lines');
-      await output.waitFor({ state: 'visible', timeout: 60_000 });
-      await page.waitForFunction(
-        // Monaco renders spaces as no-break spaces: \s matches both.
-        () => /engine\s.*\son\s\S+\sat\slocal/.test(document.querySelector('.part.panel .monaco-editor .view-lines')?.textContent ?? ''),
-        null,
-        { timeout: 60_000 },
-      );
-      await shot('engine-log.png');
-    });
-    await check('the Switchyard views: Runs (welcome) and the Routing webview, two iframes deep', async () => {
-      await page.locator('.activitybar [aria-label^="Switchyard"]').first().click();
-      await page.locator('.pane-body', { hasText: 'No runs yet.' }).first().waitFor({ timeout: 60_000 });
-      // The Routing view is collapsed below Runs when the container first opens: expand it.
-      const header = page.locator('.pane-header', { hasText: /^Routing/ }).first();
-      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-      const routing = webviewFrame(page, 'view');
-      await routing
-        .locator('body', { hasText: 'Run on Selection' })
-        .waitFor({ timeout: 60_000 })
-        .catch(async (e) => {
-          const srcs = await page.locator('iframe.webview').evaluateAll((fs) => fs.map((f) => `${f.className} ${f.getAttribute('src')}`));
-          throw new Error(`${e.message.split('\n')[0]}; webview iframes: ${srcs.join(' | ') || 'none'}`);
-        });
-      await shot('switchyard-views.png');
-    });
+    await uiChecks({ page, server, check, shot, say });
   } catch {
     // the failure is recorded in checks
   } finally {
@@ -437,6 +354,18 @@ async function uiPhase() {
   }
   const failed = checks.filter((c) => !c.ok).length;
   return { passed: checks.length - failed, failed };
+}
+
+/** --update-screenshots: the README's screenshots, from this run's. */
+function updateScreenshots() {
+  const dir = join(ROOT, 'media/screenshots');
+  mkdirSync(dir, { recursive: true });
+  for (const name of README_SCREENSHOTS) {
+    const from = join(RESULTS, name);
+    if (!existsSync(from)) throw new Fatal(`--update-screenshots: ${relative(ROOT, from)} was not made (a UI check failed?)`);
+    copyFileSync(from, join(dir, name));
+    say(`copied ${relative(ROOT, from)} to ${relative(ROOT, join(dir, name))}`);
+  }
 }
 
 async function main() {
@@ -457,6 +386,7 @@ async function main() {
   let ui = { passed: 0, failed: 0 };
   if (args.only !== 'ui') host = await hostPhase();
   if (args.only !== 'host') ui = await uiPhase();
+  if (args.updateScreenshots && ui.failed === 0 && args.only !== 'host') updateScreenshots();
   const shots = readdirSync(RESULTS).filter((f) => f.endsWith('.png'));
   say(`screenshots: ${shots.map((f) => relative(ROOT, join(RESULTS, f))).join(', ') || 'none'}`);
   say(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);

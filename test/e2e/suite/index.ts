@@ -3,7 +3,7 @@
 // extensionDevelopmentPath, and calls run(); a rejection fails the run (exit code 1).
 // mocha is resolved at run time from test/e2e/node_modules; vscode is the host's own module.
 import Mocha from 'mocha';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function run(): Promise<void> {
@@ -27,6 +27,10 @@ export function run(): Promise<void> {
     const runner = mocha.run((failures) => {
       // run.mjs reads this line from the forwarded console.
       console.log(`extension-host tests: ${passed} passed, ${failed} failed`);
+      // scripts/test-vscode.mjs reads the counts from this file: an editor that exited without
+      // running the suite must not look like a pass.
+      const resultFile = process.env.SWITCHYARD_E2E_RESULT;
+      if (resultFile) writeFileSync(resultFile, JSON.stringify({ passed, failed, files }));
       if (failures > 0) reject(new Error(`${failures} extension-host test(s) failed`));
       else resolve();
     });

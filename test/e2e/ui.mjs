@@ -1,0 +1,287 @@
+// The UI checks: the installed switchyard.vsix in code-server, driven through Chromium as a person
+// would (command palette, quick picks, the confirmation dialog, the dashboard and Routing webviews,
+// the editor, the notifications center, color themes). Called by run.mjs's UI phase; each check is a
+// `check(title, fn)`, and screenshots go to test-results/e2e/.
+/* global getComputedStyle -- in functions that run in the page */
+import { pollUntil, webviewFrame, Workbench } from './workbench.mjs';
+
+export const JOKE = 'The <extra_id_0> walks into a bar.';
+
+/** Files the UI phase's workspace gets besides the harness's own. */
+export const UI_FILES = { 'joke.txt': `${JOKE}\n` };
+
+/** The dashboard's chart figures: data-points and data-last-step of each. */
+async function chartStats(dash) {
+  return dash.locator('figure[data-chart]').evaluateAll((els) =>
+    Object.fromEntries(els.map((e) => [e.dataset.chart, { points: Number(e.dataset.points), lastStep: e.dataset.lastStep === '' ? null : Number(e.dataset.lastStep) }])),
+  );
+}
+
+/** The palette a Switchyard webview exposes on its body (data-chart-foreground, ..., data-theme-kind). */
+async function webviewPalette(frame) {
+  return frame.locator('body').evaluate((b) => ({ ...b.dataset }));
+}
+
+export async function uiChecks({ page, server, check, shot, say }) {
+  const wb = new Workbench(page);
+  const dashboard = webviewFrame(page, 'panel');
+  const routing = webviewFrame(page, 'view');
+  const state = { palette: null };
+
+  await check('the workbench loads with the workspace and the Switchyard extension', async () => {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'sample.txt' }).waitFor({ timeout: 120_000 });
+    // The Switchyard view container is in the activity bar from the manifest alone.
+    await page.locator('.activitybar [aria-label^="Switchyard"]').first().waitFor({ timeout: 120_000 });
+  });
+
+  await check('Switchyard: Restart Engine from the command palette starts the engine', async () => {
+    await wb.runCommand('Switchyard: Restart Engine', { screenshot: shot.path('palette.png') });
+    // The status bar reads "Switchyard" alone once the engine runs, "Switchyard: engine <state>" before.
+    await pollUntil('the status bar says the engine runs', () => wb.statusText(), (t) => /^Switchyard$/.test(t), 120_000);
+    await shot('engine-running.png');
+  });
+
+  await check('Switchyard: Show Engine Log shows the engine starting on a backend', async () => {
+    await wb.runCommand('Switchyard: Show Engine Log');
+    const output = page.locator('.part.panel .monaco-editor .view-lines');
+    await output.waitFor({ state: 'visible', timeout: 60_000 });
+    // Monaco renders spaces as no-break spaces: \s matches both.
+    await pollUntil('the engine log names its backend', () => output.textContent(), (t) => /engine\s.*\son\s\S+\sat\slocal/.test(t ?? ''), 60_000);
+    await shot('engine-log.png');
+    await wb.runCommand('View: Hide Panel');
+    await page.locator('.part.panel').waitFor({ state: 'hidden', timeout: 30_000 });
+  });
+
+  await check('the Switchyard views: Runs (welcome) and the Routing webview, two iframes deep', async () => {
+    await page.locator('.activitybar [aria-label^="Switchyard"]').first().click();
+    await page.locator('.pane-body', { hasText: 'No runs yet.' }).first().waitFor({ timeout: 60_000 });
+    // The Routing view is collapsed below Runs when the container first opens: expand it.
+    const header = page.locator('.pane-header', { hasText: /^Routing/ }).first();
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    await routing
+      .locator('#empty-message', { hasText: 'Run on Selection' })
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e) => {
+        const srcs = await page.locator('iframe.webview').evaluateAll((fs) => fs.map((f) => `${f.className} ${f.getAttribute('src')}`));
+        throw new Error(`${e.message.split('\n')[0]}; webview iframes: ${srcs.join(' | ') || 'none'}`);
+      });
+    await shot('switchyard-views.png');
+  });
+
+  await check('Start Training from the palette: preset, corpus, router, experts, capacity, then Start', async () => {
+    await wb.runCommand('Switchyard: Start Training', { then: 'quickPick' });
+    await wb.pick('(1/5) preset', 'tiny');
+    await wb.pick('(2/5) corpus', 'Brown corpus');
+    await wb.pick('(3/5) router', 'switch');
+    await wb.pick('(4/5) experts', '4');
+    await wb.pick('(5/5) capacity', '1.25');
+    const message = await wb.answerDialog('Start');
+    const expected = 'Train tiny with switch routing over 4 experts (capacity factor 1.25) on Brown corpus?';
+    if (!message.includes(expected)) throw new Error(`the confirmation said ${JSON.stringify(message)}, not ${JSON.stringify(expected)}`);
+    // The run appears in the Runs view, and the status bar follows its steps.
+    await page.locator('.pane-body .monaco-list-row', { hasText: /-tiny-/ }).first().waitFor({ timeout: 120_000 });
+    const status = await pollUntil('the status bar shows training steps', () => wb.statusText(), (t) => /step \d+ · loss \d/.test(t), 180_000);
+    say(`ui:   status bar: ${status}`);
+    // Progress toasts would cover the screenshots: Do Not Disturb keeps them in the center.
+    await wb.runCommand('Notifications: Toggle Do Not Disturb Mode');
+  });
+
+  await check('Open Dashboard: the charts get data (loss, expert-load heatmap, mesh) and change as steps arrive', async () => {
+    await wb.runCommand('Switchyard: Open Dashboard');
+    await dashboard.locator('#app[data-view="run"]').waitFor({ timeout: 60_000 });
+    const first = await pollUntil(
+      'the loss, heatmap and mesh charts have data',
+      () => chartStats(dashboard),
+      (s) => s.loss?.points > 0 && s.heatmap?.points > 0 && s.mesh?.points > 0 && s.loss.lastStep > 0,
+      120_000,
+    );
+    say(`ui:   charts: ${Object.entries(first).map(([k, v]) => `${k} ${v.points}@${v.lastStep}`).join(', ')}`);
+    const later = await pollUntil(
+      `the charts move past step ${first.loss.lastStep}`,
+      () => chartStats(dashboard),
+      (s) => s.loss.lastStep > first.loss.lastStep && s.heatmap.lastStep > first.heatmap.lastStep && s.loss.points > first.loss.points,
+      120_000,
+    );
+    say(`ui:   then: loss ${later.loss.points}@${later.loss.lastStep}, heatmap ${later.heatmap.points}@${later.heatmap.lastStep}`);
+    // The data-table alternative of the loss chart lists the same steps.
+    await dashboard.locator('#chart-loss .link-button', { hasText: 'Show data' }).click();
+    const rows = await pollUntil('the loss data table has rows', () => dashboard.locator('#chart-loss-table table tbody tr').count(), (n) => n > 0, 30_000);
+    say(`ui:   loss data table: ${rows} rows`);
+    await dashboard.locator('#chart-loss .link-button', { hasText: 'Hide data' }).click();
+    const app = dashboard.locator('#app');
+    if ((await app.getAttribute('data-state')) !== 'running') throw new Error(`the dashboard's state is ${await app.getAttribute('data-state')}`);
+    if (await dashboard.locator('#cmd-pause').isDisabled()) throw new Error('Pause is disabled while the run trains');
+    state.palette = await webviewPalette(dashboard);
+    const kind = { vs: 'light', 'vs-dark': 'dark', 'hc-black': 'high-contrast', 'hc-light': 'high-contrast-light' }[await wb.themeType()];
+    if (state.palette.themeKind !== kind) throw new Error(`the dashboard's theme kind is ${state.palette.themeKind} under a ${kind} theme`);
+    // The run in the Runs view, opened down to its experts' load.
+    const runRow = page.locator('.pane-body .monaco-list-row', { hasText: /-tiny-/ }).first();
+    if ((await runRow.getAttribute('aria-expanded')) === 'false') await runRow.locator('.monaco-tl-twistie').click();
+    const layerRow = page.locator('.pane-body .monaco-list-row', { hasText: /encoder\.block\.1/ }).first();
+    await layerRow.waitFor({ timeout: 30_000 });
+    if ((await layerRow.getAttribute('aria-expanded')) === 'false') await layerRow.locator('.monaco-tl-twistie').click();
+    const experts = await pollUntil(
+      'the Runs view lists the experts with their load',
+      () => page.locator('.pane-body .monaco-list-row', { hasText: /expert \d/ }).allInnerTexts(),
+      (t) => t.length === 4 && t.every((x) => /kept \d+ · dropped \d+/.test(x)),
+      30_000,
+    );
+    say(`ui:   Runs view: ${experts.map((t) => t.replace(/\s+/g, ' ')).join(' | ')}`);
+    await shot(`dashboard-${kind}.png`);
+  });
+
+  await check('Run on Selection from the palette: tokens colored by expert in the Routing view and the editor, sentinel fills', async () => {
+    // The joke beside the dashboard (Quick Open, Ctrl+Enter: to the side), its sentence selected.
+    await page.keyboard.press('Control+P');
+    await wb.quickInput.waitFor({ state: 'visible', timeout: 30_000 });
+    await page.keyboard.type('joke.txt');
+    await wb.quickInput.locator('.quick-input-list .monaco-list-row', { hasText: 'joke.txt' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Control+Enter');
+    await wb.quickInput.waitFor({ state: 'hidden', timeout: 30_000 });
+    const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
+    await editor.waitFor({ timeout: 60_000 });
+    // The Routing view gets the side bar's height.
+    const runsHeader = page.locator('.pane-header', { hasText: /^Runs/ }).first();
+    if ((await runsHeader.getAttribute('aria-expanded')) === 'true') await runsHeader.click();
+    await selectJoke(page, editor);
+    await wb.runCommand('Switchyard: Run on Selection');
+    await routing.locator('#app[data-view="result"]').waitFor({ timeout: 120_000 });
+    await page.keyboard.press('End'); // no selection over the colors in the screenshots
+    const tokens = await routing.locator('#tokens .token[data-expert]').evaluateAll((els) =>
+      els.map((e) => ({ text: e.textContent ?? '', expert: Number(e.dataset.expert), dropped: e.dataset.dropped, bg: getComputedStyle(e).backgroundColor })),
+    );
+    if (tokens.length < 5) throw new Error(`${tokens.length} colored tokens`);
+    const colorOf = new Map();
+    for (const t of tokens) {
+      if (!(t.expert >= 0 && t.expert < 4)) throw new Error(`token ${JSON.stringify(t.text)} has expert ${t.expert}`);
+      if (/rgba\(0, 0, 0, 0\)|transparent/.test(t.bg)) throw new Error(`token ${JSON.stringify(t.text)} has no background`);
+      const known = colorOf.get(t.expert);
+      if (known && known !== t.bg) throw new Error(`expert ${t.expert} has two colors: ${known}, ${t.bg}`);
+      colorOf.set(t.expert, t.bg);
+    }
+    const colors = [...colorOf.values()];
+    if (new Set(colors).size !== colors.length) throw new Error(`experts share a color: ${JSON.stringify([...colorOf])}`);
+    // The legend shows every expert in its own color, used or not.
+    const swatches = await routing.locator('#expert-legend li[data-expert] .swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+    if (swatches.length !== 4 || new Set(swatches).size !== 4) throw new Error(`legend swatches: ${JSON.stringify(swatches)}`);
+    const fills = await routing.locator('#fills li').evaluateAll((els) => els.map((e) => ({ sentinel: e.dataset.sentinel ?? null, text: (e.textContent ?? '').trim() })));
+    if (!fills.length) throw new Error('no sentinel fills list');
+    if (!fills.some((f) => f.sentinel !== null)) throw new Error(`no sentinel fill: ${JSON.stringify(fills)}`);
+    say(`ui:   ${tokens.length} tokens over experts ${[...colorOf.keys()].sort().join(',')}; fills: ${fills.map((f) => `<extra_id_${f.sentinel}> → ${JSON.stringify(f.text.split('→')[1]?.trim() ?? '')}`).slice(0, 3).join('; ')}`);
+    // The editor paints the same tokens.
+    const decorations = await pollUntil('the editor paints the tokens', () => wb.editorDecorations('joke.txt'), (d) => d && d.length > 0, 30_000);
+    say(`ui:   editor: ${decorations.length} painted ranges in ${new Set(decorations.map((d) => d.bg)).size} colors`);
+    await shot('routing.png');
+  });
+
+  await check('Escape in the editor clears the routing colors', async () => {
+    const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('Escape');
+    await pollUntil('the editor paints nothing', () => wb.editorDecorations('joke.txt'), (d) => d && d.length === 0, 30_000);
+    await routing.locator('#empty-message', { hasText: 'Cleared.' }).waitFor({ timeout: 30_000 });
+  });
+
+  await check('Run on Selection with an empty selection: the error is in the notifications center', async () => {
+    const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('End');
+    await wb.runCommand('Switchyard: Run on Selection');
+    const expected = 'Switchyard: the selection is empty: select the text to run the model on.';
+    const texts = await pollUntil(
+      'the notifications center lists the error',
+      async () => {
+        const t = await wb.notifications();
+        if (!t.includes(expected)) await page.keyboard.press('Escape');
+        return t;
+      },
+      (t) => t.includes(expected),
+      30_000,
+      500,
+    );
+    say(`ui:   notifications: ${texts.map((t) => JSON.stringify(t)).join(', ')}`);
+    await shot('empty-selection-error.png');
+    await wb.hideNotifications();
+  });
+
+  await check('a light and a dark color theme: the dashboard and the Routing view re-read their colors', async () => {
+    // Paint the joke again, for the screenshots.
+    const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
+    await selectJoke(page, editor);
+    await wb.runCommand('Switchyard: Run on Selection');
+    await routing.locator('#app[data-view="result"]').waitFor({ timeout: 120_000 });
+    await page.keyboard.press('End');
+    await pollUntil('the editor paints the tokens', () => wb.editorDecorations('joke.txt'), (d) => d && d.length > 0, 30_000);
+    const initial = state.palette ?? (await webviewPalette(dashboard));
+    const switchTheme = async (name, kind, workbenchType, previous) => {
+      await wb.runCommand('Preferences: Color Theme', { then: 'quickPick' });
+      await wb.pick('Select Color Theme', name);
+      await wb.quickInput.waitFor({ state: 'hidden', timeout: 30_000 });
+      await pollUntil(`the workbench takes ${name}`, () => wb.themeType(), (t) => t === workbenchType, 30_000);
+      // Both webviews are open while the theme changes: they re-read the colors themselves.
+      const p = await pollUntil(
+        `the dashboard's palette becomes ${kind}`,
+        () => webviewPalette(dashboard),
+        (d) => d.themeKind === kind && d.chartForeground !== previous.chartForeground,
+        30_000,
+      );
+      const r = await pollUntil(`the Routing view's palette becomes ${kind}`, () => webviewPalette(routing), (d) => d.themeKind === kind, 30_000);
+      if (r.chartForeground !== p.chartForeground) throw new Error(`the views disagree: routing ${r.chartForeground}, dashboard ${p.chartForeground}`);
+      say(`ui:   ${name}: themeKind ${p.themeKind}, chartForeground ${previous.chartForeground} → ${p.chartForeground}, chartBackground ${p.chartBackground}`);
+      return p;
+    };
+    // From the default theme (light in a headless browser) to a dark one and to a light one (the
+    // other way round if the default is dark).
+    const dark = async (previous) => {
+      const p = await switchTheme('Dark Modern', 'dark', 'vs-dark', previous);
+      await pollUntil('the editor paints the tokens', () => wb.editorDecorations('joke.txt'), (d) => d && d.length > 0, 30_000);
+      await shot('switchyard-dark.png');
+      // The expert-load heatmap and the mesh, for the screenshot; then back to the top.
+      await dashboard.locator('#chart-heatmap').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      await pollUntil(
+        'the heatmap is at the top of the dashboard',
+        () => dashboard.locator('#chart-heatmap').evaluate((e) => Math.round(e.getBoundingClientRect().top)),
+        (t) => t >= 0 && t < 40,
+        10_000,
+        100,
+      );
+      await shot('experts-dark.png');
+      await dashboard.locator('#app').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      return p;
+    };
+    const light = async (previous) => {
+      const p = await switchTheme('Light Modern', 'light', 'vs', previous);
+      await pollUntil('the editor paints the tokens', () => wb.editorDecorations('joke.txt'), (d) => d && d.length > 0, 30_000);
+      await shot('switchyard-light.png');
+      return p;
+    };
+    if (initial.themeKind === 'dark') await dark(await light(initial));
+    else await light(await dark(initial));
+  });
+
+  await check("the dashboard's Stop button stops the run", async () => {
+    await dashboard.locator('#cmd-stop').click();
+    await dashboard.locator('#app[data-state="stopped"]').waitFor({ timeout: 120_000 });
+    await pollUntil('the status bar says stopped', () => wb.statusText(), (t) => /stopped at step \d+/.test(t), 60_000);
+    // The Runs view shows the run stopped.
+    const runsHeader = page.locator('.pane-header', { hasText: /^Runs/ }).first();
+    if ((await runsHeader.getAttribute('aria-expanded')) === 'false') await runsHeader.click();
+    await page.locator('.pane-body .monaco-list-row', { hasText: /-tiny-/ }).locator('.codicon-debug-stop').first().waitFor({ timeout: 30_000 });
+  });
+}
+
+/** Selects the joke's sentence (its whole first line) in `editor`. */
+async function selectJoke(page, editor) {
+  await editor.locator('.view-line').first().click();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await pollUntil(
+    'the sentence is selected',
+    () => editor.locator('.selected-text').count(),
+    (n) => n > 0,
+    10_000,
+    100,
+  );
+}

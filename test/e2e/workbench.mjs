@@ -1,0 +1,175 @@
+// Driving the VS Code workbench (code-server in Chromium, through playwright-core) as a person would:
+// the command palette, quick picks, modal dialogs, the notifications center, webviews (two iframes
+// deep), the editor. Every wait is on something the page shows, with a deadline.
+/* global document, getComputedStyle -- in functions that run in the page */
+import { setTimeout } from 'node:timers';
+
+export const EXTENSION_ID = 'switchyard.switchyard';
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The document of one of Switchyard's webviews. VS Code puts it two iframes deep: an outer
+ * `iframe.webview.ready`, whose src names the extension (extensionId=...) and, for a webview view
+ * such as Routing, purpose=webviewView (a webview panel such as the dashboard has no purpose), and
+ * the document itself in `#active-frame` inside it. The src does not name the view type.
+ */
+export function webviewFrame(page, kind) {
+  const outer = `iframe.webview.ready[src*="extensionId=${EXTENSION_ID}"]`;
+  const sel = kind === 'view' ? `${outer}[src*="purpose=webviewView"]` : `${outer}:not([src*="purpose="])`;
+  return page.frameLocator(sel).frameLocator('#active-frame');
+}
+
+/** Calls `read` until `ok(value)` holds; returns the value. For state the page only shows (no event to wait on). */
+export async function pollUntil(what, read, ok, timeoutMs, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  let lastErr;
+  for (;;) {
+    try {
+      last = await read();
+      lastErr = undefined;
+      if (ok(last)) return last;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() > deadline) {
+      const seen = lastErr ? `error: ${lastErr.message.split('\n')[0]}` : `last value: ${JSON.stringify(last)}`;
+      throw new Error(`not within ${timeoutMs / 1000} s: ${what} (${seen})`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export class Workbench {
+  constructor(page) {
+    this.page = page;
+    this.quickInput = page.locator('.quick-input-widget');
+  }
+
+  /** Opens the command palette (F1). The keyboard focus stays where it is (an editor keeps its selection). */
+  async openPalette() {
+    const { page } = this;
+    await page.keyboard.press('F1');
+    try {
+      await this.quickInput.waitFor({ state: 'visible', timeout: 5_000 });
+    } catch {
+      // The focus was somewhere that keeps F1 (e.g. nowhere yet): focus the workbench and try again.
+      await page.locator('.part.statusbar').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('F1');
+      await this.quickInput.waitFor({ state: 'visible', timeout: 30_000 });
+    }
+  }
+
+  /**
+   * Runs a command from the palette by its title. `then`: 'hidden' (the palette closes), 'quickPick'
+   * (the command opens a quick pick of its own: wait for nothing here), or a screenshot path to take
+   * with the title typed.
+   */
+  async runCommand(title, { then = 'hidden', screenshot } = {}) {
+    const { page } = this;
+    await this.openPalette();
+    await page.keyboard.type(title);
+    // The row labelled exactly so: the palette may rank another first (e.g. "Preferences: Browse
+    // Color Themes in Marketplace" above "Preferences: Color Theme").
+    const row = this.row(title);
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    if (screenshot) await page.screenshot({ path: screenshot });
+    await row.click();
+    if (then === 'hidden') await this.quickInput.waitFor({ state: 'hidden', timeout: 30_000 });
+  }
+
+  /** The quick input's row whose label is exactly `label`. */
+  row(label) {
+    return this.quickInput
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(label)}\\s*$`) }) })
+      .first();
+  }
+
+  /**
+   * In an open quick pick whose title (or, for pickers without one, placeholder) contains `title`,
+   * picks the item labelled exactly `label`.
+   */
+  async pick(title, label) {
+    await pollUntil(
+      `a quick pick titled "${title}"`,
+      () =>
+        this.quickInput.evaluate((w) => {
+          const visible = (e) => e && e.offsetParent !== null;
+          const t = w.querySelector('.quick-input-title');
+          return `${visible(t) ? t.textContent : ''} ${w.querySelector('.quick-input-box input')?.getAttribute('placeholder') ?? ''}`;
+        }),
+      (t) => t.includes(title),
+      30_000,
+      100,
+    );
+    const row = this.row(label);
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.click();
+  }
+
+  /** The modal dialog's text (message and buttons); clicks `button`. */
+  async answerDialog(button) {
+    const dialog = this.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+    const message = (await dialog.innerText()).replace(/\s+/g, ' ');
+    await dialog.locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^\\s*${escapeRe(button)}\\s*$`) }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+    return message;
+  }
+
+  /** The texts of the notifications center (toasts may be hidden: the center lists them all). */
+  async notifications() {
+    const center = this.page.locator('.notifications-center');
+    await this.runCommand('Notifications: Show Notifications');
+    await center.waitFor({ state: 'visible', timeout: 30_000 });
+    const texts = await center.locator('.notification-list-item-message').allTextContents();
+    return texts.map((t) => t.replace(/\s+/g, ' ').trim());
+  }
+
+  /** Clears the notifications (a running progress one stays) and closes the center (Escape). */
+  async hideNotifications() {
+    const center = this.page.locator('.notifications-center');
+    await this.runCommand('Notifications: Clear All Notifications');
+    if (await center.isVisible()) {
+      await center.click({ position: { x: 10, y: 10 } });
+      await this.page.keyboard.press('Escape');
+    }
+    await center.waitFor({ state: 'hidden', timeout: 30_000 });
+  }
+
+  /** The status bar item of the extension, as text. */
+  async statusText() {
+    return this.page.evaluate(() =>
+      [...document.querySelectorAll('.statusbar-item')]
+        .map((e) => (e.textContent ?? '').trim())
+        .filter((t) => /^Switchyard\b/.test(t))
+        .join(' | '),
+    );
+  }
+
+  /** The workbench's theme type from its classes: 'vs' (light), 'vs-dark', 'hc-black', 'hc-light'. */
+  async themeType() {
+    return this.page.evaluate(() => {
+      const c = document.querySelector('.monaco-workbench')?.classList;
+      return ['hc-light', 'hc-black', 'vs-dark', 'vs'].find((k) => c?.contains(k)) ?? 'unknown';
+    });
+  }
+
+  /**
+   * The decoration overlays VS Code draws for extension decoration types (classes `ced-...`) in the
+   * editor whose tab is `tabTitle`: their classes and background colors.
+   */
+  async editorDecorations(tabTitle) {
+    return this.page.evaluate((title) => {
+      const groups = [...document.querySelectorAll('.editor-group-container')];
+      const group = groups.find((g) => g.querySelector('.tab.active')?.getAttribute('aria-label')?.startsWith(title) || g.querySelector('.title-label')?.textContent?.includes(title));
+      const editor = group?.querySelector('.monaco-editor');
+      if (!editor) return null;
+      return [...editor.querySelectorAll('[class*="ced-"]')]
+        .map((e) => ({ cls: [...e.classList].filter((c) => c.startsWith('ced-')).join(' '), bg: getComputedStyle(e).backgroundColor }))
+        .filter((d) => d.bg && d.bg !== 'rgba(0, 0, 0, 0)' && d.bg !== 'transparent');
+    }, tabTitle);
+  }
+}

@@ -15,15 +15,9 @@ export const SMALL_CONFIG = {
   training: { batchSize: 2, inputLength: 32, vocabSize: 1024, validateEvery: 5, checkpointEvery: 10 },
 };
 
-export interface TrainingChoice {
-  preset: string;
-  corpus: string;
-  router: 'switch' | 'top2' | 'dense';
-  numExperts: number;
-  capacityFactor: number;
-  steps?: number;
-  config?: { model?: Record<string, unknown>; training?: Record<string, unknown> };
-}
+import type { TrainingChoice } from '../../../extension/commands/startTraining';
+
+export type { TrainingChoice };
 
 export function smallChoice(steps: number, corpus = 'brown'): TrainingChoice {
   return { preset: 'tiny', corpus, router: 'switch', numExperts: 4, capacityFactor: 1.25, steps, config: SMALL_CONFIG };

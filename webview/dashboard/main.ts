@@ -12,6 +12,8 @@ import { controlState, isLiveState, type Command } from './controls';
 import { CHART_KINDS, RunHistory, type ChartKind } from './history';
 import { persistDashboard, restoreDashboard, type UiState } from './persist';
 import { FrameScheduler } from './scheduler';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 
 const TAG = 'dashboard';
 const post = poster(dashboardOutboundSchema, TAG);
@@ -38,7 +40,7 @@ class Dashboard {
   private readonly title = el('h1', { id: 'run-title' }, 'Switchyard');
   private readonly meta = el('p', { id: 'run-meta', class: 'run-meta' });
   private readonly stateChip = el('span', { id: 'run-state', class: 'state-chip', 'data-state': 'none' }, 'No run');
-  private readonly buttons: Record<Command, HTMLButtonElement>;
+  private readonly buttons: Record<Command, VscodeButton>;
   private readonly layerSelect = el('select', { id: 'layer-select' });
   private readonly banner = el('p', { id: 'run-message', class: 'banner', role: 'alert', hidden: true });
   private readonly emptyMessage = el('p', { id: 'empty-message', class: 'empty', role: 'status' });
@@ -48,12 +50,13 @@ class Dashboard {
 
   constructor(app: HTMLElement) {
     this.app = app;
-    const button = (command: Command, label: string): HTMLButtonElement => {
-      const b = el('button', { type: 'button', id: `cmd-${command}`, class: `command command-${command}`, disabled: true }, label);
+    // @vscode-elements/elements' button: the editor's own button look, focusable, Enter/Space to press.
+    const button = (command: Command, label: string, secondary: boolean): VscodeButton => {
+      const b = el('vscode-button', { id: `cmd-${command}`, class: `command command-${command}`, disabled: true, secondary }, label);
       b.addEventListener('click', () => this.command(command));
       return b;
     };
-    this.buttons = { pause: button('pause', 'Pause'), resume: button('resume', 'Resume'), stop: button('stop', 'Stop') };
+    this.buttons = { pause: button('pause', 'Pause', false), resume: button('resume', 'Resume', true), stop: button('stop', 'Stop', true) };
     this.layerSelect.disabled = true;
     this.layerSelect.addEventListener('change', () => {
       this.layerName = this.layerSelect.value || null;

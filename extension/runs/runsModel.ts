@@ -1,0 +1,111 @@
+// What the Runs view shows, kept up to date from the engine's events (no polling): each run, its
+// sparse layers from the latest step, and their experts. Pure, so that it is tested without VS Code.
+import type { EngineEvent, RunStatus, RunSummary } from '../../engine/protocol';
+import type { LayerMetrics } from '../../engine/train/metrics';
+
+export interface ExpertView {
+  index: number;
+  routed: number;
+  kept: number;
+  dropped: number;
+  /** Share of the layer's routed tokens. */
+  share: number;
+}
+
+export interface LayerView {
+  name: string;
+  overflowRate: number;
+  normalizedEntropy: number;
+  experts: ExpertView[];
+}
+
+export interface RunView {
+  id: string;
+  preset: string;
+  router: string;
+  numExperts: number;
+  state: RunStatus['state'] | 'unknown';
+  step: number;
+  steps: number;
+  loss?: number;
+  message?: string;
+  /** Sparse layer names, known before any step arrives. */
+  layerNames: string[];
+  /** From the latest step event; empty until one arrives. */
+  layers: LayerView[];
+}
+
+export function layerView(m: LayerMetrics): LayerView {
+  const total = m.routed.reduce((s, x) => s + x, 0);
+  return {
+    name: m.layer,
+    overflowRate: m.overflowRate,
+    normalizedEntropy: m.normalizedEntropy,
+    experts: m.routed.map((routed, index) => ({ index, routed, kept: m.kept[index], dropped: routed - m.kept[index], share: total ? routed / total : 0 })),
+  };
+}
+
+export class RunsModel {
+  private readonly runs = new Map<string, RunView>();
+
+  /** Replaces the list from a listRuns answer, keeping the live layer figures of known runs. */
+  setRuns(summaries: RunSummary[]): void {
+    const old = new Map(this.runs);
+    this.runs.clear();
+    for (const s of summaries) {
+      const prev = old.get(s.id);
+      this.runs.set(s.id, {
+        id: s.id,
+        preset: s.preset,
+        router: s.router,
+        numExperts: s.numExperts,
+        state: s.status?.state ?? 'unknown',
+        step: s.status?.step ?? 0,
+        steps: s.status?.steps ?? 0,
+        loss: s.loss,
+        message: s.status?.message,
+        layerNames: s.layers,
+        layers: prev?.layers ?? [],
+      });
+    }
+  }
+
+  /** Applies an engine event; returns the id of the run it changed, or undefined. */
+  apply(e: EngineEvent): string | undefined {
+    if (e.event === 'log') return undefined;
+    const run = this.runs.get(e.runId);
+    if (!run) return undefined; // a run this list has not loaded yet: the next refresh brings it
+    if (e.event === 'step') {
+      run.step = e.data.step;
+      run.loss = e.data.loss;
+      run.layers = e.data.layers.map(layerView);
+    } else if (e.event === 'state') {
+      run.state = e.data.state;
+      run.step = e.data.step;
+      run.steps = e.data.steps;
+      run.message = e.data.message;
+    } else {
+      return undefined;
+    }
+    return run.id;
+  }
+
+  has(id: string): boolean {
+    return this.runs.has(id);
+  }
+
+  get(id: string): RunView | undefined {
+    return this.runs.get(id);
+  }
+
+  /** Newest first (ids start with a timestamp). */
+  list(): RunView[] {
+    return [...this.runs.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
+  }
+}
+
+/** A text bar for a share in [0, 1], e.g. `███░░░░░`. */
+export function loadBar(share: number, width = 8): string {
+  const filled = Math.round(Math.min(1, Math.max(0, share)) * width);
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}

@@ -270,6 +270,17 @@ export async function uiChecks({ page, server, check, shot, say }) {
     if ((await runsHeader.getAttribute('aria-expanded')) === 'false') await runsHeader.click();
     await page.locator('.pane-body .monaco-list-row', { hasText: /-tiny-/ }).locator('.codicon-debug-stop').first().waitFor({ timeout: 30_000 });
   });
+
+  await check('after a reload of the window the dashboard comes back on its run, with its history', async () => {
+    const runId = await dashboard.locator('#app').getAttribute('data-run-id');
+    const before = await chartStats(dashboard);
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+    // The panel is restored by the extension's serializer and refilled from the engine.
+    await dashboard.locator(`#app[data-view="run"][data-run-id="${runId}"]`).waitFor({ timeout: 120_000 });
+    const after = await pollUntil('the restored charts have the run\'s history', () => chartStats(dashboard), (st) => st.loss?.lastStep === before.loss.lastStep && st.loss.points > 0, 120_000);
+    say(`ui:   restored ${runId}: loss ${after.loss.points}@${after.loss.lastStep} (before the reload ${before.loss.points}@${before.loss.lastStep})`);
+  });
 }
 
 /** Selects the joke's sentence (its whole first line) in `editor`. */

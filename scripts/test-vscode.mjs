@@ -14,26 +14,13 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, wri
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
-import { buildSuite } from '../test/e2e/buildSuite.mjs';
+import { buildSuite, QUIET_SETTINGS } from '../test/e2e/buildSuite.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'test-results/vscode');
 const DOWNLOAD_PROBE = 'https://update.code.visualstudio.com/api/releases/stable';
 const require = createRequire(join(ROOT, 'package.json'));
 
-/** The settings the code-server run uses too: no welcome page, tips, update checks or AI features. */
-const SETTINGS = {
-  'chat.disableAIFeatures': true,
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'security.workspace.trust.enabled': false,
-  'git.openRepositoryInParentFolders': 'never',
-  'remote.autoForwardPorts': false,
-};
 
 class DidNotRun extends Error {}
 
@@ -109,7 +96,7 @@ async function main() {
   rmSync(RESULTS, { recursive: true, force: true });
   const userData = join(RESULTS, 'user-data');
   mkdirSync(join(userData, 'User'), { recursive: true });
-  writeFileSync(join(userData, 'User/settings.json'), JSON.stringify(SETTINGS, null, 2));
+  writeFileSync(join(userData, 'User/settings.json'), JSON.stringify(QUIET_SETTINGS, null, 2));
   const workspace = join(RESULTS, 'workspace');
   makeWorkspace(workspace);
   const resultFile = join(RESULTS, 'suite-result.json');

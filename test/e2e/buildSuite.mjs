@@ -11,6 +11,23 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SUITE_DIR = join(ROOT, 'test/e2e/suite');
 export const SUITE_OUT = join(ROOT, 'test/e2e/out');
 
+/** User settings both editor runs use (code-server here, a desktop VS Code in scripts/test-vscode.mjs):
+ * no welcome page, tips, update checks, AI features or toasts that would cover what the tests read. */
+export const QUIET_SETTINGS = {
+  'chat.disableAIFeatures': true,
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'security.workspace.trust.enabled': false,
+  // The test workspace lives inside this repository: no "open the parent repository?" toast.
+  'git.openRepositoryInParentFolders': 'never',
+  // The engine listens on a loopback port: no "your application is available" toast.
+  'remote.autoForwardPorts': false,
+};
+
 export async function buildSuite() {
   const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild');
   rmSync(SUITE_OUT, { recursive: true, force: true });

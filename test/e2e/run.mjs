@@ -28,7 +28,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
-import { buildSuite } from './buildSuite.mjs';
+import { buildSuite, QUIET_SETTINGS } from './buildSuite.mjs';
 import { UI_FILES, uiChecks } from './ui.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -54,20 +54,9 @@ const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 const SETTINGS = {
-  'chat.disableAIFeatures': true,
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
+  ...QUIET_SETTINGS,
   'window.commandCenter': false,
-  'security.workspace.trust.enabled': false,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
-  // The test workspace lives inside this repository: no "open the parent repository?" toast.
-  'git.openRepositoryInParentFolders': 'never',
-  // The engine listens on a loopback port: no "your application is available" toast.
-  'remote.autoForwardPorts': false,
 };
 
 const args = parseArgs(process.argv.slice(2));

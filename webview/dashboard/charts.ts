@@ -356,44 +356,41 @@ interface HeatRaw extends HeatCell {
   color: string;
 }
 
-function heatmapOptions(p: Palette): ChartOptions<'matrix'> {
-  const x = axisBase(p, 'Step');
-  const y = axisBase(p, 'Expert');
+/** A matrix chart's options: no animation, legend or decimation; its tooltip texts and its two linear scales. */
+function matrixOptions(p: Palette, callbacks: object, scales: { x: object; y: object }): ChartOptions<'matrix'> {
   return {
     animation: false,
     responsive: true,
     maintainAspectRatio: false,
-    plugins: {
-      legend: { display: false },
-      decimation: { enabled: false },
-      tooltip: {
-        ...tooltip(p),
-        callbacks: {
-          title: (items: TooltipItem<'matrix'>[]) => {
-            const r = items[0]?.raw as HeatRaw | undefined;
-            if (!r) return '';
-            return r.x1 - r.x0 > 1 ? `Steps ${formatInt(r.x0)}–${formatInt(r.x1 - 1)} (${r.n} records)` : `Step ${formatInt(r.x0)}`;
-          },
-          label: (item: TooltipItem<'matrix'>) => {
-            const r = item.raw as HeatRaw;
-            return `Expert ${r.y}: ${formatPercent(r.v)} of the tokens`;
-          },
-        },
-      },
-    },
+    plugins: { legend: { display: false }, decimation: { enabled: false }, tooltip: { ...tooltip(p), callbacks } },
     scales: {
-      x: { type: 'linear', offset: false, ...x, afterBuildTicks: stepTicks, ticks: { ...x.ticks, callback: (v: number | string) => formatInt(Number(v)) } },
-      y: {
-        type: 'linear',
-        reverse: true,
-        offset: false,
-        ...y,
-        grid: { display: false },
-        afterBuildTicks: integerTicks(),
-        ticks: { ...y.ticks, autoSkip: true, callback: (v: number | string) => `E${v}` },
-      },
+      x: { type: 'linear', offset: false, ...scales.x },
+      y: { type: 'linear', reverse: true, offset: false, grid: { display: false }, afterBuildTicks: integerTicks(), ...scales.y },
     },
   } as ChartOptions<'matrix'>;
+}
+
+function heatmapOptions(p: Palette): ChartOptions<'matrix'> {
+  const x = axisBase(p, 'Step');
+  const y = axisBase(p, 'Expert');
+  return matrixOptions(
+    p,
+    {
+      title: (items: TooltipItem<'matrix'>[]) => {
+        const r = items[0]?.raw as HeatRaw | undefined;
+        if (!r) return '';
+        return r.x1 - r.x0 > 1 ? `Steps ${formatInt(r.x0)}–${formatInt(r.x1 - 1)} (${r.n} records)` : `Step ${formatInt(r.x0)}`;
+      },
+      label: (item: TooltipItem<'matrix'>) => {
+        const r = item.raw as HeatRaw;
+        return `Expert ${r.y}: ${formatPercent(r.v)} of the tokens`;
+      },
+    },
+    {
+      x: { ...x, afterBuildTicks: stepTicks, ticks: { ...x.ticks, callback: (v: number | string) => formatInt(Number(v)) } },
+      y: { ...y, grid: { display: false }, ticks: { ...y.ticks, autoSkip: true, callback: (v: number | string) => `E${v}` } },
+    },
+  );
 }
 
 function renderHeatmap(card: ChartCard, ctx: RenderContext): void {
@@ -485,52 +482,28 @@ const meshLabels: Plugin<'matrix'> = {
 function meshOptions(p: Palette): ChartOptions<'matrix'> {
   const x = axisBase(p, 'Model column');
   const y = axisBase(p, 'Data row');
-  return {
-    animation: false,
-    responsive: true,
-    maintainAspectRatio: false,
-    plugins: {
-      legend: { display: false },
-      decimation: { enabled: false },
-      tooltip: {
-        ...tooltip(p),
-        callbacks: {
-          title: (items: TooltipItem<'matrix'>[]) => {
-            const r = items[0]?.raw as MeshRaw | undefined;
-            return r ? `Device data ${r.y}, model ${r.x}` : '';
-          },
-          label: (item: TooltipItem<'matrix'>) => {
-            const d = (item.raw as MeshRaw).device;
-            return [
-              `Utilization ${formatPercent(d.utilization)} (${formatInt(d.tokens)} / ${formatInt(d.slots)} slots)`,
-              `Experts ${d.experts.join(', ') || '–'}`,
-              `Dropped ${formatInt(d.dropped)} · idle ${formatPercent(d.idleFraction)}`,
-              `Compute ${formatSeconds(d.computeTime)} · comm ${formatSeconds(d.commTime)}`,
-            ];
-          },
-        },
+  return matrixOptions(
+    p,
+    {
+      title: (items: TooltipItem<'matrix'>[]) => {
+        const r = items[0]?.raw as MeshRaw | undefined;
+        return r ? `Device data ${r.y}, model ${r.x}` : '';
+      },
+      label: (item: TooltipItem<'matrix'>) => {
+        const d = (item.raw as MeshRaw).device;
+        return [
+          `Utilization ${formatPercent(d.utilization)} (${formatInt(d.tokens)} / ${formatInt(d.slots)} slots)`,
+          `Experts ${d.experts.join(', ') || '–'}`,
+          `Dropped ${formatInt(d.dropped)} · idle ${formatPercent(d.idleFraction)}`,
+          `Compute ${formatSeconds(d.computeTime)} · comm ${formatSeconds(d.commTime)}`,
+        ];
       },
     },
-    scales: {
-      x: {
-        type: 'linear',
-        offset: false,
-        ...x,
-        grid: { display: false },
-        afterBuildTicks: integerTicks(),
-        ticks: { ...x.ticks, callback: (v: number | string) => `m${v}` },
-      },
-      y: {
-        type: 'linear',
-        reverse: true,
-        offset: false,
-        ...y,
-        grid: { display: false },
-        afterBuildTicks: integerTicks(),
-        ticks: { ...y.ticks, callback: (v: number | string) => `d${v}` },
-      },
+    {
+      x: { ...x, grid: { display: false }, afterBuildTicks: integerTicks(), ticks: { ...x.ticks, callback: (v: number | string) => `m${v}` } },
+      y: { ...y, grid: { display: false }, ticks: { ...y.ticks, callback: (v: number | string) => `d${v}` } },
     },
-  } as ChartOptions<'matrix'>;
+  );
 }
 
 function renderMesh(card: ChartCard, ctx: RenderContext): void {

@@ -9,6 +9,7 @@ import type { InferenceResult } from './protocol';
 
 /** What inference finds in a text; the protocol's result adds the run and its step. */
 export type Inference = Omit<InferenceResult, 'runId' | 'step'>;
+export type Fill = Inference['fills'][number];
 
 export const MAX_INFER_TOKENS = 512;
 
@@ -21,6 +22,8 @@ export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: stri
   const report: SparseReport = { auxLosses: [], zLosses: [], routing: [] };
   const ctx = new ForwardContext(false);
 
+  const inputSentinels = enc.ids.filter((id) => tokenizer.isSentinel(id)).map((id) => tokenizer.sentinelIndex(id));
+  const stopId = stopSentinel(inputSentinels, tokenizer);
   const generated = tf.tidy(() => {
     const encoded = model.encode(input, 1, ctx, report);
     const out: number[] = [model.config.decoderStartTokenId];
@@ -33,6 +36,7 @@ export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: stri
       });
       if (next === tokenizer.eosId) break;
       out.push(next);
+      if (next === stopId) break;
     }
     return out.slice(1);
   });
@@ -52,17 +56,33 @@ export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: stri
         entropy: r.tokens.entropy[t],
       })),
     })),
-    fills: sentinelFills(generated, tokenizer),
+    fills: sentinelFills(inputSentinels, generated, tokenizer),
     output: tokenizer.decode(generated),
   };
 }
 
-/** Splits "<extra_id_0> a b <extra_id_1> c" into the text after each sentinel. */
-export function sentinelFills(ids: number[], tokenizer: Tokenizer): { sentinel: number; text: string }[] {
-  const fills: { sentinel: number; ids: number[] }[] = [];
-  for (const id of ids) {
-    if (tokenizer.isSentinel(id)) fills.push({ sentinel: tokenizer.sentinelIndex(id), ids: [] });
-    else fills[fills.length - 1]?.ids.push(id);
-  }
-  return fills.map((f) => ({ sentinel: f.sentinel, text: tokenizer.decode(f.ids).trim() }));
+/**
+ * The sentinel that closes the answer: T5's targets end with the sentinel after the input's last
+ * one ("<extra_id_0> a <extra_id_1>" for one blank). Null when the input has no sentinel or its last
+ * sentinel is the vocabulary's last.
+ */
+function stopSentinel(inputSentinels: number[], tokenizer: Tokenizer): number | null {
+  if (!inputSentinels.length) return null;
+  const next = Math.max(...inputSentinels) + 1;
+  return next < tokenizer.numSentinels ? tokenizer.sentinelId(next) : null;
+}
+
+/**
+ * One fill per sentinel of the input, in the input's order, read the T5 way: the text between that
+ * sentinel's first appearance in the output and the next sentinel there. A sentinel the output never
+ * has gets `text: null` (no fill); repeated and extra sentinels in the output are ignored.
+ */
+export function sentinelFills(inputSentinels: number[], outputIds: number[], tokenizer: Tokenizer): Fill[] {
+  return inputSentinels.map((sentinel) => {
+    const start = outputIds.indexOf(tokenizer.sentinelId(sentinel));
+    if (start < 0) return { sentinel, text: null };
+    let end = start + 1;
+    while (end < outputIds.length && !tokenizer.isSentinel(outputIds[end])) end++;
+    return { sentinel, text: tokenizer.decode(outputIds.slice(start + 1, end)).trim() };
+  });
 }

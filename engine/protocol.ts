@@ -78,7 +78,8 @@ export const inferenceResultSchema = z.object({
   step: count,
   tokens: z.array(z.object({ id: count, text: z.string(), start: count, end: count })),
   layers: z.array(z.object({ layer: z.string(), numExperts: count, capacity: count, tokens: z.array(tokenRoutingSchema) })),
-  fills: z.array(z.object({ sentinel: count, text: z.string() })),
+  /** One per sentinel of the input, in its order; `text` null where the model wrote no fill. */
+  fills: z.array(z.object({ sentinel: count, text: z.string().nullable() })),
   output: z.string(),
 });
 export type InferenceResult = z.infer<typeof inferenceResultSchema>;

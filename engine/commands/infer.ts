@@ -4,11 +4,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { infer as runInference, type Inference } from '../infer';
-import { openRun } from '../train/runStore';
+import { findRun } from '../train/runStore';
 import { loadRunModel } from '../train/runModel';
 import { backendOption, positiveIntOption, requiredOption } from './args';
 
-export const INFER_USAGE = `infer --run RUN --text TEXT [--json] [--max-tokens N] [--runs DIR] [--backend ...]`;
+export const INFER_USAGE = `infer --run RUN|PATH --text TEXT [--json] [--max-tokens N] [--runs DIR] [--backend ...]`;
 
 export async function infer(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -23,22 +23,22 @@ export async function infer(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  const id = requiredOption('run', values.run);
+  const ref = requiredOption('run', values.run);
   const text = requiredOption('text', values.text);
   const maxTokens = positiveIntOption('max-tokens', values['max-tokens']) ?? 32;
   const backendChoice = backendOption(values.backend);
-  const run = openRun(resolve(values.runs), id);
+  const run = findRun(resolve(values.runs), ref);
   await initBackend(backendChoice);
   const { model, tokenizer, step } = loadRunModel(run);
   const result = runInference(model, tokenizer, text, maxTokens);
   model.dispose();
-  console.log(values.json ? JSON.stringify({ run: id, step, ...result }) : formatResult(id, step, result));
+  console.log(values.json ? JSON.stringify({ run: run.id, step, ...result }) : formatResult(run.id, step, result));
 }
 
 function formatResult(id: string, step: number, r: Inference): string {
   const lines = [`run ${id} at step ${step}`];
   lines.push(r.fills.length ? 'sentinel fills:' : `output: ${JSON.stringify(r.output)}`);
-  for (const f of r.fills) lines.push(`  <extra_id_${f.sentinel}> → ${JSON.stringify(f.text)}`);
+  for (const f of r.fills) lines.push(`  <extra_id_${f.sentinel}> → ${f.text === null ? '(no fill)' : JSON.stringify(f.text)}`);
   const width = Math.min(24, Math.max(8, ...r.tokens.map((t) => JSON.stringify(t.text).length)));
   lines.push('', ['token'.padEnd(width), ...r.layers.map((l) => l.layer)].join('  '));
   r.tokens.forEach((t, i) => {

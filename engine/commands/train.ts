@@ -5,12 +5,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { resolveRunConfig, type CorpusSpec } from '../train/runConfig';
+import { findRun } from '../train/runStore';
 import { Trainer } from '../train/trainer';
 import { backendOption, positiveIntOption, UsageError } from './args';
 import { Progress } from './progress';
 
 export const TRAIN_USAGE = `train [--preset tiny|small|base] [--config file.json] [--corpus brown|PATH|GLOB] [--steps N]
-        [--backend auto|tensorflow|wasm|cpu] [--runs DIR] [--resume RUN]`;
+        [--backend auto|tensorflow|wasm|cpu] [--runs DIR] [--resume RUN|PATH]`;
 
 export async function train(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -33,9 +34,10 @@ export async function train(argv: string[]): Promise<void> {
     throw new UsageError('--resume continues a run with its own config: drop --preset, --config and --corpus');
   }
   const config = values.resume ? null : resolveRunConfig({ preset: values.preset, overrides: readConfigFile(values.config), corpus: corpusOption(values.corpus), steps });
+  const resumed = values.resume ? findRun(runsDir, values.resume) : null;
 
   const backend = await initBackend(backendChoice);
-  const trainer = values.resume ? await Trainer.open(runsDir, values.resume, backend.name, steps) : await Trainer.create(runsDir, config!, backend.name);
+  const trainer = resumed ? await Trainer.open(resumed.runsDir, resumed.id, backend.name, steps) : await Trainer.create(runsDir, config!, backend.name);
   const progress = new Progress(trainer.config.training.steps);
   progress.line(`run ${trainer.run.id} in ${trainer.run.path}`);
   progress.line(`backend ${backend.name}${backend.fallbacks.length ? ` (${backend.fallbacks.join('; ')})` : ''}; ${trainer.model.params.count().toLocaleString('en')} parameters; from step ${trainer.step}`);

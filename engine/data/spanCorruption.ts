@@ -112,7 +112,17 @@ export function spanLengths(inputLength: number, opts: NoiseOptions = T5_NOISE) 
   if (!Number.isInteger(inputLength) || lengthsFor(1).inputs > inputLength) {
     throw new RangeError(`inputLength ${inputLength} is too short for span corruption`);
   }
+  // Inputs grow with raw, so a binary search finds the longest fit (a linear one hangs on huge lengths).
   let raw = 1;
-  while (lengthsFor(raw + 1).inputs <= inputLength) raw++;
+  let over = 2;
+  while (lengthsFor(over).inputs <= inputLength) {
+    raw = over;
+    over *= 2;
+  }
+  while (over - raw > 1) {
+    const mid = Math.floor((raw + over) / 2);
+    if (lengthsFor(mid).inputs <= inputLength) raw = mid;
+    else over = mid;
+  }
   return { rawLength: raw, targetLength: lengthsFor(raw).targets };
 }

@@ -2,7 +2,7 @@
 // model config under HF's names), tokenizer.json, metrics.jsonl and checkpoints/.
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { metricsRecordSchema, type MetricsRecord } from './metrics';
 
 export class RunNotFoundError extends Error {
@@ -65,6 +65,18 @@ export function openRun(runsDir: string, id: string): RunDir {
   if (!/^[\w.-]+$/.test(id) || id === '.' || id === '..') throw new RunNotFoundError(runsDir, id);
   const run = new RunDir(runsDir, id);
   if (!run.exists()) throw new RunNotFoundError(runsDir, id);
+  return run;
+}
+
+/**
+ * A run named on the command line: an id inside `runsDir`, or a run folder's path (as tab completion
+ * gives it, trailing slash and all), which need not be inside `runsDir`.
+ */
+export function findRun(runsDir: string, ref: string): RunDir {
+  if (!/[\\/]/.test(ref)) return openRun(runsDir, ref);
+  const path = resolve(ref);
+  const run = new RunDir(dirname(path), basename(path));
+  if (!run.exists()) throw new Error(`${ref} is not a run folder (it has no config.json)`);
   return run;
 }
 

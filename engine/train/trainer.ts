@@ -4,7 +4,7 @@
 // and a resume from a checkpoint replays exactly the steps an uninterrupted run would have taken.
 import * as tf from '@tensorflow/tfjs-core';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BatchIterator, type Batch, type BatchCursor } from '../data/batches';
 import { toHfConfig } from '../model/config';
@@ -21,6 +21,8 @@ import { withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
 import { loadRunModel } from './runModel';
 import { createRun, MetricsWriter, openRun, truncateMetricsAfter, type RunDir } from './runStore';
 import { learningRate } from './schedule';
+import { checkTrainingFits } from './memoryEstimate';
+import type { BackendName } from '../backend';
 
 export type RunState = RunStatus['state'];
 export type { RunStatus };
@@ -92,17 +94,24 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   }
 
   /** A new run: loads the corpus and trains the tokenizer before anything is written. */
-  static async create(runsDir: string, config: RunConfig, backend: string): Promise<Trainer> {
+  static async create(runsDir: string, config: RunConfig, backend: BackendName): Promise<Trainer> {
+    checkTrainingFits(config, backend);
     const dataset = await loadDataset(config.corpus, config.training.vocabSize);
     const full = withVocabSize({ ...config, corpus: storedCorpus(config.corpus) }, dataset.tokenizer.vocabSize);
     const run = createRun(runsDir, full.preset);
-    run.writeJson('config.json', full);
-    run.writeJson('hf_config.json', toHfConfig(full.model));
-    run.writeJson('tokenizer.json', dataset.tokenizer.toJSON());
-    run.writeJson('tags.json', dataset.tags);
-    const trainer = new Trainer(run, full, dataset, new SwitchTransformer(full.model, full.training.seed), backend);
-    trainer.startupLogs.push(...dataset.warnings);
-    return trainer;
+    try {
+      run.writeJson('config.json', full);
+      run.writeJson('hf_config.json', toHfConfig(full.model));
+      run.writeJson('tokenizer.json', dataset.tokenizer.toJSON());
+      run.writeJson('tags.json', dataset.tags);
+      const trainer = new Trainer(run, full, dataset, new SwitchTransformer(full.model, full.training.seed), backend);
+      trainer.startupLogs.push(...dataset.warnings);
+      return trainer;
+    } catch (err) {
+      // A half-made run would show in every listing: what creation wrote goes with it.
+      rmSync(run.path, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /**

@@ -167,8 +167,9 @@ export async function uiChecks({ page, server, check, shot, say }) {
     const swatches = await routing.locator('#expert-legend li[data-expert] .swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
     if (swatches.length !== 4 || new Set(swatches).size !== 4) throw new Error(`legend swatches: ${JSON.stringify(swatches)}`);
     const fills = await routing.locator('#fills li').evaluateAll((els) => els.map((e) => ({ sentinel: e.dataset.sentinel ?? null, text: (e.textContent ?? '').trim() })));
-    if (!fills.length) throw new Error('no sentinel fills list');
-    if (!fills.some((f) => f.sentinel !== null)) throw new Error(`no sentinel fill: ${JSON.stringify(fills)}`);
+    // One row per sentinel of the selection, in order: the joke has <extra_id_0> only.
+    if (fills.map((f) => f.sentinel).join() !== '0') throw new Error(`fill rows for sentinels ${JSON.stringify(fills)}, expected one for <extra_id_0>`);
+    if (!/^<extra_id_0> → (no fill|.+)$/.test(fills[0].text)) throw new Error(`fill row reads ${JSON.stringify(fills[0].text)}`);
     say(`ui:   ${tokens.length} tokens over experts ${[...colorOf.keys()].sort().join(',')}; fills: ${fills.map((f) => `<extra_id_${f.sentinel}> → ${JSON.stringify(f.text.split('→')[1]?.trim() ?? '')}`).slice(0, 3).join('; ')}`);
     // The editor paints the same tokens.
     const decorations = await pollUntil('the editor paints the tokens', () => wb.editorDecorations('joke.txt'), (d) => d && d.length > 0, 30_000);

@@ -10,6 +10,8 @@ import { sentences } from './setup';
 
 const root = join(__dirname, '..', '..');
 const bundle = join(root, 'dist', 'engine.js');
+/** The installed command, spawned as a user's shell would: every test goes through it. */
+const bin = join(root, 'bin', 'switchyard.js');
 const backend = process.env.SWITCHYARD_BACKEND ?? 'wasm';
 
 
@@ -27,7 +29,7 @@ function tempDir(): string {
 after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function cli(args: string[], cwd: string) {
-  const res = spawnSync(process.execPath, [bundle, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  const res = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
   assert.equal(res.error, undefined, `spawn failed: ${res.error}`);
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
@@ -130,6 +132,30 @@ test('infer without --run or --text', () => {
   failsCleanly(['infer', '--run', 'some-run'], [/^switchyard: --text is required/]);
 });
 
+test('the installed command prints its usage and runs info (not only the bundle)', () => {
+  const cwd = tempDir();
+  const usage = cli(['--help'], cwd);
+  assert.equal(usage.code, 0);
+  assert.match(usage.stdout, /^usage: switchyard <command>/);
+  const info = cli(['info', '--backend', backend], cwd);
+  assert.equal(info.code, 0, info.stderr);
+  assert.equal(JSON.parse(info.stdout).backend.name, backend);
+});
+
+test('a config too big for the backend is refused in one line before a run folder exists', () => {
+  // Each of these once created a run folder and then crashed (or hung, for inputLength).
+  for (const overrides of [{ model: { dFf: 1e12 } }, { model: { numLayers: 1e12 } }, { training: { batchSize: 1e12 } }, { training: { inputLength: 1e12 } }]) {
+    failsCleanly(['train', '--config', 'config.json', '--backend', backend], [/^switchyard: this config cannot train here: .* need at least [\d.]+ [KMGTPE]iB; .* [\d.]+ GiB\n/], (cwd) =>
+      writeFileSync(join(cwd, 'config.json'), JSON.stringify(overrides)),
+    );
+  }
+});
+
+test('--run and --resume given a path that is not a run folder', () => {
+  failsCleanly(['infer', '--run', 'runs/nope/', '--text', 'hi'], [/^switchyard: runs\/nope\/ is not a run folder \(it has no config\.json\)/]);
+  failsCleanly(['train', '--resume', './elsewhere'], [/^switchyard: \.\/elsewhere is not a run folder/]);
+});
+
 test('--resume with a new config is refused', () => {
   failsCleanly(['train', '--resume', 'X', '--preset', 'tiny'], [/^switchyard: --resume continues a run with its own config/, /--preset/]);
 });
@@ -180,7 +206,7 @@ interface InferJson {
   step: number;
   tokens: { id: number; text: string; start: number; end: number }[];
   layers: { layer: string; numExperts: number; capacity: number; tokens: { expert: number; prob: number; dropped: boolean; entropy: number }[] }[];
-  fills: { sentinel: number; text: string }[];
+  fills: { sentinel: number; text: string | null }[];
   output: string;
 }
 
@@ -222,17 +248,21 @@ test('infer --json gives the tokens, one routing entry per token for each sparse
   assert.equal(typeof out.output, 'string');
 });
 
-test('infer with a sentinel in the text reads it as one token and returns a fills array', () => {
+test('infer with sentinels in the text reads each as one token and gives exactly one fill per sentinel, in order', () => {
   assert.ok(runId, 'the tiny run exists');
-  const out = inferJson('The teacher <extra_id_0> the letter every morning.');
-  const sentinels = out.tokens.filter((t) => t.text === '<extra_id_0>');
-  assert.equal(sentinels.length, 1, 'the sentinel is one token');
+  const out = inferJson('The <extra_id_0> walks into a bar. She said <extra_id_1> to the bartender.');
+  const sentinels = out.tokens.filter((t) => /^<extra_id_\d+>$/.test(t.text));
+  assert.deepEqual(sentinels.map((t) => t.text), ['<extra_id_0>', '<extra_id_1>'], 'each sentinel is one token');
   assert.equal(sentinels[0].id, modelConfig.vocabSize - 1, '<extra_id_0> is the top id, as in T5');
-  assert.ok(Array.isArray(out.fills));
-  for (const f of out.fills) {
-    assert.ok(Number.isInteger(f.sentinel) && f.sentinel >= 0);
-    assert.equal(typeof f.text, 'string');
-  }
+  assert.deepEqual(out.fills.map((f) => f.sentinel), [0, 1]);
+  for (const f of out.fills) assert.ok(f.text === null || typeof f.text === 'string');
+  // Decoding stops at the sentinel after the input's last one: nothing follows <extra_id_2>.
+  const stop = out.output.indexOf('<extra_id_2>');
+  if (stop >= 0) assert.equal(out.output.slice(stop), '<extra_id_2>', out.output);
+
+  const byPath = cli(['infer', '--run', join(runsDir, runId) + '/', '--text', 'The <extra_id_0> walks.', '--json', '--max-tokens', '8', '--backend', backend], tempDir());
+  assert.equal(byPath.code, 0, byPath.stderr.slice(0, 3000));
+  assert.equal(JSON.parse(byPath.stdout).run, runId, 'a run folder path (trailing slash and all) names the run');
 
   const plain = cli(['infer', '--run', runId, '--text', 'The teacher <extra_id_0> the letter.', '--max-tokens', '8', '--runs', runsDir, '--backend', backend], runCwd);
   assert.equal(plain.code, 0, plain.stderr.slice(0, 3000));
@@ -253,4 +283,10 @@ test('--resume continues the run from another working folder, on the same corpus
   assert.deepEqual(listRuns(runsDir), [runId], 'no new run');
   assert.ok(existsSync(join(runsDir, runId, 'checkpoints', 'step-3', 'manifest.json')));
   assert.deepEqual(readdirSync(elsewhere), ['corpus'], 'nothing written in the working folder');
+
+  const byPath = cli(['train', '--resume', join(runsDir, runId) + '/', '--steps', '4', '--backend', backend], elsewhere);
+  assert.equal(byPath.code, 0, byPath.stderr.slice(0, 3000));
+  assert.match(byPath.stderr, /from step 3/);
+  assert.match(byPath.stderr, /completed at step 4/);
+  assert.deepEqual(listRuns(runsDir), [runId], 'a path resumes the same run');
 });

@@ -93,3 +93,17 @@ test('more spans than sentinels is an error, not a silent wrap', () => {
   const mask = Uint8Array.from([0, 1, 0, 1, 0, 1, 0]);
   assert.throws(() => spanCorrupt([5, 6, 7, 8, 9, 10, 11], mask, few), /3 noise spans but only 2 sentinels/);
 });
+
+test('spanLengths finds the longest raw length that fits, as a linear scan would, and answers at once for huge lengths', () => {
+  const linear = (inputLength: number) => {
+    const inputs = (raw: number) => {
+      const { numNonNoise, numSpans } = noiseCounts(raw);
+      return numNonNoise + numSpans + 1;
+    };
+    let raw = 1;
+    while (inputs(raw + 1) <= inputLength) raw++;
+    return raw;
+  };
+  for (let len = 8; len <= 700; len++) assert.equal(spanLengths(len).rawLength, linear(len), `inputLength ${len}`);
+  assert.ok(spanLengths(1e12).rawLength > 1e12, 'a huge length is sized, not looped over');
+});

@@ -4,10 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend, type BackendChoice } from '../../engine/backend';
+import { initBackend, type BackendChoice, type BackendName } from '../../engine/backend';
 import { PRESETS, type SwitchConfig } from '../../engine/model/config';
 
-export async function useTestBackend(): Promise<string> {
+export async function useTestBackend(): Promise<BackendName> {
   const info = await initBackend((process.env.SWITCHYARD_BACKEND as BackendChoice | undefined) ?? 'wasm');
   return info.name;
 }

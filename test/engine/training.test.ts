@@ -8,9 +8,10 @@ import { listCheckpoints } from '../../engine/train/checkpoint';
 import { resolveRunConfig } from '../../engine/train/runConfig';
 import { Trainer } from '../../engine/train/trainer';
 import type { StepMetrics, ValidationMetrics } from '../../engine/train/metrics';
+import type { BackendName } from '../../engine/backend';
 import { useTestBackend } from './setup';
 
-let backend = '';
+let backend: BackendName = 'wasm';
 const runsDir = mkdtempSync(join(tmpdir(), 'switchyard-train-'));
 before(async () => (backend = await useTestBackend()));
 after(() => rmSync(runsDir, { recursive: true, force: true }));

@@ -147,9 +147,9 @@ class RoutingPanel {
     this.fills.replaceChildren(
       ...(result.fills.length
         ? result.fills.map((f) =>
-            el('li', { 'data-sentinel': f.sentinel }, el('code', { class: 'sentinel' }, `<extra_id_${f.sentinel}>`), ' → ', el('span', { class: 'fill-text' }, f.text || '(nothing)')),
+            el('li', { 'data-sentinel': f.sentinel }, el('code', { class: 'sentinel' }, `<extra_id_${f.sentinel}>`), ' → ', f.text === null ? el('span', { class: 'fill-text no-fill' }, 'no fill') : el('span', { class: 'fill-text' }, f.text || '(empty)')),
           )
-        : [el('li', { class: 'none' }, 'No sentinel in the output.')]),
+        : [el('li', { class: 'none' }, 'The text has no sentinel (<extra_id_0>…) to fill.')]),
     );
     this.output.replaceChildren(el('span', { class: 'output-label' }, 'Model output: '), el('code', {}, result.output || '(empty)'));
     this.setView('result');

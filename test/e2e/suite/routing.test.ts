@@ -67,7 +67,9 @@ suite('routing', () => {
         assert.ok(r.prob > 0 && r.prob <= 1, `prob ${r.prob}`);
       }
     }
-    assert.ok(Array.isArray(result.fills));
+    // Exactly one fill, for the sentence's one sentinel: text or an explicit null (no fill).
+    assert.deepEqual(result.fills.map((f) => f.sentinel), [0]);
+    assert.ok(result.fills[0].text === null || typeof result.fills[0].text === 'string');
     assert.equal(typeof result.output, 'string');
 
     const painted = api.decorations.current;

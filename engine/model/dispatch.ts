@@ -4,7 +4,7 @@
 // oracle the tests compare against and the baseline the benchmark measures.
 import * as tf from '@tensorflow/tfjs-core';
 import { permuteRows } from './ops';
-import type { RoutingPlan } from './routing';
+import type { RoutingPlan } from './routingPlan';
 
 /** Runs expert `e` on its tokens: [n_e, d] -> [n_e, d]. */
 export type ExpertFn = (e: number, x: tf.Tensor2D) => tf.Tensor2D;

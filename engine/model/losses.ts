@@ -1,7 +1,7 @@
 // The training objective: cross-entropy plus the two router losses of the paper, per sparse layer.
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './ops';
-import type { RoutingPlan } from './routing';
+import type { RoutingPlan } from './routingPlan';
 
 /**
  * Load-balancing loss, alpha * N * sum_i f_i * P_i (paper eq. 4), without alpha: f_i is the fraction

@@ -6,7 +6,7 @@ import type { SwitchConfig } from './config';
 import type { ForwardContext } from './context';
 import { linear, toBf16 } from './ops';
 import type { ParamStore } from './params';
-import { expertCapacity, planTopK, type RoutingPlan } from './routing';
+import { expertCapacity, planTopK, type RoutingPlan } from './routingPlan';
 
 export interface RouterOutput {
   /** [N, E] logits of the router, for the z-loss. */

@@ -1,6 +1,6 @@
 // What a sparse layer reports about one forward pass: the figures the UI shows and the training
 // metrics aggregate. Computed on the host from the router probabilities and the plan.
-import type { RoutingPlan } from './routing';
+import type { RoutingPlan } from './routingPlan';
 
 export interface LayerRouting {
   /** e.g. `encoder.block.1` */

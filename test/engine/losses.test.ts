@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { crossEntropy, loadBalancingLoss, routerZLoss } from '../../engine/model/losses';
-import { planTopK } from '../../engine/model/routing';
+import { planTopK } from '../../engine/model/routingPlan';
 import { randomValues, useTestBackend } from './setup';
 
 before(useTestBackend);

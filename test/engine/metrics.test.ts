@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BatchIterator, type Batch } from '../../engine/data/batches';
 import { isSparseLayer } from '../../engine/model/config';
 import { ForwardContext } from '../../engine/model/context';
-import { expertCapacity } from '../../engine/model/routing';
+import { expertCapacity } from '../../engine/model/routingPlan';
 import { listCheckpoints, loadCheckpoint, checkpointDir } from '../../engine/train/checkpoint';
 import { layerMetrics, layerMetricsSchema, stepMetricsSchema, validationMetricsSchema, type StepMetrics, type ValidationMetrics } from '../../engine/train/metrics';
 import { resolveRunConfig } from '../../engine/train/runConfig';

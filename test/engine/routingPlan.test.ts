@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expertCapacity, planTopK } from '../../engine/model/routing';
+import { expertCapacity, planTopK } from '../../engine/model/routingPlan';
 
 test('expert capacity = ceil(tokens / experts * factor), at least one slot', () => {
   assert.equal(expertCapacity(2048, 32, 1.25), 80);

@@ -1,4 +1,5 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
+import { importHf, IMPORT_HF_USAGE } from './commands/importHf';
 import { info } from './commands/info';
 import { infer, INFER_USAGE } from './commands/infer';
 import { serve, SERVE_USAGE } from './commands/serve';
@@ -11,10 +12,11 @@ commands:
   ${TRAIN_USAGE}
   ${INFER_USAGE}
   ${SERVE_USAGE}
+  ${IMPORT_HF_USAGE}
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, serve, info };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, serve, info, 'import-hf': importHf };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

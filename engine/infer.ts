@@ -1,7 +1,7 @@
 // Inference on any text: how every encoder token was routed at every sparse layer, and what the
 // model writes for each <extra_id_N> sentinel (greedy decoding, T5's fill-in-the-blank format).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tokenizer } from './data/tokenizer';
+import type { Encoding } from './data/tokenizer';
 import type { SparseReport } from './model/block';
 import { ForwardContext } from './model/context';
 import type { SwitchTransformer } from './model/model';
@@ -11,9 +11,20 @@ import type { InferenceResult } from './protocol';
 export type Inference = Omit<InferenceResult, 'runId' | 'step'>;
 export type Fill = Inference['fills'][number];
 
+/** What inference needs of a tokenizer: the engine's BPE, or an imported model's own (HF's library). */
+export interface InferenceTokenizer {
+  readonly eosId: number;
+  readonly numSentinels: number;
+  encode(text: string): Encoding;
+  decode(ids: ArrayLike<number>): string;
+  isSentinel(id: number): boolean;
+  sentinelIndex(id: number): number;
+  sentinelId(i: number): number;
+}
+
 export const MAX_INFER_TOKENS = 512;
 
-export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: string, maxNewTokens = 32): Inference {
+export function infer(model: SwitchTransformer, tokenizer: InferenceTokenizer, text: string, maxNewTokens = 32): Inference {
   if (!text.trim()) throw new Error('there is no text to run the model on');
   const enc = tokenizer.encode(text);
   if (enc.ids.length + 1 > MAX_INFER_TOKENS) throw new Error(`the text is ${enc.ids.length} tokens long; the limit is ${MAX_INFER_TOKENS - 1}`);
@@ -66,7 +77,7 @@ export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: stri
  * one ("<extra_id_0> a <extra_id_1>" for one blank). Null when the input has no sentinel or its last
  * sentinel is the vocabulary's last.
  */
-function stopSentinel(inputSentinels: number[], tokenizer: Tokenizer): number | null {
+function stopSentinel(inputSentinels: number[], tokenizer: InferenceTokenizer): number | null {
   if (!inputSentinels.length) return null;
   const next = Math.max(...inputSentinels) + 1;
   return next < tokenizer.numSentinels ? tokenizer.sentinelId(next) : null;
@@ -77,7 +88,7 @@ function stopSentinel(inputSentinels: number[], tokenizer: Tokenizer): number | 
  * sentinel's first appearance in the output and the next sentinel there. A sentinel the output never
  * has gets `text: null` (no fill); repeated and extra sentinels in the output are ignored.
  */
-export function sentinelFills(inputSentinels: number[], outputIds: number[], tokenizer: Tokenizer): Fill[] {
+export function sentinelFills(inputSentinels: number[], outputIds: number[], tokenizer: InferenceTokenizer): Fill[] {
   return inputSentinels.map((sentinel) => {
     const start = outputIds.indexOf(tokenizer.sentinelId(sentinel));
     if (start < 0) return { sentinel, text: null };

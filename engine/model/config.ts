@@ -128,6 +128,30 @@ export function isSparseLayer(config: SwitchConfig, i: number, step: number): bo
   return step === 1 || i % step === 1;
 }
 
+/** Config fields that HF's SwitchTransformersConfig has under their snake_case name, with the same meaning. */
+export const HF_CONFIG_FIELDS = {
+  vocabSize: 'vocab_size',
+  dModel: 'd_model',
+  dKv: 'd_kv',
+  dFf: 'd_ff',
+  numLayers: 'num_layers',
+  numDecoderLayers: 'num_decoder_layers',
+  numHeads: 'num_heads',
+  numExperts: 'num_experts',
+  routerJitterNoise: 'router_jitter_noise',
+  routerDtype: 'router_dtype',
+  routerIgnorePaddingTokens: 'router_ignore_padding_tokens',
+  routerZLossCoef: 'router_z_loss_coef',
+  routerAuxLossCoef: 'router_aux_loss_coef',
+  relativeAttentionNumBuckets: 'relative_attention_num_buckets',
+  relativeAttentionMaxDistance: 'relative_attention_max_distance',
+  dropoutRate: 'dropout_rate',
+  layerNormEpsilon: 'layer_norm_epsilon',
+  padTokenId: 'pad_token_id',
+  eosTokenId: 'eos_token_id',
+  decoderStartTokenId: 'decoder_start_token_id',
+} as const satisfies Partial<Record<keyof SwitchConfig, string>>;
+
 /** The same config under HF's snake_case names (`hf_config.json`). */
 export function toHfConfig(c: SwitchConfig): Record<string, unknown> {
   const countSparse = (n: number, step: number) =>
@@ -135,35 +159,16 @@ export function toHfConfig(c: SwitchConfig): Record<string, unknown> {
   return {
     architectures: ['SwitchTransformersForConditionalGeneration'],
     model_type: 'switch_transformers',
-    vocab_size: c.vocabSize,
-    d_model: c.dModel,
-    d_kv: c.dKv,
-    d_ff: c.dFf,
-    num_layers: c.numLayers,
-    num_decoder_layers: c.numDecoderLayers,
-    num_heads: c.numHeads,
-    num_experts: c.numExperts,
+    ...Object.fromEntries(Object.entries(HF_CONFIG_FIELDS).map(([k, hf]) => [hf, c[k as keyof typeof HF_CONFIG_FIELDS]])),
     num_sparse_encoder_layers: countSparse(c.numLayers, c.encoderSparseStep),
     num_sparse_decoder_layers: countSparse(c.numDecoderLayers, c.decoderSparseStep),
     expert_capacity: c.expertCapacity ?? null,
     router_bias: false,
-    router_jitter_noise: c.routerJitterNoise,
-    router_dtype: c.routerDtype,
-    router_ignore_padding_tokens: c.routerIgnorePaddingTokens,
-    router_z_loss_coef: c.routerZLossCoef,
-    router_aux_loss_coef: c.routerAuxLossCoef,
-    relative_attention_num_buckets: c.relativeAttentionNumBuckets,
-    relative_attention_max_distance: c.relativeAttentionMaxDistance,
-    dropout_rate: c.dropoutRate,
-    layer_norm_epsilon: c.layerNormEpsilon,
     initializer_factor: Math.sqrt(c.initScale),
     dense_act_fn: 'relu',
     feed_forward_proj: 'relu',
     is_encoder_decoder: true,
     tie_word_embeddings: false,
-    pad_token_id: c.padTokenId,
-    eos_token_id: c.eosTokenId,
-    decoder_start_token_id: c.decoderStartTokenId,
     // Not HF fields: Switchyard's own, kept so the export loses nothing.
     switchyard_router: c.router,
     switchyard_capacity_factor: c.capacityFactor,

@@ -40,6 +40,18 @@ export const runConfigSchema = z
     model: switchConfigSchema,
     training: trainingOptionsSchema,
     corpus: corpusSpecSchema,
+    /** A model imported from elsewhere: inference only (its training options are unused). */
+    imported: z
+      .object({
+        format: z.literal('huggingface'),
+        /** The folder it was imported from. */
+        source: z.string(),
+        /** The checkpoint file read there. */
+        file: z.string(),
+        at: z.string(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type RunConfig = z.infer<typeof runConfigSchema>;

@@ -1,6 +1,7 @@
 // A trained run's model, ready for inference: its config, tokenizer and latest checkpoint's weights.
 import * as tf from '@tensorflow/tfjs-core';
 import { Tokenizer } from '../data/tokenizer';
+import { HfTokenizer } from '../formats/hf/tokenizer';
 import { SwitchTransformer } from '../model/model';
 import { checkpointDir, listCheckpoints, loadCheckpoint, type Checkpoint, type NamedTensor } from './checkpoint';
 import { parseRunConfig, type RunConfig } from './runConfig';
@@ -8,7 +9,8 @@ import type { RunDir } from './runStore';
 
 export interface RunModel {
   config: RunConfig;
-  tokenizer: Tokenizer;
+  /** An imported model keeps its own tokenizer, run by HF's library. */
+  tokenizer: Tokenizer | HfTokenizer;
   model: SwitchTransformer;
   /** The checkpoint's step; 0 for a run with none (its initial weights). */
   step: number;
@@ -17,7 +19,8 @@ export interface RunModel {
 
 export function loadRunModel(run: RunDir): RunModel {
   const config = parseRunConfig(run.readJson('config.json'));
-  const tokenizer = Tokenizer.fromJSON(run.readJson('tokenizer.json'));
+  const tokenizerJson = run.readJson('tokenizer.json');
+  const tokenizer = config.imported ? HfTokenizer.fromJSON(tokenizerJson) : Tokenizer.fromJSON(tokenizerJson);
   const steps = listCheckpoints(run.checkpoints);
   const checkpoint = steps.length ? loadCheckpoint(checkpointDir(run.checkpoints, steps[steps.length - 1])) : null;
   const model = new SwitchTransformer(config.model, config.training.seed);

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BatchIterator, type Batch, type BatchCursor } from '../data/batches';
+import { Tokenizer } from '../data/tokenizer';
 import { toHfConfig } from '../model/config';
 import { ForwardContext } from '../model/context';
 import { SwitchTransformer } from '../model/model';
@@ -121,6 +122,10 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   static async open(runsDir: string, id: string, backend: string, steps?: number): Promise<Trainer> {
     const run = openRun(runsDir, id);
     const { config, tokenizer, model, checkpoint: ckpt } = loadRunModel(run);
+    if (!(tokenizer instanceof Tokenizer)) {
+      model.dispose();
+      throw new Error(`run ${id} is a model imported from ${config.imported?.source}: it runs inference only`);
+    }
     const dataset = await loadDataset(config.corpus, config.training.vocabSize, tokenizer);
     if (steps !== undefined && steps !== config.training.steps) {
       config.training.steps = steps;

@@ -2,7 +2,7 @@
 // tensor's dtype, shape and [begin, end) byte offsets in the data that follows, then the raw
 // little-endian data. A sharded checkpoint lists which file holds each tensor in
 // model.safetensors.index.json. Every header is checked whole before any tensor is read.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CheckpointFormatError, DTYPE_BYTES, DTYPES, numel, toFloat32, type Dtype, type TensorInfo, type TensorSource } from './tensors';
 
@@ -109,4 +109,26 @@ function readHeader(file: string, fd: number): Map<string, Entry> {
     if (spans[i][1].begin < spans[i - 1][1].end) throw fail(`tensors ${spans[i - 1][0]} and ${spans[i][0]} overlap`);
   }
   return entries;
+}
+
+/** Writes float32 tensors as one safetensors file (the header padded with spaces to 8 bytes, as HF does). */
+export function writeSafetensors(path: string, tensors: Map<string, { shape: number[]; values: Float32Array }>): void {
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.values.byteLength] };
+    offset += t.values.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, length);
+    writeSync(fd, json);
+    for (const t of tensors.values()) writeSync(fd, new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength));
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,0 +1,113 @@
+// The oracle: a tiny random checkpoint in HF's layout, imported, routes and predicts as HF's forward
+// does (python/hf_reference, PyTorch): router probabilities, chosen experts, dropped tokens and the
+// decoder's logits within 1e-4, with sequences long enough to overflow HF's fixed expert_capacity.
+import * as tf from '@tensorflow/tfjs-core';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { importHfModel } from '../../engine/formats/hf/importRun';
+import type { SparseReport } from '../../engine/model/block';
+import { ForwardContext } from '../../engine/model/context';
+import type { SwitchTransformer } from '../../engine/model/model';
+import { SparseMlp } from '../../engine/model/sparseMlp';
+import { loadRunModel } from '../../engine/train/runModel';
+import { makeCheckpoint, python } from './hf-helpers';
+import { useTestBackend } from './setup';
+
+const TOLERANCE = 1e-4;
+const SHORT = 'The cat sat on the <extra_id_0> mat.';
+// Four experts of 4 slots each (expert_capacity 4 in make_checkpoint.py) cannot take 40 tokens.
+const LONG = 'The dog walks into a bar and the cat sat on it. '.repeat(3) + 'The end is a mat.';
+
+interface Reference {
+  logits: number[];
+  layers: { layer: string; probs: number[]; expert: number[]; dropped: number[] }[];
+}
+
+let tmp: string;
+before(async () => {
+  await useTestBackend();
+  tmp = mkdtempSync(join(tmpdir(), 'switchyard-hf-oracle-'));
+});
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The engine's forward on one sequence, with every router's full probabilities captured. */
+function engineForward(model: SwitchTransformer, inputIds: number[], decoderIds: number[]) {
+  const probs: Float32Array[] = [];
+  for (const block of [...model.encoder, ...model.decoder]) {
+    const mlp = block.ff.mlp;
+    if (!(mlp instanceof SparseMlp)) continue;
+    const route = mlp.router.route.bind(mlp.router);
+    mlp.router.route = (x, mask, ctx) => {
+      const r = route(x, mask, ctx);
+      probs.push(r.probsHost.slice());
+      return r;
+    };
+  }
+  const report: SparseReport = { auxLosses: [], zLosses: [], routing: [] };
+  const ctx = new ForwardContext(false);
+  const seq = (ids: number[]) => ({ ids: Int32Array.from(ids), mask: new Float32Array(ids.length).fill(1), length: ids.length });
+  const logits = tf.tidy(() => {
+    const enc = seq(inputIds);
+    return model.decode(seq(decoderIds), enc, model.encode(enc, 1, ctx, report), 1, ctx, report);
+  });
+  const values = logits.dataSync() as Float32Array;
+  logits.dispose();
+  return { logits: values, probs, routing: report.routing };
+}
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+async function checkAgainstReference(dir: string, label: string): Promise<void> {
+  const { run } = await importHfModel(dir, join(tmp, 'runs'), label);
+  const { model, tokenizer } = loadRunModel(run);
+  try {
+    const cases = [SHORT, LONG].map((text) => {
+      const ids = tokenizer.encode(text).ids;
+      return { input_ids: [...ids, tokenizer.eosId], decoder_input_ids: [0, ...ids.slice(0, 7)] };
+    });
+    const reference = JSON.parse(python(['run_reference.py', dir], JSON.stringify(cases))) as Reference[];
+    let dropped = 0;
+    const worst = { probs: 0, logits: 0 };
+    cases.forEach((c, k) => {
+      const ref = reference[k];
+      const out = engineForward(model, c.input_ids, c.decoder_input_ids);
+      assert.deepEqual(out.routing.map((r) => r.layer), ref.layers.map((l) => l.layer), 'the same sparse layers, in the same order');
+      ref.layers.forEach((l, i) => {
+        const r = out.routing[i];
+        worst.probs = Math.max(worst.probs, maxAbsDiff(out.probs[i], l.probs));
+        assert.deepEqual(Array.from(r.tokens.expert), l.expert, `${l.layer}: chosen experts`);
+        assert.deepEqual(Array.from(r.tokens.dropped), l.dropped, `${l.layer}: dropped tokens`);
+        dropped += l.dropped.reduce((s, d) => s + d, 0);
+      });
+      worst.logits = Math.max(worst.logits, maxAbsDiff(out.logits, ref.logits));
+    });
+    console.log(`${label}: max |Δ| router probabilities ${worst.probs.toExponential(2)}, decoder logits ${worst.logits.toExponential(2)}; ${dropped} dropped tokens`);
+    assert.ok(worst.probs <= TOLERANCE, `router probabilities differ by ${worst.probs}`);
+    assert.ok(worst.logits <= TOLERANCE, `decoder logits differ by ${worst.logits}`);
+    assert.ok(dropped > 0, 'the long sequence overflows an expert at HF\'s expert_capacity');
+  } finally {
+    model.dispose();
+  }
+}
+
+test('a tied checkpoint (safetensors, with bfloat16 and float16 tensors) matches HF\'s forward', async () => {
+  await checkAgainstReference(makeCheckpoint(join(tmp, 'tied')), 'tied-safetensors');
+});
+
+test('the same checkpoint from pytorch_model.bin alone (zip + pickle, tied storages) matches HF\'s forward', async () => {
+  const dir = makeCheckpoint(join(tmp, 'bin'));
+  rmSync(join(dir, 'model.safetensors'));
+  await checkAgainstReference(dir, 'tied-bin');
+});
+
+test('an untied checkpoint in two safetensors shards matches HF\'s forward', async () => {
+  await checkAgainstReference(makeCheckpoint(join(tmp, 'sharded'), '--untied', '--shards', '2', '--seed', '3'), 'untied-sharded');
+});

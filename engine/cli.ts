@@ -1,4 +1,5 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
+import { exportHf, EXPORT_HF_USAGE } from './commands/exportHf';
 import { importHf, IMPORT_HF_USAGE } from './commands/importHf';
 import { info } from './commands/info';
 import { infer, INFER_USAGE } from './commands/infer';
@@ -13,10 +14,11 @@ commands:
   ${INFER_USAGE}
   ${SERVE_USAGE}
   ${IMPORT_HF_USAGE}
+  ${EXPORT_HF_USAGE}
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, serve, info, 'import-hf': importHf };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, serve, info, 'import-hf': importHf, 'export-hf': exportHf };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

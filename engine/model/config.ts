@@ -171,6 +171,7 @@ export function toHfConfig(c: SwitchConfig): Record<string, unknown> {
     tie_word_embeddings: false,
     // Not HF fields: Switchyard's own, kept so the export loses nothing.
     switchyard_router: c.router,
+    switchyard_expert_capacity: c.expertCapacity ?? null,
     switchyard_capacity_factor: c.capacityFactor,
     switchyard_eval_capacity_factor: c.evalCapacityFactor,
     switchyard_expert_dropout_rate: c.expertDropoutRate,

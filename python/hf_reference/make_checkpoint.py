@@ -71,7 +71,7 @@ def base8_config():
 def tokenizer_json(vocab_size):
     """T5's tokenizer.json layout: <pad> </s> <unk>, the pieces, then <extra_id_{N-1}> .. <extra_id_0> on top."""
     special = ["<pad>", "</s>", "<unk>"]
-    pieces = WORDS + LETTERS + ["▁" + ch for ch in LETTERS]
+    pieces = list(dict.fromkeys(WORDS + LETTERS + ["▁" + ch for ch in LETTERS]))  # each piece once
     extra = [f"<extra_id_{i}>" for i in reversed(range(SENTINELS))]
     vocab = [[t, 0.0] for t in special]
     # Longer pieces score higher, so the Viterbi prefers whole words.

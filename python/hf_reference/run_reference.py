@@ -8,6 +8,7 @@ Each result: "logits" [Tdec * vocab] and per sparse layer (encoder, then decoder
 """
 import json
 import os
+import struct
 import sys
 
 import torch
@@ -15,11 +16,36 @@ import torch
 from switch_reference import forward
 
 
+DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+
+def read_safetensors(path):
+    """The format by hand (no safetensors package here): u64 header length, JSON header, raw data."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    sd = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = t["data_offsets"]
+        sd[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=DTYPES[t["dtype"]]).reshape(t["shape"])
+    return sd
+
+
+def load_state_dict(folder):
+    bin_path = os.path.join(folder, "pytorch_model.bin")
+    if os.path.exists(bin_path):
+        return torch.load(bin_path, map_location="cpu")
+    return read_safetensors(os.path.join(folder, "model.safetensors"))
+
+
 def main():
     folder = sys.argv[1]
     with open(os.path.join(folder, "config.json")) as f:
         cfg = json.load(f)
-    sd = torch.load(os.path.join(folder, "pytorch_model.bin"), map_location="cpu")
+    sd = load_state_dict(folder)
     results = []
     with torch.no_grad():
         for case in json.load(sys.stdin):

@@ -59,8 +59,22 @@ export function fromHfConfig(raw: unknown): HfModelConfig {
       dtype: 'float32',
       // HF's experts are DenseActDense modules with the model's dropout.
       expertDropoutRate: hf.dropout_rate ?? PRESETS.base.dropoutRate,
+      ...(hf.switchyard_router === undefined ? {} : switchyardFields(hf)),
     },
     'base',
   );
   return { model, tieWordEmbeddings: hf.tie_word_embeddings !== false };
+}
+
+/** A Switchyard export keeps what HF has no field for (toHfConfig's switchyard_*): its own routing comes back. */
+function switchyardFields(hf: Record<string, unknown>): Record<string, unknown> {
+  return {
+    router: hf.switchyard_router,
+    expertCapacity: hf.switchyard_expert_capacity ?? undefined,
+    capacityFactor: hf.switchyard_capacity_factor,
+    evalCapacityFactor: hf.switchyard_eval_capacity_factor,
+    expertDropoutRate: hf.switchyard_expert_dropout_rate,
+    dtype: hf.switchyard_dtype,
+    initScale: (hf.initializer_factor as number) ** 2,
+  };
 }

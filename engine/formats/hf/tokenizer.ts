@@ -6,6 +6,7 @@ import type { Encoding } from '../../data/tokenizer';
 import { CheckpointFormatError } from './tensors';
 
 const METASPACE = '\u2581'; // SentencePiece's "▁", which stands for the space before a word
+const BYTE_TOKEN = /^<0x([0-9A-F]{2})>$/;
 
 export class HfTokenizer {
   readonly vocabSize: number;
@@ -76,20 +77,32 @@ export class HfTokenizer {
 
   /**
    * [start, end) of each token in `text`, found left to right: a special token where it next
-   * occurs, a piece after any whitespace (its "▁"), an unknown token as one character. Where the
-   * normalizer changed the text (NFKC), a piece that does not match takes as many characters.
+   * occurs, a SentencePiece piece after the whitespace its "▁" stands for, an unknown token as one
+   * character, a byte-fallback token as its character, any other piece as itself. Where the
+   * normalizer changed the text (NFKC), a piece takes as many characters as it has: approximate.
    */
   private offsets(text: string, tokens: string[]): [number, number][] {
     let pos = 0;
+    let charStart = 0;
     return tokens.map((token): [number, number] => {
+      const byte = BYTE_TOKEN.exec(token);
+      if (byte) {
+        // Byte-fallback: the bytes of one character share its span, as in the engine's tokenizer.
+        if ((parseInt(byte[1], 16) & 0xc0) !== 0x80) {
+          charStart = pos;
+          pos = Math.min(text.length, pos + String.fromCodePoint(text.codePointAt(pos) ?? 32).length);
+        }
+        return [charStart, pos];
+      }
       if (this.special.has(token) && token !== this.unkToken) {
         const at = text.indexOf(token, pos);
         if (at >= 0) pos = at + token.length;
         return [Math.max(at, 0), pos];
       }
-      while (pos < text.length && /\s/.test(text[pos])) pos++;
+      const metaspace = token.startsWith(METASPACE);
+      if (metaspace || token === this.unkToken) while (pos < text.length && /\s/.test(text[pos])) pos++;
       const start = pos;
-      const piece = token === this.unkToken ? (String.fromCodePoint(text.codePointAt(pos) ?? 32)) : token.replaceAll(METASPACE, ' ').trimStart();
+      const piece = token === this.unkToken ? String.fromCodePoint(text.codePointAt(pos) ?? 32) : metaspace ? token.slice(1).replaceAll(METASPACE, ' ') : token;
       pos = Math.min(text.length, pos + piece.length);
       return [start, pos];
     });

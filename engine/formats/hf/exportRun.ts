@@ -1,0 +1,60 @@
+// A run as an HF model folder that SwitchTransformersForConditionalGeneration.from_pretrained loads:
+// config.json (HF's names; Switchyard's own fields kept as switchyard_*), model.safetensors (HF's
+// names, torch's [out, in] shapes, an untied lm_head), the run's tokenizer.json and a README stub.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toHfConfig } from '../../model/config';
+import { expertCapacity } from '../../model/routingPlan';
+import { checkpointDir, listCheckpoints, loadCheckpoint } from '../../train/checkpoint';
+import { parseRunConfig } from '../../train/runConfig';
+import type { RunDir } from '../../train/runStore';
+import { hfParams } from './names';
+import { SAFETENSORS_FILE, writeSafetensors } from './safetensors';
+import { transpose } from './weights';
+
+export function exportHfModel(run: RunDir, out: string): { step: number; parameters: number } {
+  if (existsSync(out) && readdirSync(out).length) throw new Error(`${out} is not empty`);
+  const config = parseRunConfig(run.readJson('config.json'));
+  const steps = listCheckpoints(run.checkpoints);
+  if (!steps.length) throw new Error(`run ${run.id} has no checkpoint to export`);
+  const step = steps[steps.length - 1];
+  const { weights } = loadCheckpoint(checkpointDir(run.checkpoints, step));
+  const c = config.model;
+  const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
+  let parameters = 0;
+  for (const p of hfParams(c, false)) {
+    const w = weights.get(p.engineName);
+    if (!w) throw new Error(`run ${run.id}'s checkpoint has no ${p.engineName}`);
+    tensors.set(p.hfName, { shape: p.hfShape, values: p.transposed ? transpose(w.values, p.hfShape[1], p.hfShape[0]) : w.values });
+    parameters += w.values.length;
+  }
+  mkdirSync(out, { recursive: true });
+  writeSafetensors(join(out, SAFETENSORS_FILE), tensors);
+  // HF's capacity is a fixed number of slots per sequence: the run's eval capacity at its input length.
+  const capacity = c.expertCapacity ?? expertCapacity(config.training.inputLength, c.numExperts, c.evalCapacityFactor);
+  const hfConfig = { ...toHfConfig(c), expert_capacity: capacity, tie_word_embeddings: false };
+  writeFileSync(join(out, 'config.json'), JSON.stringify(hfConfig, null, 2) + '\n');
+  copyFileSync(join(run.path, 'tokenizer.json'), join(out, 'tokenizer.json'));
+  writeFileSync(join(out, 'README.md'), readme(run.id, step, capacity));
+  return { step, parameters };
+}
+
+function readme(id: string, step: number, capacity: number): string {
+  return `---
+library_name: transformers
+tags: [switch_transformers, mixture-of-experts]
+---
+# ${id}
+
+A Switch Transformer trained with Switchyard (run \`${id}\`, step ${step}).
+
+\`\`\`python
+from transformers import SwitchTransformersForConditionalGeneration, PreTrainedTokenizerFast
+model = SwitchTransformersForConditionalGeneration.from_pretrained("path/to/this/folder")
+tokenizer = PreTrainedTokenizerFast(tokenizer_file="path/to/this/folder/tokenizer.json", eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
+\`\`\`
+
+HF's routers keep a fixed \`expert_capacity\` of ${capacity} tokens per expert and sequence (Switchyard's
+run used a capacity factor: this is its eval capacity at the training input length).
+`;
+}

@@ -219,7 +219,8 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const layers = sparseLayerNames(c);
     return {
       id: runId,
-      preset: config.preset,
+      // The Runs tree shows this where a trained run shows its preset; status.json names the source.
+      preset: config.imported ? 'imported' : config.preset,
       router: c.router,
       numExperts: c.numExperts,
       ...(live ? { status: live } : {}),

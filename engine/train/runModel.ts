@@ -1,6 +1,8 @@
 // A trained run's model, ready for inference: its config, tokenizer and latest checkpoint's weights.
 import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
 import { Tokenizer } from '../data/tokenizer';
+import { openSafetensorsFile } from '../formats/hf/safetensors';
 import { HfTokenizer } from '../formats/hf/tokenizer';
 import { SwitchTransformer } from '../model/model';
 import { checkpointDir, listCheckpoints, loadCheckpoint, type Checkpoint, type NamedTensor } from './checkpoint';
@@ -21,29 +23,44 @@ export function loadRunModel(run: RunDir): RunModel {
   const config = parseRunConfig(run.readJson('config.json'));
   const tokenizerJson = run.readJson('tokenizer.json');
   const tokenizer = config.imported ? HfTokenizer.fromJSON(tokenizerJson) : Tokenizer.fromJSON(tokenizerJson);
-  const steps = listCheckpoints(run.checkpoints);
+  const steps = config.imported ? [] : listCheckpoints(run.checkpoints);
   const checkpoint = steps.length ? loadCheckpoint(checkpointDir(run.checkpoints, steps[steps.length - 1])) : null;
   const model = new SwitchTransformer(config.model, config.training.seed);
-  if (checkpoint) {
-    try {
-      restoreWeights(model, checkpoint.weights);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
+  try {
+    if (config.imported) restoreImported(model, run);
+    else if (checkpoint) restoreWeights(model, checkpoint.weights);
+  } catch (err) {
+    model.dispose();
+    throw err;
   }
   return { config, tokenizer, model, step: checkpoint?.step ?? 0, checkpoint };
 }
 
 /** Checks every weight against the model before assigning any, so a mismatch loads nothing. */
 export function restoreWeights(model: SwitchTransformer, weights: Map<string, NamedTensor>): void {
+  assignWeights(model, weights, (name) => (weights.get(name) as NamedTensor).values);
+}
+
+/**
+ * An imported model's weights, in the engine's names and shapes, are one safetensors file: unlike a
+ * checkpoint's weights.bin it may pass 2 GiB (switch-base-8 is 2.5 GB), and is read a tensor at a time.
+ */
+export const IMPORTED_WEIGHTS = 'weights.safetensors';
+
+function restoreImported(model: SwitchTransformer, run: RunDir): void {
+  const file = openSafetensorsFile(join(run.path, IMPORTED_WEIGHTS));
+  try {
+    assignWeights(model, file.tensors, (name) => file.readSync(name));
+  } finally {
+    file.close();
+  }
+}
+
+function assignWeights(model: SwitchTransformer, shapes: Map<string, { shape: number[] }>, read: (name: string) => Float32Array): void {
   for (const [name, v] of model.params.vars) {
-    const w = weights.get(name);
+    const w = shapes.get(name);
     if (!w) throw new Error(`the checkpoint has no weight ${name}`);
     if (w.shape.join() !== v.shape.join()) throw new Error(`the checkpoint's ${name} has shape [${w.shape}], the model's is [${v.shape}]`);
   }
-  for (const [name, v] of model.params.vars) {
-    const w = weights.get(name) as NamedTensor;
-    tf.tidy(() => v.assign(tf.tensor(w.values, w.shape)));
-  }
+  for (const [name, v] of model.params.vars) tf.tidy(() => v.assign(tf.tensor(read(name), v.shape)));
 }

@@ -7,26 +7,28 @@ import { toHfConfig } from '../../model/config';
 import { expertCapacity } from '../../model/routingPlan';
 import { checkpointDir, listCheckpoints, loadCheckpoint } from '../../train/checkpoint';
 import { parseRunConfig } from '../../train/runConfig';
+import { IMPORTED_WEIGHTS } from '../../train/runModel';
 import type { RunDir } from '../../train/runStore';
 import { hfParams } from './names';
-import { SAFETENSORS_FILE, writeSafetensors } from './safetensors';
+import { openSafetensorsFile, SAFETENSORS_FILE, writeSafetensors } from './safetensors';
 import { transpose } from './weights';
 
 export function exportHfModel(run: RunDir, out: string): { step: number; parameters: number } {
   if (existsSync(out) && readdirSync(out).length) throw new Error(`${out} is not empty`);
   const config = parseRunConfig(run.readJson('config.json'));
-  const steps = listCheckpoints(run.checkpoints);
-  if (!steps.length) throw new Error(`run ${run.id} has no checkpoint to export`);
-  const step = steps[steps.length - 1];
-  const { weights } = loadCheckpoint(checkpointDir(run.checkpoints, step));
+  const { step, weightOf, close } = runWeights(run, config.imported !== undefined);
   const c = config.model;
   const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
   let parameters = 0;
-  for (const p of hfParams(c, false)) {
-    const w = weights.get(p.engineName);
-    if (!w) throw new Error(`run ${run.id}'s checkpoint has no ${p.engineName}`);
-    tensors.set(p.hfName, { shape: p.hfShape, values: p.transposed ? transpose(w.values, p.hfShape[1], p.hfShape[0]) : w.values });
-    parameters += w.values.length;
+  try {
+    for (const p of hfParams(c, false)) {
+      const values = weightOf(p.engineName);
+      if (!values) throw new Error(`run ${run.id}'s weights have no ${p.engineName}`);
+      tensors.set(p.hfName, { shape: p.hfShape, values: p.transposed ? transpose(values, p.hfShape[1], p.hfShape[0]) : values });
+      parameters += values.length;
+    }
+  } finally {
+    close();
   }
   mkdirSync(out, { recursive: true });
   writeSafetensors(join(out, SAFETENSORS_FILE), tensors);
@@ -37,6 +39,18 @@ export function exportHfModel(run: RunDir, out: string): { step: number; paramet
   copyFileSync(join(run.path, 'tokenizer.json'), join(out, 'tokenizer.json'));
   writeFileSync(join(out, 'README.md'), readme(run.id, step, capacity));
   return { step, parameters };
+}
+
+/** A trained run's newest checkpoint, or an imported run's weights.safetensors. */
+function runWeights(run: RunDir, imported: boolean): { step: number; weightOf: (name: string) => Float32Array | undefined; close: () => void } {
+  if (imported) {
+    const file = openSafetensorsFile(join(run.path, IMPORTED_WEIGHTS));
+    return { step: 0, weightOf: (name) => (file.tensors.has(name) ? file.readSync(name) : undefined), close: () => file.close() };
+  }
+  const steps = listCheckpoints(run.checkpoints);
+  if (!steps.length) throw new Error(`run ${run.id} has no checkpoint to export`);
+  const { weights } = loadCheckpoint(checkpointDir(run.checkpoints, steps[steps.length - 1]));
+  return { step: steps[steps.length - 1], weightOf: (name) => weights.get(name)?.values, close: () => {} };
 }
 
 function readme(id: string, step: number, capacity: number): string {

@@ -1,13 +1,15 @@
 // An HF model folder (config.json, tokenizer.json, safetensors or pytorch_model.bin) becomes an
 // inference-only run: the engine's config, HF's config and tokenizer as they were, and the weights
-// as the run's step-0 checkpoint, so that everything that runs inference on a run works on it.
+// in the engine's names and shapes (weights.safetensors), so that everything that runs inference on
+// a run works on it.
 // Everything is read and checked before the run folder is made; a failure after removes it.
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { saveCheckpoint } from '../../train/checkpoint';
 import { parseRunConfig, TRAINING_PRESETS } from '../../train/runConfig';
+import { IMPORTED_WEIGHTS } from '../../train/runModel';
 import { createRun, type RunDir } from '../../train/runStore';
 import { fromHfConfig } from './config';
+import { writeSafetensors } from './safetensors';
 import { CheckpointFormatError } from './tensors';
 import { HfTokenizer } from './tokenizer';
 import { checkLayout, openHfCheckpoint, readEngineWeights } from './weights';
@@ -48,7 +50,7 @@ export async function importHfModel(dir: string, runsDir: string, name?: string)
     });
     const run = createRun(runsDir, (name ?? basename(source)).replace(/[^\w.-]+/g, '-'));
     try {
-      saveCheckpoint(run.checkpoints, { step: 0, weights, optimizer: [], state: { imported: true } });
+      writeSafetensors(join(run.path, IMPORTED_WEIGHTS), weights);
       run.writeJson('tokenizer.json', tokenizerJson);
       run.writeJson('hf_config.json', hfConfig);
       const at = new Date().toISOString();

@@ -12,41 +12,68 @@ export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
 const MAX_HEADER_BYTES = 100_000_000;
 
 interface Entry extends TensorInfo {
-  fd: number;
   /** Absolute byte offsets in the file. */
   begin: number;
   end: number;
 }
 
+/** One safetensors file, its header checked whole; tensors are read one at a time. */
+export interface SafetensorsFile {
+  readonly tensors: Map<string, TensorInfo>;
+  readSync(name: string): Float32Array;
+  close(): void;
+}
+
+export function openSafetensorsFile(path: string): SafetensorsFile {
+  const fd = openSync(path, 'r');
+  let entries: Map<string, Entry>;
+  try {
+    entries = readHeader(basename(path), fd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return {
+    tensors: entries,
+    readSync: (name) => {
+      const e = entries.get(name);
+      if (!e) throw new Error(`no tensor ${name} in ${path}`);
+      const bytes = Buffer.alloc(e.end - e.begin);
+      readSync(fd, bytes, 0, bytes.length, e.begin);
+      return toFloat32(bytes, e.dtype);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
 /** The safetensors checkpoint in `dir`: model.safetensors, or the shards its index names. */
 export function openSafetensors(dir: string): TensorSource {
   const indexPath = join(dir, SAFETENSORS_INDEX);
-  const files = existsSync(indexPath) ? shardFiles(indexPath) : [SAFETENSORS_FILE];
-  const fds: number[] = [];
-  const tensors = new Map<string, Entry>();
+  const files: SafetensorsFile[] = [];
+  const fileOf = new Map<string, SafetensorsFile>();
+  const tensors = new Map<string, TensorInfo>();
   try {
-    for (const file of files) {
-      const fd = openSync(join(dir, file), 'r');
-      fds.push(fd);
-      for (const [name, entry] of readHeader(file, fd)) {
-        if (tensors.has(name)) throw new CheckpointFormatError(file, `tensor ${name} is also in another shard`);
-        tensors.set(name, entry);
+    for (const name of existsSync(indexPath) ? shardFiles(indexPath) : [SAFETENSORS_FILE]) {
+      const file = openSafetensorsFile(join(dir, name));
+      files.push(file);
+      for (const [tensor, info] of file.tensors) {
+        if (tensors.has(tensor)) throw new CheckpointFormatError(name, `tensor ${tensor} is also in another shard`);
+        tensors.set(tensor, info);
+        fileOf.set(tensor, file);
       }
     }
   } catch (err) {
-    fds.forEach((fd) => closeSync(fd));
+    files.forEach((f) => f.close());
     throw err;
   }
   return {
     tensors,
     read: async (name) => {
-      const e = tensors.get(name);
-      if (!e) throw new Error(`no tensor ${name}`);
-      const bytes = Buffer.alloc(e.end - e.begin);
-      readSync(e.fd, bytes, 0, bytes.length, e.begin);
-      return toFloat32(bytes, e.dtype);
+      const file = fileOf.get(name);
+      if (!file) throw new Error(`no tensor ${name}`);
+      return file.readSync(name);
     },
-    close: () => fds.forEach((fd) => closeSync(fd)),
+    close: () => files.forEach((f) => f.close()),
   };
 }
 
@@ -102,7 +129,7 @@ function readHeader(file: string, fd: number): Map<string, Entry> {
     const want = numel(shape) * DTYPE_BYTES[dtype as Dtype];
     if (end - begin !== want) throw fail(`tensor ${name} spans ${end - begin} bytes; ${dtype} [${shape}] needs ${want}`);
     if (end > dataSize) throw fail(`truncated: tensor ${name} ends at data byte ${end}, the file has ${dataSize}`);
-    entries.set(name, { dtype: dtype as Dtype, shape, fd, begin: dataStart + begin, end: dataStart + end });
+    entries.set(name, { dtype: dtype as Dtype, shape, begin: dataStart + begin, end: dataStart + end });
   }
   const spans = [...entries].sort((a, b) => a[1].begin - b[1].begin);
   for (let i = 1; i < spans.length; i++) {

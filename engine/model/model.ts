@@ -57,9 +57,11 @@ export class SwitchTransformer {
   constructor(
     readonly config: SwitchConfig,
     seed = 0,
+    /** Weights to start from, by name (see ParamStore); the initializers otherwise. */
+    initial?: ConstructorParameters<typeof ParamStore>[2],
   ) {
     const c = config;
-    const p = (this.params = new ParamStore(seed, c.initScale));
+    const p = (this.params = new ParamStore(seed, c.initScale, initial));
     this.shared = p.weight('shared.weight', [c.vocabSize, c.dModel], 1);
     this.encoder = Array.from({ length: c.numLayers }, (_, i) => new EncoderBlock(c, p, i, isSparseLayer(c, i, c.encoderSparseStep)));
     this.encoderNorm = new RmsNorm(p, 'encoder.final_layer_norm', c.dModel, c.layerNormEpsilon);

@@ -11,6 +11,8 @@ export class ParamStore {
     seed: number,
     /** std = sqrt(initScale / fanIn): the paper's scaled-down initialization. */
     private readonly initScale: number,
+    /** Values to start from instead of the initializers (an imported model's weights), by name. */
+    private readonly initial?: (name: string, shape: number[]) => tf.Tensor,
   ) {
     // Offset by one: tfjs treats a seed of 0 as "no seed" and draws from Math.random instead.
     this.seedCounter = seed + 1;
@@ -19,12 +21,13 @@ export class ParamStore {
   /** A weight whose first dimension is its fan-in, drawn from a truncated normal. */
   weight(name: string, shape: number[], fanIn = shape[0]): tf.Variable {
     const std = Math.sqrt(this.initScale / fanIn);
+    if (this.initial) return this.add(name, this.initial(name, shape));
     return this.add(name, tf.tidy(() => tf.truncatedNormal(shape, 0, std, 'float32', this.seedCounter++)));
   }
 
   /** A weight of ones (RMS norm scales). */
   ones(name: string, shape: number[]): tf.Variable {
-    return this.add(name, tf.ones(shape));
+    return this.add(name, this.initial ? this.initial(name, shape) : tf.ones(shape));
   }
 
   private add(name: string, value: tf.Tensor): tf.Variable {

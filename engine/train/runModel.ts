@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { Tokenizer } from '../data/tokenizer';
+import { hfParams } from '../formats/hf/names';
 import { openSafetensorsFile } from '../formats/hf/safetensors';
 import { HfTokenizer } from '../formats/hf/tokenizer';
 import { SwitchTransformer } from '../model/model';
@@ -25,20 +26,29 @@ export function loadRunModel(run: RunDir): RunModel {
   const tokenizer = config.imported ? HfTokenizer.fromJSON(tokenizerJson) : Tokenizer.fromJSON(tokenizerJson);
   const steps = config.imported ? [] : listCheckpoints(run.checkpoints);
   const checkpoint = steps.length ? loadCheckpoint(checkpointDir(run.checkpoints, steps[steps.length - 1])) : null;
-  const model = new SwitchTransformer(config.model, config.training.seed);
-  try {
-    if (config.imported) restoreImported(model, run);
-    else if (checkpoint) restoreWeights(model, checkpoint.weights);
-  } catch (err) {
-    model.dispose();
-    throw err;
+  const model = config.imported ? importedModel(run, config) : new SwitchTransformer(config.model, config.training.seed);
+  if (checkpoint) {
+    try {
+      restoreWeights(model, checkpoint.weights);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
   }
   return { config, tokenizer, model, step: checkpoint?.step ?? 0, checkpoint };
 }
 
 /** Checks every weight against the model before assigning any, so a mismatch loads nothing. */
 export function restoreWeights(model: SwitchTransformer, weights: Map<string, NamedTensor>): void {
-  assignWeights(model, weights, (name) => (weights.get(name) as NamedTensor).values);
+  for (const [name, v] of model.params.vars) {
+    const w = weights.get(name);
+    if (!w) throw new Error(`the checkpoint has no weight ${name}`);
+    if (w.shape.join() !== v.shape.join()) throw new Error(`the checkpoint's ${name} has shape [${w.shape}], the model's is [${v.shape}]`);
+  }
+  for (const [name, v] of model.params.vars) {
+    const w = weights.get(name) as NamedTensor;
+    tf.tidy(() => v.assign(tf.tensor(w.values, w.shape)));
+  }
 }
 
 /**
@@ -47,20 +57,18 @@ export function restoreWeights(model: SwitchTransformer, weights: Map<string, Na
  */
 export const IMPORTED_WEIGHTS = 'weights.safetensors';
 
-function restoreImported(model: SwitchTransformer, run: RunDir): void {
+/** Built from its weights directly: initializing 620 M parameters first would take minutes. */
+function importedModel(run: RunDir, config: RunConfig): SwitchTransformer {
   const file = openSafetensorsFile(join(run.path, IMPORTED_WEIGHTS));
   try {
-    assignWeights(model, file.tensors, (name) => file.readSync(name));
+    // Every weight checked before any is made, so that a mismatch loads nothing.
+    const want = new Map(hfParams(config.model, false).map((p) => [p.engineName, p.transposed ? [p.hfShape[1], p.hfShape[0]] : p.hfShape]));
+    for (const [name, shape] of want) {
+      const have = file.tensors.get(name)?.shape;
+      if (have?.join() !== shape.join()) throw new Error(`${IMPORTED_WEIGHTS} ${have ? `has ${name} of shape [${have}], the model's is [${shape}]` : `has no weight ${name}`}`);
+    }
+    return new SwitchTransformer(config.model, config.training.seed, (name, shape) => tf.tensor(file.readSync(name), shape));
   } finally {
     file.close();
   }
-}
-
-function assignWeights(model: SwitchTransformer, shapes: Map<string, { shape: number[] }>, read: (name: string) => Float32Array): void {
-  for (const [name, v] of model.params.vars) {
-    const w = shapes.get(name);
-    if (!w) throw new Error(`the checkpoint has no weight ${name}`);
-    if (w.shape.join() !== v.shape.join()) throw new Error(`the checkpoint's ${name} has shape [${w.shape}], the model's is [${v.shape}]`);
-  }
-  for (const [name, v] of model.params.vars) tf.tidy(() => v.assign(tf.tensor(read(name), v.shape)));
 }

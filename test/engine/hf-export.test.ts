@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { trainTokenizer } from '../../engine/data/bpeTrainer';
 import { exportHfModel } from '../../engine/formats/hf/exportRun';
 import { importHfModel } from '../../engine/formats/hf/importRun';
+import { openSafetensors } from '../../engine/formats/hf/safetensors';
 import { infer } from '../../engine/infer';
 import { ForwardContext } from '../../engine/model/context';
 import { SwitchTransformer } from '../../engine/model/model';
@@ -16,7 +17,7 @@ import { saveCheckpoint, type NamedTensor } from '../../engine/train/checkpoint'
 import { parseRunConfig, TRAINING_PRESETS } from '../../engine/train/runConfig';
 import { loadRunModel } from '../../engine/train/runModel';
 import { createRun } from '../../engine/train/runStore';
-import { python } from './hf-helpers';
+import { makeCheckpoint, python } from './hf-helpers';
 import { sentences, testConfig, useTestBackend } from './setup';
 
 let tmp: string;
@@ -82,5 +83,24 @@ test('import(export(run)) routes, fills and predicts exactly as the run; PyTorch
   } finally {
     own.model.dispose();
     imported.model.dispose();
+  }
+});
+
+test('an imported HF model exports back to the same tensors, names and shapes', async () => {
+  const original = makeCheckpoint(join(tmp, 'hf'), '--untied');
+  const { run } = await importHfModel(original, join(tmp, 'runs'), 'hf');
+  const out = join(tmp, 're-exported');
+  exportHfModel(run, out);
+  const a = openSafetensors(original);
+  const b = openSafetensors(out);
+  try {
+    assert.deepEqual([...b.tensors.keys()].sort(), [...a.tensors.keys()].sort());
+    for (const [name, info] of a.tensors) {
+      assert.deepEqual(b.tensors.get(name)?.shape, info.shape, name);
+      assert.deepEqual(await b.read(name), await a.read(name), name);
+    }
+  } finally {
+    a.close();
+    b.close();
   }
 });

@@ -89,7 +89,7 @@ export function analyzeCheckpoints(
     let chosen: RoutedTokens[] = [];
     for (const s of steps) {
       const routed = routedAt(s);
-      if (previous) stability.push({ from: steps[steps.indexOf(s) - 1], to: s, changed: Object.fromEntries(routed.map((r, i) => [r.layer, routingChange((previous as RoutedTokens[])[i], r)])) });
+      if (previous) stability.push({ from: steps[steps.indexOf(s) - 1], to: s, changed: Object.fromEntries(routed.map((r, i) => [r.layer, routingChange((previous as RoutedTokens[])[i].expert, r.expert)])) });
       if (s === step) chosen = routed;
       previous = routed;
     }

@@ -1,4 +1,5 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
+import { analyze, ANALYZE_USAGE } from './commands/analyze';
 import { exportHf, EXPORT_HF_USAGE } from './commands/exportHf';
 import { importHf, IMPORT_HF_USAGE } from './commands/importHf';
 import { info } from './commands/info';
@@ -12,13 +13,14 @@ const USAGE = `usage: switchyard <command> [options]
 commands:
   ${TRAIN_USAGE}
   ${INFER_USAGE}
+  ${ANALYZE_USAGE}
   ${SERVE_USAGE}
   ${IMPORT_HF_USAGE}
   ${EXPORT_HF_USAGE}
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, serve, info, 'import-hf': importHf, 'export-hf': exportHf };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, analyze, serve, info, 'import-hf': importHf, 'export-hf': exportHf };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -11,6 +11,7 @@ import { exportHfModel } from '../../engine/formats/hf/exportRun';
 import { importHfModel } from '../../engine/formats/hf/importRun';
 import { openSafetensors } from '../../engine/formats/hf/safetensors';
 import { infer } from '../../engine/infer';
+import { newSparseReport } from '../../engine/model/block';
 import { ForwardContext } from '../../engine/model/context';
 import { SwitchTransformer } from '../../engine/model/model';
 import { saveCheckpoint, type NamedTensor } from '../../engine/train/checkpoint';
@@ -46,7 +47,7 @@ function makeRun(runsDir: string) {
 function logitsOf(model: SwitchTransformer, inputIds: number[], decoderIds: number[]): Float32Array {
   const seq = (ids: number[]) => ({ ids: Int32Array.from(ids), mask: new Float32Array(ids.length).fill(1), length: ids.length });
   const ctx = new ForwardContext(false);
-  const report = { auxLosses: [], zLosses: [], routing: [] };
+  const report = newSparseReport();
   return tf.tidy(() => {
     const enc = seq(inputIds);
     return model.decode(seq(decoderIds), enc, model.encode(enc, 1, ctx, report), 1, ctx, report);

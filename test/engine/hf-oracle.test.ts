@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { importHfModel } from '../../engine/formats/hf/importRun';
-import type { SparseReport } from '../../engine/model/block';
+import { newSparseReport } from '../../engine/model/block';
 import { ForwardContext } from '../../engine/model/context';
 import type { SwitchTransformer } from '../../engine/model/model';
-import { SparseMlp } from '../../engine/model/sparseMlp';
 import { loadRunModel } from '../../engine/train/runModel';
 import { makeCheckpoint, python } from './hf-helpers';
 import { useTestBackend } from './setup';
@@ -33,20 +32,9 @@ before(async () => {
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The engine's forward on one sequence, with every router's full probabilities captured. */
+/** The engine's forward on one sequence: logits, and every sparse layer's routing and full router probabilities. */
 function engineForward(model: SwitchTransformer, inputIds: number[], decoderIds: number[]) {
-  const probs: Float32Array[] = [];
-  for (const block of [...model.encoder, ...model.decoder]) {
-    const mlp = block.ff.mlp;
-    if (!(mlp instanceof SparseMlp)) continue;
-    const route = mlp.router.route.bind(mlp.router);
-    mlp.router.route = (x, mask, ctx) => {
-      const r = route(x, mask, ctx);
-      probs.push(r.probsHost.slice());
-      return r;
-    };
-  }
-  const report: SparseReport = { auxLosses: [], zLosses: [], routing: [] };
+  const report = newSparseReport();
   const ctx = new ForwardContext(false);
   const seq = (ids: number[]) => ({ ids: Int32Array.from(ids), mask: new Float32Array(ids.length).fill(1), length: ids.length });
   const logits = tf.tidy(() => {
@@ -55,7 +43,7 @@ function engineForward(model: SwitchTransformer, inputIds: number[], decoderIds:
   });
   const values = logits.dataSync() as Float32Array;
   logits.dispose();
-  return { logits: values, probs, routing: report.routing };
+  return { logits: values, probs: report.routers.map((r) => r.probsHost), routing: report.routing };
 }
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {

@@ -11,7 +11,6 @@ const BYTE_TOKEN = /^<0x([0-9A-F]{2})>$/;
 export class HfTokenizer {
   readonly vocabSize: number;
   readonly eosId: number;
-  readonly padId: number;
   readonly numSentinels: number;
   private readonly sentinels: number[] = [];
   private readonly sentinelIndexOf = new Map<number, number>();
@@ -28,7 +27,6 @@ export class HfTokenizer {
       return i;
     };
     this.eosId = id('</s>');
-    this.padId = id('<pad>');
     this.vocabSize = Math.max(...lib.get_vocab(true).values()) + 1;
     for (let i = 0; lib.token_to_id(`<extra_id_${i}>`) !== undefined; i++) {
       this.sentinels.push(id(`<extra_id_${i}>`));

@@ -1,6 +1,6 @@
 """Makes a tiny random Switch Transformers checkpoint in HF's exact layout and names.
 
-    /usr/bin/python3 make_checkpoint.py OUT [--seed N] [--untied] [--shards N] [--base8]
+    /usr/bin/python3 make_checkpoint.py OUT [--seed N] [--untied] [--shards N] [--base8] [--no-bin]
 
 OUT gets config.json, tokenizer.json (T5-style SentencePiece Unigram), pytorch_model.bin (torch.save:
 a zip of a pickle plus raw storages; the embedding aliases share one storage, as in a real state

@@ -135,7 +135,9 @@ test('a connection that sends no hello is closed after about 5 s with 4401 and g
   const { code } = await silent.closed;
   const elapsed = performance.now() - t0;
   assert.equal(code, 4401);
-  assert.ok(elapsed > 4000 && elapsed < 9000, `closed after ${elapsed.toFixed(0)} ms`);
+  // Not before the engine's 5 s (t0 is before the engine accepted it); later only by how busy the
+  // machine is, so the upper bound is a ceiling for a hang, not a speed test.
+  assert.ok(elapsed >= 4900 && elapsed < 30_000, `closed after ${elapsed.toFixed(0)} ms`);
   assert.deepEqual(silent.messages.items, [], 'nothing at all was sent to it');
   // Events flowed meanwhile: the header-authenticated client got steps, and is still open after the timeout.
   const steps = control.messages.items.filter((m) => typeOf(m) === 'event' && (m as { event: string }).event === 'step');

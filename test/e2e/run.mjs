@@ -347,7 +347,7 @@ async function uiPhase() {
         say(`ui: ✓ ${c.title} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (e) {
         failed++;
-        say(`ui: ✗ ${c.title}: ${e.message.split('\n')[0]}`);
+        say(`ui: ✗ ${c.title}: ${String(e?.message ?? e).split('\n')[0]}`);
         await page.screenshot({ path: join(RESULTS, `ui-failure-${i + 1}.png`) }).catch(() => {});
         if (c.needed) break;
         // Leave no palette, quick pick or dialog open for the next check.

@@ -18,6 +18,8 @@ export interface RouterOutput {
   plan: RoutingPlan;
   /** k tensors of [N]: the weight of each token's j-th expert output (differentiable). */
   gates: tf.Tensor1D[];
+  /** [N] 1 for the tokens the router counted (null: all), for the router losses. */
+  mask: Float32Array | null;
 }
 
 export interface Router {
@@ -59,7 +61,7 @@ abstract class LinearRouter implements Router {
     // Top-2 doubles the slots, since every token makes two assignments.
     const capacity = c.expertCapacity ?? expertCapacity(realTokens * this.k, e, factor);
     const plan = planTopK(probsHost, mask, n, e, this.k, capacity);
-    return { logits, probs, probsHost, plan, gates: this.gates(probs, plan) };
+    return { logits, probs, probsHost, plan, gates: this.gates(probs, plan), mask };
   }
 
   /** p[t, expertIndex[j*N + t]] for each choice j, as differentiable [N] tensors. */

@@ -299,7 +299,7 @@ function storedCorpus(corpus: CorpusSpec): CorpusSpec {
 }
 
 function firstBadLayer(routing: LayerRouting[]): string | null {
-  const bad = routing.find((r) => !Number.isFinite(r.routerEntropy) || r.meanProbPerExpert.some((p) => !Number.isFinite(p)));
+  const bad = routing.find((r) => !Number.isFinite(r.routerEntropy) || r.meanProb.some((p) => !Number.isFinite(p)));
   return bad ? bad.layer : null;
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { FeedForwardLayer, type SparseReport } from '../../engine/model/block';
+import { FeedForwardLayer, newSparseReport } from '../../engine/model/block';
 import { ConfigError, parseConfig, PRESETS } from '../../engine/model/config';
 import { ForwardContext } from '../../engine/model/context';
 import { SwitchTransformer, type Seq2SeqBatch } from '../../engine/model/model';
@@ -18,7 +18,7 @@ test('a token its expert dropped leaves the feed-forward layer equal to its resi
   const params = new ParamStore(3, 1.0);
   const layer = new FeedForwardLayer(config, params, 'ff', true);
   const x = tf.tensor2d(randomValues(32 * 16, 4), [32, 16]);
-  const report: SparseReport = { auxLosses: [], zLosses: [], routing: [] };
+  const report = newSparseReport();
   const y = layer.forward(x, new Float32Array(32).fill(1), new ForwardContext(false), report);
   const dropped = report.routing[0].tokens.dropped;
   assert.ok(dropped.some(Boolean), 'capacity factor 0.5 must drop tokens');

@@ -1,4 +1,5 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
+import { analyze, ANALYZE_USAGE } from './commands/analyze';
 import { info } from './commands/info';
 import { infer, INFER_USAGE } from './commands/infer';
 import { serve, SERVE_USAGE } from './commands/serve';
@@ -10,11 +11,12 @@ const USAGE = `usage: switchyard <command> [options]
 commands:
   ${TRAIN_USAGE}
   ${INFER_USAGE}
+  ${ANALYZE_USAGE}
   ${SERVE_USAGE}
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, serve, info };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, analyze, serve, info };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -9,6 +9,7 @@ import { startTraining, type TrainingChoice } from './commands/startTraining';
 import type { Switchyard } from './context';
 import { EngineManager } from './engine/engineManager';
 import { RoutingDecorations } from './routing/decorations';
+import { AlertNotifier } from './runs/alertNotifier';
 import { refreshRuns } from './runs/refreshRuns';
 import { RunsModel } from './runs/runsModel';
 import { RunsTreeProvider } from './runs/runsTree';
@@ -32,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const dashboard = new DashboardPanel(context.extensionUri, engine);
   const routingView = new RoutingViewProvider(context.extensionUri, log);
   const decorations = new RoutingDecorations();
+  const alertNotifier = new AlertNotifier();
 
   const sy: SwitchyardApi = {
     engine,
@@ -67,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }),
     engine.onEvent((e) => {
       statusBar.onEvent(e);
+      alertNotifier.onEvent(e);
       if (e.event === 'log') return log[e.level](e.message);
       const changed = runs.apply(e);
       if (changed) runsTree.refresh(changed);

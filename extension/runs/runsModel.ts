@@ -1,7 +1,7 @@
 // What the Runs view shows, kept up to date from the engine's events (no polling): each run, its
 // sparse layers from the latest step, and their experts. Pure, so that it is tested without VS Code.
 import type { EngineEvent, RunStatus, RunSummary } from '../../engine/protocol';
-import type { LayerMetrics } from '../../engine/train/metrics';
+import type { Alert, LayerMetrics } from '../../engine/train/metrics';
 
 export interface RunView {
   id: string;
@@ -18,6 +18,8 @@ export interface RunView {
   layerNames: string[];
   /** The sparse layers' figures of the latest step event, as the engine sent them; empty until one arrives. */
   layers: LayerMetrics[];
+  /** Router-health alerts in force at the latest step event. */
+  alerts: Alert[];
 }
 
 export class RunsModel {
@@ -41,6 +43,7 @@ export class RunsModel {
         message: s.status?.message,
         layerNames: s.layers,
         layers: prev?.layers ?? [],
+        alerts: prev?.alerts ?? [],
       });
     }
   }
@@ -54,6 +57,7 @@ export class RunsModel {
       run.step = e.data.step;
       run.crossEntropy = e.data.crossEntropy;
       run.layers = e.data.layers;
+      run.alerts = e.data.alerts ?? [];
     } else if (e.event === 'state') {
       run.state = e.data.state;
       run.step = e.data.step;

@@ -10,6 +10,8 @@ function nodeKey(node: RunsNode): string {
   return `expert:${node.runId}:${node.layer}:${node.index}`;
 }
 
+const WARNING = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+
 const STATE_ICONS: Record<string, string> = { running: 'sync~spin', paused: 'debug-pause', stopped: 'debug-stop', completed: 'pass', unknown: 'question' };
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
@@ -61,7 +63,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.description = `${run.preset} · ${run.router} ×${run.numExperts} · step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
       item.iconPath = new vscode.ThemeIcon(STATE_ICONS[run.state] ?? 'circle-outline');
       item.contextValue = `run.${run.state}`;
-      item.tooltip = `${run.id}\n${run.state}${run.message ? `: ${run.message}` : ''}`;
+      item.tooltip = [`${run.id}`, `${run.state}${run.message ? `: ${run.message}` : ''}`, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
       item.command = { command: 'switchyard.openRun', title: 'Open Run', arguments: [run.id] };
       return item;
     }
@@ -70,7 +72,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const item = new vscode.TreeItem(node.layer, layer ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = nodeKey(node);
       item.description = layer ? `overflow ${(100 * layer.overflowRate).toFixed(1)}% · entropy ${layer.normalizedEntropy.toFixed(2)}` : 'no steps yet';
-      item.iconPath = new vscode.ThemeIcon('layers');
+      const alerts = run.alerts.filter((a) => a.layer === node.layer);
+      item.iconPath = alerts.length ? WARNING : new vscode.ThemeIcon('layers');
+      if (alerts.length) item.tooltip = alerts.map((a) => `⚠ ${a.message} (since step ${a.step})`).join('\n');
       item.contextValue = 'layer';
       return item;
     }
@@ -83,7 +87,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.description = `${loadBar(layer.shares[i])} ${share} · kept ${layer.kept[i]} · dropped ${dropped}`;
       item.tooltip = `${layer.routed[i]} assignments routed, ${layer.kept[i]} kept, ${dropped} dropped past capacity (${share} of the layer's load)`;
     }
-    item.iconPath = new vscode.ThemeIcon('circuit-board');
+    const alerts = run.alerts.filter((a) => a.layer === node.layer && a.expert === i);
+    item.iconPath = alerts.length ? WARNING : new vscode.ThemeIcon('circuit-board');
+    if (alerts.length) item.tooltip = [item.tooltip, ...alerts.map((a) => `⚠ ${a.message} (since step ${a.step})`)].filter(Boolean).join('\n');
     item.contextValue = 'expert';
     return item;
   }

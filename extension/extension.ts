@@ -10,6 +10,7 @@ import type { Switchyard } from './context';
 import { EngineManager } from './engine/engineManager';
 import { RoutingDecorations } from './routing/decorations';
 import { AlertNotifier } from './runs/alertNotifier';
+import { AnalysisLoader } from './runs/analyses';
 import { refreshRuns } from './runs/refreshRuns';
 import { RunsModel } from './runs/runsModel';
 import { RunsTreeProvider } from './runs/runsTree';
@@ -28,7 +29,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const engine = new EngineManager(context, log);
   activeEngine = engine;
   const runs = new RunsModel();
-  const runsTree = new RunsTreeProvider(runs);
+  const analyses = new AnalysisLoader(engine, runs, log, () => runsTree);
+  const runsTree = new RunsTreeProvider(runs, (runId) => analyses.want(runId));
   const statusBar = new StatusBar();
   const dashboard = new DashboardPanel(context.extensionUri, engine);
   const routingView = new RoutingViewProvider(context.extensionUri, log);

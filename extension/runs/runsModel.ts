@@ -1,5 +1,6 @@
 // What the Runs view shows, kept up to date from the engine's events (no polling): each run, its
 // sparse layers from the latest step, and their experts. Pure, so that it is tested without VS Code.
+import type { Analysis } from '../../engine/analysis/analysisSchema';
 import type { EngineEvent, RunStatus, RunSummary } from '../../engine/protocol';
 import type { Alert, LayerMetrics } from '../../engine/train/metrics';
 
@@ -20,6 +21,8 @@ export interface RunView {
   layers: LayerMetrics[];
   /** Router-health alerts in force at the latest step event. */
   alerts: Alert[];
+  /** What its experts learned, at its newest checkpoint (fetched when a layer is opened). */
+  analysis?: Analysis;
 }
 
 export class RunsModel {
@@ -44,6 +47,7 @@ export class RunsModel {
         layerNames: s.layers,
         layers: prev?.layers ?? [],
         alerts: prev?.alerts ?? [],
+        ...(prev?.analysis ? { analysis: prev.analysis } : {}),
       });
     }
   }
@@ -67,6 +71,13 @@ export class RunsModel {
       return undefined;
     }
     return run.id;
+  }
+
+  /** Returns whether the run is listed (an analysis of a run gone since is dropped). */
+  setAnalysis(id: string, analysis: Analysis): boolean {
+    const run = this.runs.get(id);
+    if (run) run.analysis = analysis;
+    return run !== undefined;
   }
 
   has(id: string): boolean {

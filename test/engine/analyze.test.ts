@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { analyzeCheckpoints, formatAnalysis } from '../../engine/commands/analyze';
+import { analyzeCheckpoints } from '../../engine/analysis/analyzeRun';
+import { formatAnalysis } from '../../engine/commands/analyze';
 import { sparseLayerNames } from '../../engine/model/block';
 import { checkpointDir, listCheckpoints, loadCheckpoint } from '../../engine/train/checkpoint';
 import { validationBatches } from '../../engine/train/dataset';
@@ -90,7 +91,7 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
     for (const c of Object.values(v.routingChange ?? {})) assert.ok(c >= 0 && c <= 1);
   }
 
-  const text = formatAnalysis(a, trainer.dataset.tokenizer);
+  const text = formatAnalysis(a);
   assert.match(text, /^run .* at checkpoint step 12, 2 validation batches/);
   assert.match(text, /NMI\(expert; part-of-speech tag\) = \d\.\d{3}/);
 });

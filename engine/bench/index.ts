@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../backend';
 import { benchEvents } from './events';
+import { benchTimings } from './timings';
 import { matmulFlops, timeLayers, type Impl, type LayerSize, type PhaseTimes } from './switchLayer';
 
 const { values: args } = parseArgs({
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
   } else {
     console.log(`\nPyTorch peer: not run (${peer.why}).`);
   }
+
+  console.log(`\n## Tokenizer and run history\n\n${benchTimings()}`);
 
   // The engine's event stream, in engine processes of its own (dist/engine.js serve).
   console.log(`\n## Engine events\n\n${await benchEvents()}`);

@@ -1,7 +1,8 @@
 // The UI checks: the installed switchyard.vsix in code-server, driven through Chromium as a person
 // would (command palette, quick picks, the confirmation dialog, the dashboard and Routing webviews,
-// the editor, the notifications center, color themes). Called by run.mjs's UI phase; each check is a
-// `check(title, fn)`, and screenshots go to test-results/e2e/.
+// the editor, the notifications center, color themes). Called by run.mjs's UI phase: uiChecks declares
+// each check with `check(title, fn, { needed })` and run.mjs runs them in order (a failed `needed`
+// one ends the phase); screenshots go to test-results/e2e/.
 /* global getComputedStyle -- in functions that run in the page */
 import { pollUntil, webviewFrame, Workbench } from './workbench.mjs';
 
@@ -22,28 +23,28 @@ async function webviewPalette(frame) {
   return frame.locator('body').evaluate((b) => ({ ...b.dataset }));
 }
 
-export async function uiChecks({ page, server, check, shot, say }) {
+export function uiChecks({ page, server, check, shot, say }) {
   const wb = new Workbench(page);
   const dashboard = webviewFrame(page, 'panel');
   const routing = webviewFrame(page, 'view');
   const state = { palette: null };
 
-  await check('the workbench loads with the workspace and the Switchyard extension', async () => {
+  check('the workbench loads with the workspace and the Switchyard extension', async () => {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'sample.txt' }).waitFor({ timeout: 120_000 });
     // The Switchyard view container is in the activity bar from the manifest alone.
     await page.locator('.activitybar [aria-label^="Switchyard"]').first().waitFor({ timeout: 120_000 });
-  });
+  }, { needed: true });
 
-  await check('Switchyard: Restart Engine from the command palette starts the engine', async () => {
+  check('Switchyard: Restart Engine from the command palette starts the engine', async () => {
     await wb.runCommand('Switchyard: Restart Engine', { screenshot: shot.path('palette.png') });
     // The status bar reads "Switchyard" alone once the engine runs, "Switchyard: engine <state>" before.
     await pollUntil('the status bar says the engine runs', () => wb.statusText(), (t) => /^Switchyard$/.test(t), 120_000);
     await shot('engine-running.png');
   });
 
-  await check('Switchyard: Show Engine Log shows the engine starting on a backend', async () => {
+  check('Switchyard: Show Engine Log shows the engine starting on a backend', async () => {
     await wb.runCommand('Switchyard: Show Engine Log');
     const output = page.locator('.part.panel .monaco-editor .view-lines');
     await output.waitFor({ state: 'visible', timeout: 60_000 });
@@ -54,7 +55,7 @@ export async function uiChecks({ page, server, check, shot, say }) {
     await page.locator('.part.panel').waitFor({ state: 'hidden', timeout: 30_000 });
   });
 
-  await check('the Switchyard views: Runs (welcome) and the Routing webview, two iframes deep', async () => {
+  check('the Switchyard views: Runs (welcome) and the Routing webview, two iframes deep', async () => {
     await page.locator('.activitybar [aria-label^="Switchyard"]').first().click();
     await page.locator('.pane-body', { hasText: 'No runs yet.' }).first().waitFor({ timeout: 60_000 });
     // The Routing view is collapsed below Runs when the container first opens: expand it.
@@ -70,7 +71,7 @@ export async function uiChecks({ page, server, check, shot, say }) {
     await shot('switchyard-views.png');
   });
 
-  await check('Start Training from the palette: preset, corpus, router, experts, capacity, then Start', async () => {
+  check('Start Training from the palette: preset, corpus, router, experts, capacity, then Start', async () => {
     await wb.runCommand('Switchyard: Start Training', { then: 'quickPick' });
     await wb.pick('(1/5) preset', 'tiny');
     await wb.pick('(2/5) corpus', 'Brown corpus');
@@ -86,9 +87,21 @@ export async function uiChecks({ page, server, check, shot, say }) {
     say(`ui:   status bar: ${status}`);
     // Progress toasts would cover the screenshots: Do Not Disturb keeps them in the center.
     await wb.runCommand('Notifications: Toggle Do Not Disturb Mode');
+  }, { needed: true });
+
+  check("the Runs view's run row follows the run's steps while it stays as it is (no collapse, no refresh)", async () => {
+    const row = page.locator('.pane-body .monaco-list-row', { hasText: /-tiny-/ }).first();
+    const read = () => row.evaluate((r) => ({ description: r.querySelector('.label-description')?.textContent ?? '', expanded: r.getAttribute('aria-expanded') }));
+    const stepOf = (text) => Number(/step (\d+)/.exec(text)?.[1] ?? NaN);
+    const first = await read();
+    // Past the step the status bar shows now: the row follows the run's events, not a refresh of the view.
+    const target = Math.max(stepOf(first.description), stepOf(await wb.statusText())) + 2;
+    const later = await pollUntil(`the run row reaches step ${target}`, read, (d) => stepOf(d.description) >= target, 60_000);
+    if (later.expanded !== first.expanded) throw new Error(`the row went from aria-expanded ${first.expanded} to ${later.expanded}`);
+    say(`ui:   run row: ${JSON.stringify(first.description)} → ${JSON.stringify(later.description)}`);
   });
 
-  await check('Open Dashboard: the charts get data (loss, expert-load heatmap, mesh) and change as steps arrive', async () => {
+  check('Open Dashboard: the charts get data (loss, expert-load heatmap, mesh) and change as steps arrive', async () => {
     await wb.runCommand('Switchyard: Open Dashboard');
     await dashboard.locator('#app[data-view="run"]').waitFor({ timeout: 60_000 });
     const first = await pollUntil(
@@ -105,10 +118,20 @@ export async function uiChecks({ page, server, check, shot, say }) {
       120_000,
     );
     say(`ui:   then: loss ${later.loss.points}@${later.loss.lastStep}, heatmap ${later.heatmap.points}@${later.heatmap.lastStep}`);
-    // The data-table alternative of the loss chart lists the same steps.
+    // The data-table alternative of the loss chart ends at the chart's last step (read together: steps keep coming).
     await dashboard.locator('#chart-loss .link-button', { hasText: 'Show data' }).click();
-    const rows = await pollUntil('the loss data table has rows', () => dashboard.locator('#chart-loss-table table tbody tr').count(), (n) => n > 0, 30_000);
-    say(`ui:   loss data table: ${rows} rows`);
+    const table = await pollUntil(
+      "the loss data table's last row is the chart's last step",
+      () =>
+        dashboard.locator('#chart-loss').evaluate((f) => ({
+          rows: f.querySelectorAll('table tbody tr').length,
+          lastRowStep: Number(f.querySelector('table tbody tr:last-child > :first-child')?.textContent?.replace(/\D/g, '')),
+          chartLastStep: Number(f.dataset.lastStep),
+        })),
+      (t) => t.rows > 0 && t.lastRowStep === t.chartLastStep,
+      30_000,
+    );
+    say(`ui:   loss data table: ${table.rows} rows, the last at step ${table.lastRowStep}`);
     await dashboard.locator('#chart-loss .link-button', { hasText: 'Hide data' }).click();
     const app = dashboard.locator('#app');
     if ((await app.getAttribute('data-state')) !== 'running') throw new Error(`the dashboard's state is ${await app.getAttribute('data-state')}`);
@@ -132,7 +155,7 @@ export async function uiChecks({ page, server, check, shot, say }) {
     await shot(`dashboard-${kind}.png`);
   });
 
-  await check('Run on Selection from the palette: tokens colored by expert in the Routing view and the editor, sentinel fills', async () => {
+  check('Run on Selection from the palette: tokens colored by expert in the Routing view and the editor, sentinel fills', async () => {
     // The joke beside the dashboard (Quick Open, Ctrl+Enter: to the side), its sentence selected.
     await page.keyboard.press('Control+P');
     await wb.quickInput.waitFor({ state: 'visible', timeout: 30_000 });
@@ -150,7 +173,14 @@ export async function uiChecks({ page, server, check, shot, say }) {
     await routing.locator('#app[data-view="result"]').waitFor({ timeout: 120_000 });
     await page.keyboard.press('End'); // no selection over the colors in the screenshots
     const tokens = await routing.locator('#tokens .token[data-expert]').evaluateAll((els) =>
-      els.map((e) => ({ text: e.textContent ?? '', expert: Number(e.dataset.expert), dropped: e.dataset.dropped, bg: getComputedStyle(e).backgroundColor })),
+      els.map((e) => ({
+        text: e.textContent ?? '',
+        expert: Number(e.dataset.expert),
+        dropped: e.dataset.dropped,
+        start: Number(e.dataset.start),
+        end: Number(e.dataset.end),
+        bg: getComputedStyle(e).backgroundColor,
+      })),
     );
     if (tokens.length < 5) throw new Error(`${tokens.length} colored tokens`);
     const colorOf = new Map();
@@ -171,13 +201,22 @@ export async function uiChecks({ page, server, check, shot, say }) {
     if (fills.map((f) => f.sentinel).join() !== '0') throw new Error(`fill rows for sentinels ${JSON.stringify(fills)}, expected one for <extra_id_0>`);
     if (!/^<extra_id_0> → (no fill|.+)$/.test(fills[0].text)) throw new Error(`fill row reads ${JSON.stringify(fills[0].text)}`);
     say(`ui:   ${tokens.length} tokens over experts ${[...colorOf.keys()].sort().join(',')}; fills: ${fills.map((f) => `<extra_id_${f.sentinel}> → ${JSON.stringify(f.text.split('→')[1]?.trim() ?? '')}`).slice(0, 3).join('; ')}`);
-    // The editor paints the same tokens.
+    // The editor paints the same tokens: the joke's first line from column 0, one decoration type per
+    // expert (and dropped or not), touching ranges of one type drawn as one.
+    const expected = paintedRanges(tokens);
     const decorations = await pollUntil('the editor paints the tokens', () => wb.editorDecorations('joke.txt'), (d) => d && d.length > 0, 30_000);
-    say(`ui:   editor: ${decorations.length} painted ranges in ${new Set(decorations.map((d) => d.bg)).size} colors`);
+    const painted = [...decorations].sort((a, b) => a.from - b.from);
+    const columns = (rs) => JSON.stringify(rs.map((r) => [r.from, r.to]));
+    if (columns(painted) !== columns(expected)) throw new Error(`the editor paints columns ${columns(painted)}, the tokens cover ${columns(expected)}`);
+    // One decoration type (class) per expert, and one expert per type.
+    const pairs = new Set(painted.map((d, i) => `${d.cls}=${expected[i].key}`));
+    if (pairs.size !== new Set(painted.map((d) => d.cls)).size || pairs.size !== new Set(expected.map((r) => r.key)).size)
+      throw new Error(`decoration types and experts do not pair up: ${[...pairs].join(', ')}`);
+    say(`ui:   editor: ${decorations.length} painted ranges (columns ${columns(painted)}) in ${new Set(decorations.map((d) => d.bg)).size} colors`);
     await shot('routing.png');
   });
 
-  await check('Escape in the editor clears the routing colors', async () => {
+  check('Escape in the editor clears the routing colors', async () => {
     const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
     await editor.locator('.view-lines').click();
     await page.keyboard.press('Escape');
@@ -185,7 +224,7 @@ export async function uiChecks({ page, server, check, shot, say }) {
     await routing.locator('#empty-message', { hasText: 'Cleared.' }).waitFor({ timeout: 30_000 });
   });
 
-  await check('Run on Selection with an empty selection: the error is in the notifications center', async () => {
+  check('Run on Selection with an empty selection: the error is in the notifications center', async () => {
     const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
     await editor.locator('.view-lines').click();
     await page.keyboard.press('End');
@@ -207,7 +246,7 @@ export async function uiChecks({ page, server, check, shot, say }) {
     await wb.hideNotifications();
   });
 
-  await check('a light and a dark color theme: the dashboard and the Routing view re-read their colors', async () => {
+  check('a light and a dark color theme: the dashboard and the Routing view re-read their colors', async () => {
     // Paint the joke again, for the screenshots.
     const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
     await selectJoke(page, editor);
@@ -230,7 +269,15 @@ export async function uiChecks({ page, server, check, shot, say }) {
       );
       const r = await pollUntil(`the Routing view's palette becomes ${kind}`, () => webviewPalette(routing), (d) => d.themeKind === kind, 30_000);
       if (r.chartForeground !== p.chartForeground) throw new Error(`the views disagree: routing ${r.chartForeground}, dashboard ${p.chartForeground}`);
-      say(`ui:   ${name}: themeKind ${p.themeKind}, chartForeground ${previous.chartForeground} → ${p.chartForeground}, chartBackground ${p.chartBackground}`);
+      // The palette's attributes change before and whether or not the charts repaint: the loss chart's
+      // canvas must show text (ticks, legend) in the new foreground and none in the old one.
+      const ink = await pollUntil(
+        `the loss chart repaints in ${p.chartForeground}`,
+        () => canvasInk(dashboard.locator('#chart-loss canvas'), [p.chartForeground, previous.chartForeground]),
+        ([now, before]) => now >= 20 && before === 0,
+        30_000,
+      );
+      say(`ui:   ${name}: themeKind ${p.themeKind}, chartForeground ${previous.chartForeground} → ${p.chartForeground} (loss chart pixels: ${ink[0]} new, ${ink[1]} old), chartBackground ${p.chartBackground}`);
       return p;
     };
     // From the default theme (light in a headless browser) to a dark one and to a light one (the
@@ -262,7 +309,7 @@ export async function uiChecks({ page, server, check, shot, say }) {
     else await light(await dark(initial));
   });
 
-  await check("the dashboard's Stop button stops the run", async () => {
+  check("the dashboard's Stop button stops the run", async () => {
     await dashboard.locator('#cmd-stop').click();
     await dashboard.locator('#app[data-state="stopped"]').waitFor({ timeout: 120_000 });
     await pollUntil('the status bar says stopped', () => wb.statusText(), (t) => /stopped at step \d+/.test(t), 60_000);
@@ -272,7 +319,7 @@ export async function uiChecks({ page, server, check, shot, say }) {
     await page.locator('.pane-body .monaco-list-row', { hasText: /-tiny-/ }).locator('.codicon-debug-stop').first().waitFor({ timeout: 30_000 });
   });
 
-  await check('after a reload of the window the dashboard comes back on its run, with its history', async () => {
+  check('after a reload of the window the dashboard comes back on its run, with its history', async () => {
     const runId = await dashboard.locator('#app').getAttribute('data-run-id');
     const before = await chartStats(dashboard);
     await page.reload();
@@ -282,6 +329,38 @@ export async function uiChecks({ page, server, check, shot, say }) {
     const after = await pollUntil('the restored charts have the run\'s history', () => chartStats(dashboard), (st) => st.loss?.lastStep === before.loss.lastStep && st.loss.points > 0, 120_000);
     say(`ui:   restored ${runId}: loss ${after.loss.points}@${after.loss.lastStep} (before the reload ${before.loss.points}@${before.loss.lastStep})`);
   });
+}
+
+/**
+ * Columns the editor paints for the routed tokens (offsets in the selection, which starts at column
+ * 0): one range per token that covers text, touching ranges of one decoration type (expert, dropped)
+ * merged as Monaco draws them.
+ */
+function paintedRanges(tokens) {
+  const out = [];
+  for (const t of tokens.filter((x) => x.end > x.start).sort((a, b) => a.start - b.start)) {
+    const key = `${t.expert}/${t.dropped}`;
+    const last = out.at(-1);
+    if (last && last.key === key && last.to >= t.start) last.to = Math.max(last.to, t.end);
+    else out.push({ from: t.start, to: t.end, key });
+  }
+  return out;
+}
+
+/** How many opaque-enough pixels of a canvas have each of `colors` (#rrggbb; the canvas is transparent, so text keeps its color). */
+async function canvasInk(canvas, colors) {
+  return canvas.evaluate((c, hexes) => {
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    const rgb = hexes.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
+    const counts = rgb.map(() => 0);
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] < 128) continue;
+      rgb.forEach((col, k) => {
+        if (col.every((v, j) => Math.abs(v - data[i + j]) <= 12)) counts[k]++;
+      });
+    }
+    return counts;
+  }, colors);
 }
 
 /** Selects the joke's sentence (its whole first line) in `editor`. */

@@ -159,7 +159,9 @@ export class Workbench {
 
   /**
    * The decoration overlays VS Code draws for extension decoration types (classes `ced-...`) in the
-   * editor whose tab is `tabTitle`: their classes and background colors.
+   * editor whose tab is `tabTitle`: their classes, background colors and the columns they cover
+   * (`from` to `to`, 0-based, end excluded; monospace: an overlay's left and width over the width of
+   * a character). Monaco draws touching ranges of one decoration type as one overlay.
    */
   async editorDecorations(tabTitle) {
     return this.page.evaluate((title) => {
@@ -167,8 +169,15 @@ export class Workbench {
       const group = groups.find((g) => g.querySelector('.tab.active')?.getAttribute('aria-label')?.startsWith(title) || g.querySelector('.title-label')?.textContent?.includes(title));
       const editor = group?.querySelector('.monaco-editor');
       if (!editor) return null;
+      const longest = [...editor.querySelectorAll('.view-line > span')].reduce((a, b) => ((b.textContent ?? '').length > (a?.textContent ?? '').length ? b : a), null);
+      const charWidth = longest ? longest.getBoundingClientRect().width / (longest.textContent ?? '').length : NaN;
       return [...editor.querySelectorAll('[class*="ced-"]')]
-        .map((e) => ({ cls: [...e.classList].filter((c) => c.startsWith('ced-')).join(' '), bg: getComputedStyle(e).backgroundColor }))
+        .map((e) => ({
+          cls: [...e.classList].filter((c) => c.startsWith('ced-')).join(' '),
+          bg: getComputedStyle(e).backgroundColor,
+          from: Math.round(parseFloat(e.style.left) / charWidth),
+          to: Math.round((parseFloat(e.style.left) + parseFloat(e.style.width)) / charWidth),
+        }))
         .filter((d) => d.bg && d.bg !== 'rgba(0, 0, 0, 0)' && d.bg !== 'transparent');
     }, tabTitle);
   }

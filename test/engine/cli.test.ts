@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSparseLayer, type SwitchConfig } from '../../engine/model/config';
 import { listRuns } from '../../engine/train/runStore';
-import { sentences } from './setup';
+import { fillsInOutput, sentences } from './setup';
 
 const root = join(__dirname, '..', '..');
 const bundle = join(root, 'dist', 'engine.js');
@@ -244,7 +244,8 @@ test('infer --json gives the tokens, one routing entry per token for each sparse
       assert.ok(r.entropy >= 0 && r.entropy <= Math.log(l.numExperts) + 1e-5, `entropy ${r.entropy}`);
     }
   }
-  assert.ok(Array.isArray(out.fills));
+  // No sentinel in the text: no fill.
+  assert.deepEqual(out.fills, []);
   assert.equal(typeof out.output, 'string');
 });
 
@@ -254,8 +255,8 @@ test('infer with sentinels in the text reads each as one token and gives exactly
   const sentinels = out.tokens.filter((t) => /^<extra_id_\d+>$/.test(t.text));
   assert.deepEqual(sentinels.map((t) => t.text), ['<extra_id_0>', '<extra_id_1>'], 'each sentinel is one token');
   assert.equal(sentinels[0].id, modelConfig.vocabSize - 1, '<extra_id_0> is the top id, as in T5');
-  assert.deepEqual(out.fills.map((f) => f.sentinel), [0, 1]);
-  for (const f of out.fills) assert.ok(f.text === null || typeof f.text === 'string');
+  // Each fill is what the decoded output holds after its sentinel (null where it has none).
+  assert.deepEqual(out.fills, fillsInOutput(out.output, [0, 1]), out.output);
   // Decoding stops at the sentinel after the input's last one: nothing follows <extra_id_2>.
   const stop = out.output.indexOf('<extra_id_2>');
   if (stop >= 0) assert.equal(out.output.slice(stop), '<extra_id_2>', out.output);

@@ -24,8 +24,17 @@ test('seeds give distinct, reproducible streams', () => {
   const xs = Array.from({ length: 8 }, () => a.nextUint32());
   assert.deepEqual(Array.from({ length: 8 }, () => b.nextUint32()), xs);
   assert.notDeepEqual(Array.from({ length: 8 }, () => c.nextUint32()), xs);
-  assert.notEqual(deriveSeed(7, 0), deriveSeed(7, 1));
-  assert.equal(deriveSeed(7, 3), deriveSeed(7, 3));
+});
+
+test('deriveSeed: labels chain one after another, each (seed, label) pair gives its own seed', () => {
+  assert.equal(deriveSeed(7), 7, 'no label: the seed itself');
+  assert.equal(deriveSeed(7, 1, 2), deriveSeed(deriveSeed(7, 1), 2));
+  assert.notEqual(deriveSeed(7, 1, 2), deriveSeed(7, 2, 1), 'the order of the labels counts');
+  const labels = Array.from({ length: 1000 }, (_, l) => deriveSeed(7, l));
+  assert.equal(new Set(labels).size, 1000, 'a thousand epochs, a thousand seeds');
+  const seeds = Array.from({ length: 1000 }, (_, s) => deriveSeed(s, 3));
+  assert.equal(new Set(seeds).size, 1000, 'a thousand seeds, one label: a thousand seeds');
+  assert.ok(!labels.includes(7), 'a derived seed is not the seed it came from');
 });
 
 test('nextInt stays in range and is roughly uniform; shuffle permutes', () => {

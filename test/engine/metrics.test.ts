@@ -13,7 +13,8 @@ import { layerMetrics, layerMetricsSchema, stepMetricsSchema, validationMetricsS
 import { resolveRunConfig } from '../../engine/train/runConfig';
 import { openRun, readMetrics } from '../../engine/train/runStore';
 import { Trainer, type RunStatus } from '../../engine/train/trainer';
-import { sentences, useTestBackend } from './setup';
+import type { BackendName } from '../../engine/backend';
+import { replayBatches, sentences, useTestBackend } from './setup';
 
 
 const root = mkdtempSync(join(tmpdir(), 'switchyard-metrics-'));
@@ -24,13 +25,14 @@ const VALIDATE_EVERY = 2;
 const CHECKPOINT_EVERY = 2;
 
 let trainer: Trainer;
+let backend: BackendName;
 let final: string;
 const steps: StepMetrics[] = [];
 const validations: ValidationMetrics[] = [];
 const states: RunStatus[] = [];
 
 before(async () => {
-  await useTestBackend();
+  backend = await useTestBackend();
   const corpus = join(root, 'corpus');
   mkdirSync(join(corpus, 'notes'), { recursive: true });
   for (let i = 0; i < 5; i++) writeFileSync(join(corpus, i < 2 ? 'notes' : '.', `doc${i}.txt`), sentences(40, 1000 + i) + '\n');
@@ -42,7 +44,7 @@ before(async () => {
     },
     corpus: { kind: 'files', spec: corpus },
   });
-  trainer = await Trainer.create(join(root, 'runs'), config, 'wasm');
+  trainer = await Trainer.create(join(root, 'runs'), config, backend);
   trainer.on('metrics', (m) => steps.push(m));
   trainer.on('validation', (v) => validations.push(v));
   trainer.on('state', (s) => states.push(s));
@@ -50,13 +52,6 @@ before(async () => {
 });
 
 after(() => trainer?.dispose());
-
-/** The batches the trainer drew, replayed from the same corpus, tokenizer and seed. */
-function trainingBatches(n: number): Batch[] {
-  const t = trainer.config.training;
-  const it = new BatchIterator(trainer.dataset.train, trainer.dataset.tokenizer, { batchSize: t.batchSize, inputLength: t.inputLength, seed: t.seed });
-  return Array.from({ length: n }, () => it.next() as Batch);
-}
 
 function sum(xs: ArrayLike<number>): number {
   let s = 0;
@@ -76,7 +71,7 @@ test('the run trains to the end: one step record per step, status completed', ()
   assert.equal(status.step, STEPS);
   assert.equal(status.steps, STEPS);
   assert.equal(status.id, trainer.run.id);
-  assert.equal(status.backend, 'wasm');
+  assert.equal(status.backend, backend);
   assert.deepEqual(
     states.map((s) => s.state),
     ['running', 'completed'],
@@ -99,7 +94,7 @@ test('every step record validates and carries every field', () => {
     assert.ok(Math.abs(m.loss - (m.crossEntropy + c.routerAuxLossCoef * m.auxLoss + c.routerZLossCoef * m.zLoss)) < 1e-3 * m.loss);
     for (const l of m.layers) assert.deepEqual(Object.keys(l).sort(), layerKeys, `${l.layer} has every field`);
   }
-  const batches = trainingBatches(steps.length);
+  const batches = replayBatches(trainer, 'train', steps.length);
   steps.forEach((m, i) => assert.equal(m.tokens, sum(batches[i].encoderMask) + sum(batches[i].decoderMask), `step ${m.step} token count`));
 });
 
@@ -125,7 +120,7 @@ test('one layer record per sparse layer, encoder then decoder, under HF module n
 test('per layer: the routing counts add up to the real tokens of the batch', () => {
   const c = trainer.config.model;
   assert.equal(c.router, 'switch', 'top-1: each real token is one assignment');
-  const batches = trainingBatches(STEPS);
+  const batches = replayBatches(trainer, 'train', STEPS);
   steps.forEach((m, i) => {
     const batch = batches[i];
     const encoderTokens = sum(batch.encoderMask);

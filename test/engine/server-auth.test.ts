@@ -132,10 +132,12 @@ test('a connection that sends no hello is closed after about 5 s with 4401 and g
   const silent = RawClient.open(engine);
   const t0 = performance.now();
   await silent.opened;
-  const { code } = await silent.closed;
+  const closed = await silent.closed;
   const elapsed = performance.now() - t0;
-  assert.equal(code, 4401);
-  assert.ok(elapsed > 4000 && elapsed < 9000, `closed after ${elapsed.toFixed(0)} ms`);
+  assert.deepEqual(closed, { code: 4401, reason: 'no hello with a token' });
+  // Not before the engine's 5 s (t0 is before the engine accepted it); later only by how busy the
+  // machine is, so the upper bound is a ceiling for a hang, not a speed test.
+  assert.ok(elapsed >= 4900 && elapsed < 30_000, `closed after ${elapsed.toFixed(0)} ms`);
   assert.deepEqual(silent.messages.items, [], 'nothing at all was sent to it');
   // Events flowed meanwhile: the header-authenticated client got steps, and is still open after the timeout.
   const steps = control.messages.items.filter((m) => typeOf(m) === 'event' && (m as { event: string }).event === 'step');
@@ -177,11 +179,10 @@ test('a binary or non-JSON first frame is refused as unauthorized and closed at 
   for (const first of [Buffer.from([1, 2, 3]), 'not json', '']) {
     const c = RawClient.open(engine);
     await c.opened;
-    const t0 = performance.now();
     c.ws.send(first);
     const closed = await c.closed;
-    assert.ok(performance.now() - t0 < 3000, 'closed at once, not at the hello timeout');
-    assert.equal(closed.code, 4401);
+    // The reason tells the refusal from the hello timeout ('no hello with a token'), whatever the machine's load.
+    assert.deepEqual(closed, { code: 4401, reason: 'unauthorized' }, 'closed at once, not at the hello timeout');
     assert.equal(c.messages.items.length, 1, JSON.stringify(c.messages.items));
     assert.equal(errorSchema.parse(c.messages.items[0]).error.code, 'unauthorized');
   }

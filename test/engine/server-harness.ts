@@ -71,8 +71,7 @@ export async function startEngine(runsDir: string, opts: { args?: string[]; toke
   let stderr = '';
   let stdout = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  spawned.push({ child, exited });
+  const exited = killAtCleanUp(child);
   const line = await new Promise<string>((resolve, reject) => {
     child.once('error', reject);
     const timer = setTimeout(() => reject(new Error(`no handshake within 60 s; stderr:\n${stderr}`)), 60_000);
@@ -102,6 +101,19 @@ export function isAlive(engine: Engine): boolean {
   return engine.child.exitCode === null && engine.child.signalCode === null;
 }
 
+/** Registers a child process for cleanUp to kill; resolves when it has exited. */
+export function killAtCleanUp(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  spawned.push({ child, exited });
+  return exited;
+}
+
+/** Processes that are not our children (an engine started by another process), by pid and a string of their command line. */
+const others: { pid: number; marker: string }[] = [];
+export function killPidAtCleanUp(pid: number, marker: string): void {
+  others.push({ pid, marker });
+}
+
 /** Kills (by pid) every engine still running and removes the temporary folders. Call from `after`. */
 export async function cleanUp(): Promise<void> {
   for (const { child, exited } of spawned.splice(0)) {
@@ -109,6 +121,11 @@ export async function cleanUp(): Promise<void> {
       process.kill(child.pid, 'SIGKILL');
       await exited;
     }
+  }
+  for (const { pid, marker } of others.splice(0)) {
+    // Only while the pid is still that process (a finished one's pid may be someone else's now).
+    const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+    if (cmdline.includes(marker)) process.kill(pid, 'SIGKILL');
   }
   for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
 }

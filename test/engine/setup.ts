@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, type BackendChoice, type BackendName } from '../../engine/backend';
+import { BatchIterator, type Batch } from '../../engine/data/batches';
 import { PRESETS, type SwitchConfig } from '../../engine/model/config';
+import type { Trainer } from '../../engine/train/trainer';
 
 export async function useTestBackend(): Promise<BackendName> {
   const info = await initBackend((process.env.SWITCHYARD_BACKEND as BackendChoice | undefined) ?? 'wasm');
@@ -62,4 +64,38 @@ export function sentences(n: number, seed: number): string {
     out.push(words.join(' ') + (i % 5 === 4 ? '?' : '.'));
   }
   return out.join(' ');
+}
+
+/**
+ * The batches a trainer draws, replayed from its dataset, options and seed (as the trainer makes its
+ * iterators): its first `n` training batches, or its fixed validation batches.
+ */
+export function replayBatches(trainer: Trainer, which: 'train' | 'validation', n = trainer.config.training.validationBatches): Batch[] {
+  const t = trainer.config.training;
+  const { tokenizer } = trainer.dataset;
+  const options = { batchSize: t.batchSize, inputLength: t.inputLength };
+  const it =
+    which === 'train'
+      ? new BatchIterator(trainer.dataset.train, tokenizer, { ...options, seed: t.seed })
+      : new BatchIterator(trainer.dataset.validation, tokenizer, { ...options, seed: t.seed + 1, shuffle: false, cycle: false });
+  const out: Batch[] = [];
+  while (out.length < n) {
+    const b = it.next();
+    if (!b) break;
+    out.push(b);
+  }
+  return out;
+}
+
+/**
+ * The sentinel fills an inference's decoded `output` holds, read from the text: for each sentinel of
+ * the input, what follows its first `<extra_id_N>` up to the next sentinel, trimmed; null when the
+ * output has none.
+ */
+export function fillsInOutput(output: string, sentinels: number[]): { sentinel: number; text: string | null }[] {
+  return sentinels.map((sentinel) => {
+    const mark = `<extra_id_${sentinel}>`;
+    const at = output.indexOf(mark);
+    return { sentinel, text: at < 0 ? null : output.slice(at + mark.length).split(/<extra_id_\d+>/)[0].trim() };
+  });
 }

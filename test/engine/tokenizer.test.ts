@@ -160,15 +160,15 @@ test('a tiny corpus stops early, still with every special and byte token', () =>
   assert.equal(small.decode(small.encode('abab 日本').ids), 'abab 日本');
 });
 
-test('training an 8k vocabulary on the full Brown corpus takes well under a minute', () => {
+// Its speed is measured by `npm run bench` (engine/bench/timings.ts), not here.
+test('an 8k vocabulary trained on the full Brown corpus is full and compresses the text', (t) => {
   const start = performance.now();
   const full = trainTokenizer(
     brown.map((d) => d.text),
     { vocabSize: 8192 },
   );
-  const seconds = (performance.now() - start) / 1000;
+  t.diagnostic(`trained in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   assert.equal(full.vocabSize, 8192);
-  assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`);
   const text = brown[0].text;
   assert.ok(full.encode(text).ids.length < text.length / 3.5, 'an 8k vocabulary averages over 3.5 characters per token');
 });

@@ -133,10 +133,11 @@ class RoutingPanel {
     this.layerSelect.replaceChildren(
       ...result.layers.map((l, i) => el('option', { value: i }, `${i}: ${l.layer} (${l.numExperts} experts, capacity ${l.capacity})`)),
     );
-    this.tokenEls = result.tokens.map((_, i) => {
+    this.tokenEls = result.tokens.map((tok, i) => {
       const t = el(
         'span',
-        { class: 'token', role: 'option', id: `token-${i}`, 'data-index': i, tabindex: -1, 'aria-selected': 'false' },
+        // data-start/-end: the token's offsets in the selection, for the real-editor checks.
+        { class: 'token', role: 'option', id: `token-${i}`, 'data-index': i, 'data-start': tok.start, 'data-end': tok.end, tabindex: -1, 'aria-selected': 'false' },
         el('span', { class: 'token-text' }),
         el('span', { class: 'token-entropy', 'aria-hidden': 'true' }, el('span', { class: 'token-entropy-fill' })),
       );

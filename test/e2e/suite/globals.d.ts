@@ -21,7 +21,9 @@ declare module 'mocha' {
     reporter?: string;
     grep?: string | RegExp;
   }
-  interface Runner {
+  export interface Runner {
+    /** The tests the grep selects. */
+    total: number;
     on(event: 'test end' | 'pass' | 'fail', listener: (...args: unknown[]) => void): Runner;
   }
   class Mocha {

@@ -2,7 +2,7 @@
 // VS Code loads this file in the real extension host, with the extension under test loaded from
 // extensionDevelopmentPath, and calls run(); a rejection fails the run (exit code 1).
 // mocha is resolved at run time from test/e2e/node_modules; vscode is the host's own module.
-import Mocha from 'mocha';
+import Mocha, { type Runner } from 'mocha';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -24,17 +24,34 @@ export function run(): Promise<void> {
   return new Promise((resolve, reject) => {
     let passed = 0;
     let failed = 0;
-    const runner = mocha.run((failures) => {
+    let ran = 0;
+    let runner: Runner | undefined;
+    const done = (failures: number, error?: unknown) => {
+      // The tests the grep selects; fewer run (a failed hook skips its suite's) or none at all fail the run.
+      const declared = runner?.total ?? 0;
+      const problems = [
+        ...(error ? [`an error outside the tests: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`] : []),
+        ...(declared === 0 ? [`no test to run${grep ? ` (none matches --grep ${JSON.stringify(grep)})` : ''}`] : []),
+        ...(ran < declared ? [`${declared - ran} of ${declared} tests did not run`] : []),
+      ];
+      for (const p of problems) console.log(`extension-host tests: ${p}`);
       // run.mjs reads this line from the forwarded console.
-      console.log(`extension-host tests: ${passed} passed, ${failed} failed`);
+      console.log(`extension-host tests: ${passed} passed, ${failed} failed, ${ran} of ${declared} run`);
       // scripts/test-vscode.mjs reads the counts from this file: an editor that exited without
       // running the suite must not look like a pass.
       const resultFile = process.env.SWITCHYARD_E2E_RESULT;
-      if (resultFile) writeFileSync(resultFile, JSON.stringify({ passed, failed, files }));
-      if (failures > 0) reject(new Error(`${failures} extension-host test(s) failed`));
+      if (resultFile) writeFileSync(resultFile, JSON.stringify({ passed, failed, ran, declared, files }));
+      if (failures > 0 || problems.length) reject(new Error([`${failures} extension-host test(s) failed`, ...problems].join('; ')));
       else resolve();
-    });
+    };
+    try {
+      runner = mocha.run((failures) => done(failures));
+    } catch (e) {
+      done(0, e); // a test file that does not load
+      return;
+    }
     runner.on('pass', () => passed++);
     runner.on('fail', () => failed++);
+    runner.on('test end', () => ran++);
   });
 }

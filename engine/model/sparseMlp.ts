@@ -43,7 +43,7 @@ export class SparseMlp {
     const y = dispatchPerExpert(expertInput, r.plan, r.gates, (e, xe) => this.experts[e].forward(xe, ctx));
     return {
       y,
-      auxLoss: loadBalancingLoss(r.probs, r.plan, mask),
+      auxLoss: this.router.balanceLoss ? loadBalancingLoss(r.probs, r.plan, mask) : tf.scalar(0),
       zLoss: routerZLoss(r.logits, mask),
       routing: layerRouting(this.name, r.probsHost, r.plan),
     };

@@ -29,6 +29,10 @@ export const layerMetricsSchema = z.object({
   unusedExperts: count,
   /** [E] mean router probability. */
   meanProb: z.array(z.number()),
+  /** ntlb: [r] tokens kept at their r-th choice (0: first choice; r ≥ 1: re-routed); `dropped` are the rest. */
+  keptAtChoice: z.array(count).optional(),
+  /** expertChoice: [c] tokens taken by c experts (c = 0..E); [0] is `dropped`. */
+  expertsPerToken: z.array(count).optional(),
 });
 export type LayerMetrics = z.infer<typeof layerMetricsSchema>;
 
@@ -81,5 +85,7 @@ export function layerMetrics(r: LayerRouting): LayerMetrics {
     maxShare: total ? Math.max(...r.routedPerExpert) / total : 0,
     unusedExperts: r.routedPerExpert.filter((x) => x === 0).length,
     meanProb: r.meanProbPerExpert,
+    ...(r.keptAtChoice ? { keptAtChoice: r.keptAtChoice } : {}),
+    ...(r.expertsPerToken ? { expertsPerToken: r.expertsPerToken } : {}),
   };
 }

@@ -1,4 +1,5 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
+import { experiment, EXPERIMENT_USAGE } from './commands/experiment';
 import { info } from './commands/info';
 import { infer, INFER_USAGE } from './commands/infer';
 import { serve, SERVE_USAGE } from './commands/serve';
@@ -9,12 +10,13 @@ const USAGE = `usage: switchyard <command> [options]
 
 commands:
   ${TRAIN_USAGE}
+  ${EXPERIMENT_USAGE}
   ${INFER_USAGE}
   ${SERVE_USAGE}
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, serve, info };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train, experiment, infer, serve, info };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

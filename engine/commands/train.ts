@@ -33,7 +33,7 @@ export async function train(argv: string[]): Promise<void> {
   if (values.resume && (values.preset || values.config || values.corpus)) {
     throw new UsageError('--resume continues a run with its own config: drop --preset, --config and --corpus');
   }
-  const config = values.resume ? null : resolveRunConfig({ preset: values.preset, overrides: readConfigFile(values.config), corpus: corpusOption(values.corpus), steps });
+  const config = values.resume ? null : resolveRunConfig({ preset: values.preset, overrides: readJsonFile(values.config), corpus: corpusOption(values.corpus), steps });
   const resumed = values.resume ? findRun(runsDir, values.resume) : null;
 
   const backend = await initBackend(backendChoice);
@@ -63,22 +63,23 @@ export async function train(argv: string[]): Promise<void> {
   trainer.dispose();
 }
 
-function readConfigFile(path: string | undefined): unknown {
+/** A JSON file named on the command line (`what`: how the error names it). */
+export function readJsonFile(path: string | undefined, what = 'config file'): unknown {
   if (!path) return undefined;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new UsageError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new UsageError(`${what} ${path} is not valid JSON: ${(err as Error).message}`);
   }
 }
 
-function corpusOption(value: string | undefined): CorpusSpec | undefined {
+export function corpusOption(value: string | undefined): CorpusSpec | undefined {
   if (value === undefined) return undefined;
   return value === 'brown' ? { kind: 'brown' } : { kind: 'files', spec: value };
 }

@@ -123,6 +123,23 @@ test('a corpus folder holding one binary file', () => {
   });
 });
 
+test('experiment: an unknown grid, two budgets, a bad --minutes, no grid, an unknown experiment', () => {
+  failsCleanly(['experiment', 'nope'], [/^switchyard: 'nope' is neither a built-in grid \(experts, capacity, routers, exploration, precision\) nor a grid file/]);
+  failsCleanly(['experiment', 'routers', '--steps', '5', '--minutes', '2'], [/^switchyard: give --steps or --minutes, not both/]);
+  failsCleanly(['experiment', 'routers', '--minutes', 'soon'], [/^switchyard: --minutes must be a positive number, not 'soon'/]);
+  failsCleanly(['experiment'], [/^switchyard: experiment takes one grid/, /usage: switchyard/]);
+  failsCleanly(['experiment', '--resume', 'nope'], [/^switchyard: no experiment 'nope'/]);
+  failsCleanly(['experiment', 'routers', '--resume', 'x'], [/^switchyard: --resume carries on an experiment as it was defined/]);
+});
+
+test('experiment: a grid file with bad fields names every one, with its entry', () => {
+  const msg = failsCleanly(['experiment', 'grid.json'], [/^switchyard: invalid config/, /\[0\]\.model\.router/, /\[1\]\.training\.seed: fixed across/, /\[2\]\.bogus: unknown field/], (cwd) =>
+    writeFileSync(join(cwd, 'grid.json'), JSON.stringify([{ model: { router: 'top3' } }, { training: { seed: 4 } }, { bogus: true }, { model: { numExperts: 4 } }])),
+  );
+  assert.doesNotMatch(msg, /\[3\]/, 'the good entry is not named');
+  failsCleanly(['experiment', 'grid.json'], [/^switchyard: grid file grid\.json is not valid JSON/], (cwd) => writeFileSync(join(cwd, 'grid.json'), '[{'));
+});
+
 test('infer on a run that does not exist', () => {
   failsCleanly(['infer', '--run', 'nope', '--text', 'hi'], [/^switchyard: no run 'nope' in .*runs/]);
 });

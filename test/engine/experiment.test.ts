@@ -101,3 +101,22 @@ test('a killed experiment resumes: finished runs kept, the interrupted one from 
   const md = readFileSync(join(runs, 'experiments', done.id, 'results.md'), 'utf8');
   assert.equal(md.split('\n').filter((l) => /^\| [abc] \| completed \| 60 \|/.test(l)).length, 3, md);
 });
+
+test('--minutes gives every run the same wall time, and results compare them at a common time', () => {
+  const out = join(cwd, 'timed');
+  writeFileSync(join(cwd, 'timed.json'), JSON.stringify([{ name: 'switch' }, { name: 'top2', model: { router: 'top2' } }]));
+  writeFileSync(join(cwd, 'timed-base.json'), readFileSync(join(cwd, 'base.json'), 'utf8').replace('"validateEvery":20', '"validateEvery":3'));
+  const minutes = 0.1; // 6 s a run
+  const r = spawnSync(process.execPath, [bin, 'experiment', 'timed.json', '--minutes', String(minutes), '--config', 'timed-base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out], { cwd, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const [id] = readdirSync(join(out, 'experiments'));
+  const results = JSON.parse(readFileSync(join(out, 'experiments', id, 'results.json'), 'utf8'));
+  assert.deepEqual(results.budget, { minutes });
+  for (const run of results.runs) {
+    assert.equal(run.state, 'completed');
+    const status = JSON.parse(readFileSync(join(out, run.runId, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'stopped', 'the clock stopped it, not a step count');
+    assert.ok(run.steps > 3 && run.steps / run.stepsPerSecond < minutes * 60, `${run.name}: ${run.steps} steps in ${run.steps / run.stepsPerSecond} s of training`);
+  }
+  assert.ok(results.commonSeconds > 0 && results.commonStep >= 3, JSON.stringify(results));
+});

@@ -1,6 +1,7 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
 import { experiment, EXPERIMENT_USAGE } from './commands/experiment';
 import { info } from './commands/info';
+import { distill, DISTILL_USAGE, finetune, FINETUNE_USAGE } from './commands/startFrom';
 import { infer, INFER_USAGE } from './commands/infer';
 import { serve, SERVE_USAGE } from './commands/serve';
 import { train, TRAIN_USAGE } from './commands/train';
@@ -11,12 +12,14 @@ const USAGE = `usage: switchyard <command> [options]
 commands:
   ${TRAIN_USAGE}
   ${EXPERIMENT_USAGE}
+  ${DISTILL_USAGE}
+  ${FINETUNE_USAGE}
   ${INFER_USAGE}
   ${SERVE_USAGE}
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train, experiment, infer, serve, info };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train, experiment, distill, finetune, infer, serve, info };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../backend';
+import { initBackend, type BackendInfo } from '../backend';
 import { resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { findRun } from '../train/runStore';
 import { Trainer } from '../train/trainer';
@@ -38,6 +38,11 @@ export async function train(argv: string[]): Promise<void> {
 
   const backend = await initBackend(backendChoice);
   const trainer = resumed ? await Trainer.open(resumed.runsDir, resumed.id, backend.name, steps) : await Trainer.create(runsDir, config!, backend.name);
+  await trainWithProgress(trainer, backend);
+}
+
+/** Trains a run to its end with a progress bar; Ctrl-C stops it with a checkpoint. */
+export async function trainWithProgress(trainer: Trainer, backend: BackendInfo): Promise<void> {
   const progress = new Progress(trainer.config.training.steps);
   progress.line(`run ${trainer.run.id} in ${trainer.run.path}`);
   progress.line(`backend ${backend.name}${backend.fallbacks.length ? ` (${backend.fallbacks.join('; ')})` : ''}; ${trainer.model.params.count().toLocaleString('en')} parameters; from step ${trainer.step}`);

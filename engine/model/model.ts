@@ -41,6 +41,8 @@ export interface LossOutput {
   /** Sum over sparse layers of the unscaled router z-losses. */
   zLoss: tf.Scalar;
   routing: LayerRouting[];
+  /** [B*Tdec, vocab] the decoder's logits (distillation reads them). */
+  logits: tf.Tensor2D;
 }
 
 export class SwitchTransformer {
@@ -101,7 +103,7 @@ export class SwitchTransformer {
     const zLoss = sumScalars(report.zLosses);
     const c = this.config;
     const loss = tf.addN([ce, tf.mul(c.routerAuxLossCoef, auxLoss), tf.mul(c.routerZLossCoef, zLoss)]) as tf.Scalar;
-    return { loss, crossEntropy: ce, auxLoss, zLoss, routing: report.routing };
+    return { loss, crossEntropy: ce, auxLoss, zLoss, routing: report.routing, logits };
   }
 
   dispose(): void {

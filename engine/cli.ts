@@ -1,4 +1,5 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
+import { analyze, ANALYZE_USAGE } from './commands/analyze';
 import { experiment, EXPERIMENT_USAGE } from './commands/experiment';
 import { info } from './commands/info';
 import { distill, DISTILL_USAGE, finetune, FINETUNE_USAGE } from './commands/startFrom';
@@ -15,11 +16,12 @@ commands:
   ${DISTILL_USAGE}
   ${FINETUNE_USAGE}
   ${INFER_USAGE}
+  ${ANALYZE_USAGE}
   ${SERVE_USAGE}
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train, experiment, distill, finetune, infer, serve, info };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { train, experiment, distill, finetune, infer, analyze, serve, info };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

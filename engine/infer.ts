@@ -2,7 +2,7 @@
 // model writes for each <extra_id_N> sentinel (greedy decoding, T5's fill-in-the-blank format).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer } from './data/tokenizer';
-import type { SparseReport } from './model/block';
+import { newSparseReport } from './model/block';
 import { ForwardContext } from './model/context';
 import type { SwitchTransformer } from './model/model';
 import type { InferenceResult } from './protocol';
@@ -19,7 +19,7 @@ export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: stri
   if (enc.ids.length + 1 > MAX_INFER_TOKENS) throw new Error(`the text is ${enc.ids.length} tokens long; the limit is ${MAX_INFER_TOKENS - 1}`);
   const ids = Int32Array.from([...enc.ids, tokenizer.eosId]);
   const input = { ids, mask: new Float32Array(ids.length).fill(1), length: ids.length };
-  const report: SparseReport = { auxLosses: [], zLosses: [], routing: [] };
+  const report = newSparseReport();
   const ctx = new ForwardContext(false);
 
   const inputSentinels = enc.ids.filter((id) => tokenizer.isSentinel(id)).map((id) => tokenizer.sentinelIndex(id));
@@ -31,7 +31,7 @@ export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: stri
       const dec = { ids: Int32Array.from(out), mask: new Float32Array(out.length).fill(1), length: out.length };
       // The decoder's own routing is not reported: it would describe the generated text, not the input.
       const next = tf.tidy(() => {
-        const logits = model.decode(dec, input, encoded, 1, ctx, { auxLosses: [], zLosses: [], routing: [] });
+        const logits = model.decode(dec, input, encoded, 1, ctx, newSparseReport());
         return tf.argMax(tf.slice(logits, [out.length - 1, 0], [1, -1]), 1).dataSync()[0];
       });
       if (next === tokenizer.eosId) break;
@@ -40,7 +40,6 @@ export function infer(model: SwitchTransformer, tokenizer: Tokenizer, text: stri
     }
     return out.slice(1);
   });
-  tf.dispose([...report.auxLosses, ...report.zLosses]);
 
   const n = enc.ids.length;
   return {

@@ -59,8 +59,8 @@ export const runSummarySchema = z.object({
   numExperts: count,
   /** From status.json; a run that never wrote one (crashed at start) has none. */
   status: runStatusSchema.optional(),
-  /** Last training step record's loss, if any. */
-  loss: z.number().optional(),
+  /** The last training step record's cross-entropy, if any. */
+  crossEntropy: z.number().optional(),
   /** Sparse layers, in order: encoder then decoder. */
   layers: z.array(z.string()),
   active: z.boolean(),

@@ -2,12 +2,14 @@
 // the first command or view that needs it does. Every command returns what it did, for tests.
 import * as vscode from 'vscode';
 import { controlTraining } from './commands/trainingControls';
+import { restartEngine } from './commands/restartEngine';
 import { deleteRun, openRun } from './commands/runs';
 import { runOnSelection } from './commands/runOnSelection';
 import { startTraining, type TrainingChoice } from './commands/startTraining';
 import type { Switchyard } from './context';
-import { describeError, EngineManager } from './engine/engineManager';
+import { EngineManager } from './engine/engineManager';
 import { RoutingDecorations } from './routing/decorations';
+import { refreshRuns } from './runs/refreshRuns';
 import { RunsModel } from './runs/runsModel';
 import { RunsTreeProvider } from './runs/runsTree';
 import { StatusBar } from './statusBar';
@@ -39,15 +41,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     routingView,
     decorations,
     statusBar,
-    async refreshRuns() {
-      try {
-        runs.setRuns((await engine.request('listRuns', {})).runs);
-      } catch (err) {
-        log.warn(`could not list runs: ${describeError(err)}`);
-        runs.setRuns([]);
-      }
-      runsTree.refresh();
-    },
+    refreshRuns: () => refreshRuns(engine, runs, runsTree, log),
   };
 
   const tree = vscode.window.createTreeView('switchyard.runs', { treeDataProvider: runsTree, showCollapseAll: true });
@@ -84,15 +78,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       decorations.paint({ ...p, layer });
       routingView.show(p.result, layer);
     }),
-    routingView.onDidRevealToken((index) => {
-      const p = decorations.current;
-      const token = p?.result.tokens[index];
-      if (!p || !token) return;
-      const doc = p.editor.document;
-      const range = new vscode.Range(doc.positionAt(p.selectionStart + token.start), doc.positionAt(p.selectionStart + token.end));
-      p.editor.selection = new vscode.Selection(range.start, range.end);
-      p.editor.revealRange(range);
-    }),
+    routingView.onDidRevealToken((index) => decorations.reveal(index)),
     command('switchyard.startTraining', (choice) => startTraining(sy, choice as TrainingChoice | undefined)),
     command('switchyard.pauseTraining', (arg) => controlTraining(sy, 'pause', arg)),
     command('switchyard.resumeTraining', (arg) => controlTraining(sy, 'resume', arg)),
@@ -110,16 +96,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       await sy.refreshRuns();
       return runs.list().map((r) => r.id);
     }),
-    command('switchyard.restartEngine', async () => {
-      try {
-        const info = await engine.restart();
-        await sy.refreshRuns();
-        return info;
-      } catch (err) {
-        void vscode.window.showErrorMessage(`Switchyard: the engine did not restart: ${describeError(err)}`, 'Show Log').then((c) => c && log.show());
-        return engine.state;
-      }
-    }),
+    command('switchyard.restartEngine', () => restartEngine(sy)),
     command('switchyard.showEngineLog', () => {
       log.show();
       return true;

@@ -1,4 +1,4 @@
-// The status bar item: the engine's state, and while a run trains its step, loss and tokens/s.
+// The status bar item: the engine's state, and while a run trains its step, cross-entropy and tokens/s.
 // Clicking it opens the dashboard.
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../engine/protocol';
@@ -24,7 +24,7 @@ export class StatusBar implements vscode.Disposable {
 
   onEvent(e: EngineEvent): void {
     if (e.event === 'step') {
-      this.training = `step ${e.data.step} · loss ${e.data.loss.toFixed(3)} · ${Math.round(e.data.tokensPerSecond)} tok/s`;
+      this.training = `step ${e.data.step} · cross-entropy ${e.data.crossEntropy.toFixed(3)} · ${Math.round(e.data.tokensPerSecond)} tok/s`;
     } else if (e.event === 'state' && e.data.state !== 'running') {
       this.training = `${e.data.state} at step ${e.data.step}`;
     } else return;

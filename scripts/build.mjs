@@ -1,4 +1,4 @@
-// Bundles the engine (CLI + server) and, later, the extension and webviews with esbuild.
+// Bundles the webviews, the extension and the engine (CLI + server) with esbuild.
 // The wasm backend's binaries are copied beside the bundle so that backend.ts finds them there.
 import { build } from 'esbuild';
 import { copyFileSync, cpSync, mkdirSync } from 'node:fs';

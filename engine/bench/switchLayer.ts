@@ -111,8 +111,9 @@ class LayerUnderTest {
     const layer = this.sparse as SparseMlp;
     if (this.impl === 'switch') {
       const out = layer.forward(x, null, ctx);
-      this.kept = out.routing.keptPerExpert.reduce((a, b) => a + b, 0);
-      return tf.add(tf.losses.meanSquaredError(target, out.y), tf.mul(0.01, out.auxLoss)) as tf.Scalar;
+      this.kept = out.routing.kept.reduce((a, b) => a + b, 0);
+      const balance = loadBalancingLoss(out.router.probs, out.router.plan, null);
+      return tf.add(tf.losses.meanSquaredError(target, out.y), tf.mul(0.01, balance)) as tf.Scalar;
     }
     const r = layer.router.route(x, null, ctx);
     this.kept = r.plan.dispatchIdx.length;

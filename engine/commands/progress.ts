@@ -20,7 +20,7 @@ export class Progress {
     const done = m.step - this.startStep;
     const perStep = (Date.now() - this.started) / done;
     const eta = formatDuration(perStep * (this.total - m.step));
-    const text = `step ${m.step}/${this.total} loss ${m.loss.toFixed(3)} ce ${m.crossEntropy.toFixed(3)} ${Math.round(m.tokensPerSecond)} tok/s ETA ${eta}`;
+    const text = `step ${m.step}/${this.total} cross-entropy ${m.crossEntropy.toFixed(3)} total loss ${m.loss.toFixed(3)} ${Math.round(m.tokensPerSecond)} tok/s ETA ${eta}`;
     if (this.tty) {
       const width = 24;
       const filled = Math.round((width * m.step) / this.total);
@@ -36,7 +36,7 @@ export class Progress {
   }
 
   validation(v: ValidationMetrics): void {
-    this.line(`step ${v.step}: validation loss ${v.loss.toFixed(3)} (cross-entropy ${v.crossEntropy.toFixed(3)})`);
+    this.line(`step ${v.step}: validation cross-entropy ${v.crossEntropy.toFixed(3)} (total loss ${v.loss.toFixed(3)})`);
   }
 }
 

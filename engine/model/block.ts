@@ -8,15 +8,17 @@ import { DenseActDense } from './denseMlp';
 import { RmsNorm } from './layerNorm';
 import { dropout, toBf16 } from './ops';
 import type { ParamStore } from './params';
+import type { RouterOutput } from './router';
 import { SparseMlp } from './sparseMlp';
 import type { LayerRouting } from './stats';
 
-/** What the sparse layers of one forward pass report. */
+/** What the sparse layers of one forward pass report, in order: encoder, then decoder. */
 export interface SparseReport {
-  auxLosses: tf.Scalar[];
-  zLosses: tf.Scalar[];
+  routers: RouterOutput[];
   routing: LayerRouting[];
 }
+
+export const newSparseReport = (): SparseReport => ({ routers: [], routing: [] });
 
 /** residual + dropout(sublayer(norm(x))), with the sublayer's output stored in bf16 if emulated. */
 function residual(config: SwitchConfig, x: tf.Tensor2D, y: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
@@ -45,8 +47,7 @@ export class FeedForwardLayer {
     const h = this.norm.forward(x);
     if (this.mlp instanceof DenseActDense) return residual(this.config, x, this.mlp.forward(h, ctx), ctx);
     const out = this.mlp.forward(h, this.config.routerIgnorePaddingTokens ? mask : null, ctx);
-    report.auxLosses.push(out.auxLoss);
-    report.zLosses.push(out.zLoss);
+    report.routers.push(out.router);
     report.routing.push(out.routing);
     return residual(this.config, x, out.y, ctx);
   }

@@ -1,13 +1,14 @@
 // The encoder-decoder Switch Transformer (HF: SwitchTransformersForConditionalGeneration): shared
 // input embedding, encoder and decoder stacks whose every sparseStep-th FFN is sparse, an untied
-// LM head, and the loss = cross-entropy + auxCoef * sum(balance losses) + zCoef * sum(z-losses).
+// LM head, and the loss = cross-entropy + auxCoef * sum(balance losses) + zCoef * sum(z-losses), the
+// router losses computed here from what each sparse layer's router returned (inference builds none).
 import * as tf from '@tensorflow/tfjs-core';
 import { attentionMask, type AttentionShape } from './attention';
-import { DecoderBlock, EncoderBlock, type SparseReport } from './block';
+import { DecoderBlock, EncoderBlock, newSparseReport, type SparseReport } from './block';
 import { isSparseLayer, type SwitchConfig } from './config';
 import type { ForwardContext } from './context';
 import { RmsNorm } from './layerNorm';
-import { crossEntropy } from './losses';
+import { crossEntropy, loadBalancingLoss, routerZLoss } from './losses';
 import { dropout, embed, linear } from './ops';
 import { ParamStore } from './params';
 import type { LayerRouting } from './stats';
@@ -93,14 +94,15 @@ export class SwitchTransformer {
 
   /** The training objective on one batch. Call inside tf.tidy / an optimizer's minimize. */
   loss(batch: Seq2SeqBatch, ctx: ForwardContext): LossOutput {
-    const report: SparseReport = { auxLosses: [], zLosses: [], routing: [] };
+    const report = newSparseReport();
     const enc = { ids: batch.encoderIds, mask: batch.encoderMask, length: batch.encoderLength };
     const dec = { ids: batch.decoderInputIds, mask: batch.decoderMask, length: batch.decoderLength };
     const encoded = this.encode(enc, batch.batchSize, ctx, report);
     const logits = this.decode(dec, enc, encoded, batch.batchSize, ctx, report);
     const ce = crossEntropy(logits, batch.decoderTargetIds, batch.decoderMask);
-    const auxLoss = sumScalars(report.auxLosses);
-    const zLoss = sumScalars(report.zLosses);
+    // Expert choice is balanced by construction: its routers take no balance loss.
+    const auxLoss = sumScalars(report.routers.filter((r) => r.balanceLoss).map((r) => loadBalancingLoss(r.probs, r.plan, r.mask)));
+    const zLoss = sumScalars(report.routers.map((r) => routerZLoss(r.logits, r.mask)));
     const c = this.config;
     const loss = tf.addN([ce, tf.mul(c.routerAuxLossCoef, auxLoss), tf.mul(c.routerZLossCoef, zLoss)]) as tf.Scalar;
     return { loss, crossEntropy: ce, auxLoss, zLoss, routing: report.routing, logits };

@@ -22,6 +22,10 @@ export interface RouterOutput {
   plan: RoutingPlan;
   /** k tensors of [N]: the weight of each token's j-th expert output (differentiable). */
   gates: tf.Tensor1D[];
+  /** [N] 1 for the tokens the router counted (null: all), for the router losses. */
+  mask: Float32Array | null;
+  /** Whether the load-balancing loss applies (expert choice is balanced by construction). */
+  balanceLoss: boolean;
 }
 
 export interface Router {
@@ -67,7 +71,7 @@ abstract class LinearRouter implements Router {
     const capacity = c.expertCapacity ?? expertCapacity(realTokens * this.assignmentsPerToken, e, factor);
     const drawn = ctx.training && c.routerExploration === 'sample' ? sampleExperts(probsHost, mask, n, e, uniform(ctx)) : undefined;
     const plan = this.plan(probsHost, mask, n, capacity, drawn);
-    return { logits, probs, probsHost, plan, gates: this.gates(probs, plan) };
+    return { logits, probs, probsHost, plan, gates: this.gates(probs, plan), mask, balanceLoss: this.balanceLoss };
   }
 
   /** probs: [N, E] on the host; drawn: [N] a first expert per token drawn by exploration. */

@@ -4,19 +4,16 @@ import type { SwitchConfig } from './config';
 import type { ForwardContext } from './context';
 import { DenseActDense } from './denseMlp';
 import { dispatchPerExpert } from './dispatch';
-import { loadBalancingLoss, routerZLoss } from './losses';
 import { toBf16 } from './ops';
 import type { ParamStore } from './params';
-import { createRouter, type Router } from './router';
+import { createRouter, type Router, type RouterOutput } from './router';
 import { layerRouting, type LayerRouting } from './stats';
 
 export interface SparseMlpOutput {
   /** [N, dModel] */
   y: tf.Tensor2D;
-  /** Unscaled load-balancing loss of this layer (1 = perfectly balanced). */
-  auxLoss: tf.Scalar;
-  /** Unscaled router z-loss of this layer. */
-  zLoss: tf.Scalar;
+  /** What the router computed: the model's loss takes the router losses from it (as HF does). */
+  router: RouterOutput;
   routing: LayerRouting;
 }
 
@@ -41,11 +38,6 @@ export class SparseMlp {
     const r = this.router.route(x, mask, ctx); // the router always sees float32
     const expertInput = this.config.dtype === 'bfloat16' ? toBf16(x) : x;
     const y = dispatchPerExpert(expertInput, r.plan, r.gates, (e, xe) => this.experts[e].forward(xe, ctx));
-    return {
-      y,
-      auxLoss: this.router.balanceLoss ? loadBalancingLoss(r.probs, r.plan, mask) : tf.scalar(0),
-      zLoss: routerZLoss(r.logits, mask),
-      routing: layerRouting(this.name, r.probsHost, r.plan),
-    };
+    return { y, router: r, routing: layerRouting(this.name, r.probsHost, r.plan) };
   }
 }

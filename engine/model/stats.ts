@@ -1,5 +1,6 @@
-// What a sparse layer reports about one forward pass: the figures the UI shows and the training
-// metrics aggregate. Computed on the host from the router probabilities and the plan.
+// What a sparse layer reports about one forward pass, computed on the host from the router
+// probabilities and the plan: the per-expert counts a step record is made of (train/metrics.ts) and,
+// per token, the expert, probability and drop that inference returns.
 import type { RoutingPlan } from './routingPlan';
 
 export interface LayerRouting {
@@ -10,13 +11,13 @@ export interface LayerRouting {
   /** Real (non-padding) tokens routed at this layer. */
   numTokens: number;
   /** [E] assignments that chose each expert, before capacity. */
-  routedPerExpert: number[];
+  routed: number[];
   /** [E] assignments each expert processed. */
-  keptPerExpert: number[];
+  kept: number[];
   /** Assignments past capacity (expert choice: tokens no expert took): the residual carries them. */
   dropped: number;
   /** [E] mean router probability of each expert over real tokens (P_i in the balance loss). */
-  meanProbPerExpert: number[];
+  meanProb: number[];
   /** Mean over real tokens of the router distribution's entropy, in nats. */
   routerEntropy: number;
   /** No-Token-Left-Behind: [r] tokens kept at their r-th choice (r ≥ 1: re-routed). */
@@ -62,10 +63,10 @@ export function layerRouting(layer: string, probs: Float32Array, plan: RoutingPl
     numExperts: e,
     capacity: plan.capacity,
     numTokens: real,
-    routedPerExpert: routed,
-    keptPerExpert: kept,
+    routed,
+    kept,
     dropped: plan.dropped,
-    meanProbPerExpert: Array.from(meanProb, (p) => (real ? p / real : 0)),
+    meanProb: Array.from(meanProb, (p) => (real ? p / real : 0)),
     routerEntropy: real ? entropySum / real : 0,
     ...(plan.keptAtChoice ? { keptAtChoice: Array.from(plan.keptAtChoice) } : {}),
     ...(plan.expertsPerToken ? { expertsPerToken: Array.from(plan.expertsPerToken) } : {}),

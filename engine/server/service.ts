@@ -11,7 +11,7 @@ import { ProtocolError, PROTOCOL_VERSION, runStatusSchema, type EngineEvent, typ
 import type { MetricsRecord, StepMetrics } from '../train/metrics';
 import { parseRunConfig, resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { loadRunModel, type RunModel } from '../train/runModel';
-import { listRuns, openRun, readMetrics, RunNotFoundError, type RunDir } from '../train/runStore';
+import { lastStepRecord, listRuns, openRun, readMetrics, RunNotFoundError, type RunDir } from '../train/runStore';
 import { Trainer } from '../train/trainer';
 import { sparseLayerNames } from '../model/block';
 import { version } from '../../package.json';
@@ -215,7 +215,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const statusFile = `${run.path}/status.json`;
     const status = existsSync(statusFile) ? runStatusSchema.safeParse(run.readJson('status.json')).data : undefined;
     const live = this.trainer?.run.id === runId ? this.trainer.runStatus() : status && interrupted(status);
-    const lastStep = readMetrics(run.metricsFile).records.filter((r) => r.type === 'step').pop();
+    const lastStep = lastStepRecord(run.metricsFile);
     const layers = sparseLayerNames(c);
     return {
       id: runId,
@@ -223,7 +223,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
       router: c.router,
       numExperts: c.numExperts,
       ...(live ? { status: live } : {}),
-      ...(lastStep ? { loss: lastStep.loss } : {}),
+      ...(lastStep ? { crossEntropy: lastStep.crossEntropy } : {}),
       layers,
       active: this.trainer?.run.id === runId,
     };

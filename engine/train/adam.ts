@@ -2,6 +2,10 @@
 // gradient list, which shifts when an expert gets no tokens (and so no gradient) in a step, and
 // then applies one weight's moments to another. Here a weight without a gradient is skipped, as
 // PyTorch does for a parameter whose .grad is None, and each weight counts its own steps.
+//
+// The step is fused: one pass over each weight's values instead of a dozen tensor ops (each a full
+// read and write of the weight) per weight. The moments live on the host, outside the wasm heap,
+// which then holds only weights, gradients and activations.
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface AdamOptions {
@@ -17,10 +21,13 @@ export interface AdamSlotState {
   v: Float32Array;
 }
 
-interface Slot {
-  m: tf.Variable;
-  v: tf.Variable;
-  step: number;
+/** A weight's moments; `step` counts the updates it has had. */
+type Slot = AdamSlotState;
+
+/** What the fused step uses of tfjs-backend-wasm: new tensors, and views of values in the wasm heap. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
 }
 
 export class Adam {
@@ -30,60 +37,86 @@ export class Adam {
 
   /** Applies one update to each named weight that has a gradient, at learning rate `lr`. */
   apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
-    const { beta1, beta2, epsilon } = this.options;
+    const { beta1, beta2 } = this.options;
+    const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeap) : null;
     for (const [name, g] of grads) {
       const w = params.get(name);
       if (!w) throw new Error(`Adam: gradient for unknown weight ${name}`);
       const slot = this.slot(name, w);
       slot.step++;
+      // Bias corrections folded into the step size (Kingma & Ba, end of section 2).
       const stepSize = (lr * Math.sqrt(1 - beta2 ** slot.step)) / (1 - beta1 ** slot.step);
-      // One tidy per weight: the temporaries of all weights at once would be several times the model.
-      tf.tidy(() => {
-        const m = tf.add(tf.mul(slot.m, beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        slot.m.assign(m);
-        slot.v.assign(v);
-        w.assign(tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsilon)), stepSize)));
-      });
+      if (heap) {
+        // The new values go to a new tensor, not over the old: XNNPACK keeps matmul operators with the
+        // weight packed inside, keyed by tensor id, and would go on using a weight changed in place.
+        const out = heap.makeOutput(w.shape, 'float32');
+        // Views taken after makeOutput (which may grow the heap, and so move it); nothing allocates after.
+        const view = (t: tf.TensorInfo) => heap.typedArrayFromHeap(t) as Float32Array;
+        adamStep(view(w), view(g), slot, stepSize, this.options, view(out));
+        const next = tf.engine().makeTensorFromTensorInfo(out);
+        w.assign(next);
+        next.dispose();
+      } else {
+        const values = w.dataSync().slice() as Float32Array;
+        adamStep(values, g.dataSync() as Float32Array, slot, stepSize, this.options);
+        tf.tidy(() => w.assign(tf.tensor(values, w.shape, 'float32')));
+      }
     }
   }
 
   private slot(name: string, w: tf.Variable): Slot {
     let s = this.slots.get(name);
     if (!s) {
-      s = tf.tidy(() => ({ m: tf.variable(tf.zerosLike(w), false), v: tf.variable(tf.zerosLike(w), false), step: 0 }));
+      s = { name, step: 0, m: new Float32Array(w.size), v: new Float32Array(w.size) };
       this.slots.set(name, s);
     }
     return s;
   }
 
-  /** Weights with optimizer state (two moment tensors each). */
+  /** Weights with optimizer state (two moment arrays each). */
   get slotCount(): number {
     return this.slots.size;
   }
 
-  /** Every slot's moments and step count, for a checkpoint. */
+  /** Every slot's moments and step count, for a checkpoint (copies: training goes on). */
   exportState(): AdamSlotState[] {
-    return [...this.slots].map(([name, s]) => ({ name, step: s.step, m: s.m.dataSync() as Float32Array, v: s.v.dataSync() as Float32Array }));
+    return [...this.slots.values()].map((s) => ({ name: s.name, step: s.step, m: s.m.slice(), v: s.v.slice() }));
   }
 
-  /** Replaces all slots with a checkpoint's; shapes come from the weights they belong to. */
+  /** Replaces all slots with a checkpoint's; each must match the size of the weight it belongs to. */
   importState(state: AdamSlotState[], params: Map<string, tf.Variable>): void {
     this.dispose();
     for (const s of state) {
       const w = params.get(s.name);
       if (!w) throw new Error(`optimizer state for unknown weight ${s.name}`);
       if (s.m.length !== w.size || s.v.length !== w.size) throw new Error(`optimizer state for ${s.name} has the wrong size`);
-      this.slots.set(s.name, { m: tf.variable(tf.tensor(s.m, w.shape), false), v: tf.variable(tf.tensor(s.v, w.shape), false), step: s.step });
+      this.slots.set(s.name, { name: s.name, step: s.step, m: s.m.slice(), v: s.v.slice() });
     }
   }
 
   dispose(): void {
-    for (const s of this.slots.values()) {
-      s.m.dispose();
-      s.v.dispose();
-    }
     this.slots.clear();
+  }
+}
+
+/**
+ * One Adam update: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; out ← w − stepSize · m / (√v + ε),
+ * with `out` = `w` (in place) unless given. Float32 storage, double arithmetic within an element.
+ */
+export function adamStep(w: Float32Array, g: Float32Array, slot: Slot, stepSize: number, { beta1, beta2, epsilon }: AdamOptions, out = w): void {
+  const { m, v } = slot;
+  if (w.length !== g.length || m.length !== w.length || out.length !== w.length) {
+    throw new Error(`Adam: ${slot.name} has ${w.length} values, its gradient ${g.length}, its moments ${m.length}`);
+  }
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + c1 * gi;
+    const vi = beta2 * v[i] + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    out[i] = w[i] - (stepSize * mi) / (Math.sqrt(vi) + epsilon);
   }
 }
 

@@ -3,10 +3,11 @@
 import { loadBrown, splitBrown } from '../data/brown';
 import { trainTokenizer } from '../data/bpeTrainer';
 import { splitByHash } from '../data/split';
+import { BatchIterator, type Batch } from '../data/batches';
 import type { Tokenizer } from '../data/tokenizer';
 import { tagVocabulary, tokenizePlain, tokenizeTagged, type TokenizedDoc } from '../data/tokenizeDocs';
 import { loadUserCorpus } from '../data/userCorpus';
-import type { CorpusSpec } from './runConfig';
+import type { CorpusSpec, RunConfig } from './runConfig';
 
 export interface Dataset {
   tokenizer: Tokenizer;
@@ -41,4 +42,16 @@ export async function loadDataset(corpus: CorpusSpec, vocabSize: number, tokeniz
   const docs = (list: typeof files) => list.map((f) => tokenizePlain(tok, { id: f.id, text: f.text }));
   const train = docs(split.train);
   return { tokenizer: tok, train, validation: split.validation.length ? docs(split.validation) : train, tags: [], warnings };
+}
+
+/** The fixed validation batches of a run: the first `validationBatches` of the validation split, in order. */
+export function validationBatches(dataset: Dataset, t: RunConfig['training']): Batch[] {
+  const val = new BatchIterator(dataset.validation, dataset.tokenizer, { batchSize: t.batchSize, inputLength: t.inputLength, seed: t.seed + 1, shuffle: false, cycle: false });
+  const batches: Batch[] = [];
+  for (let i = 0; i < t.validationBatches; i++) {
+    const b = val.next();
+    if (!b) break;
+    batches.push(b);
+  }
+  return batches;
 }

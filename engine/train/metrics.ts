@@ -1,5 +1,5 @@
-// The records a run writes to metrics.jsonl (and, later, streams): one per training step and one
-// per validation pass. Schemas, not just types, so that what is read back is checked.
+// The records a run writes to metrics.jsonl and streams in step events: one per training step and
+// one per validation pass. Schemas, not just types, so that what is read back is checked.
 import { z } from 'zod';
 import type { LayerRouting } from '../model/stats';
 
@@ -9,14 +9,17 @@ export const layerMetricsSchema = z.object({
   layer: z.string(),
   numExperts: count,
   capacity: count,
-  /** Real tokens routed at this layer (top-2 routes each twice). */
-  tokens: count,
-  /** [E] before capacity. */
+  /** Token-to-expert assignments at this layer, before capacity: real tokens × k (top-2 counts each twice). */
+  assignments: count,
+  /** [E] assignments that chose each expert, before capacity. */
   routed: z.array(count),
-  /** [E] processed by each expert. */
+  /** [E] assignments each expert processed (kept within its capacity). */
   kept: z.array(count),
+  /** [E] routed / assignments: each expert's share of the layer's load; sums to 1 (all 0 with no tokens). */
+  shares: z.array(z.number()),
+  /** Assignments past capacity. */
   dropped: count,
-  /** dropped / tokens */
+  /** dropped / assignments */
   overflowRate: z.number(),
   /** Mean router entropy per token, nats. */
   routerEntropy: z.number(),
@@ -45,9 +48,13 @@ export const stepMetricsSchema = z.object({
   tokens: count,
   tokensPerSecond: z.number(),
   learningRate: z.number(),
+  /** The total loss the optimizer minimised: crossEntropy + routerAuxLossCoef × auxLoss + routerZLossCoef × zLoss. */
   loss: z.number(),
+  /** Cross-entropy of the targets, nats per real target token. */
   crossEntropy: z.number(),
+  /** The load-balancing loss, summed over sparse layers (before its coefficient). */
   auxLoss: z.number(),
+  /** The router z-loss, summed over sparse layers (before its coefficient). */
   zLoss: z.number(),
   gradNorm: z.number(),
   layers: z.array(layerMetricsSchema),
@@ -67,24 +74,25 @@ export const metricsRecordSchema = z.discriminatedUnion('type', [stepMetricsSche
 export type MetricsRecord = z.infer<typeof metricsRecordSchema>;
 
 export function layerMetrics(r: LayerRouting): LayerMetrics {
-  const total = r.routedPerExpert.reduce((s, x) => s + x, 0);
+  const total = r.routed.reduce((s, x) => s + x, 0);
   const mean = total / r.numExperts;
-  const variance = r.routedPerExpert.reduce((s, x) => s + (x - mean) ** 2, 0) / r.numExperts;
+  const variance = r.routed.reduce((s, x) => s + (x - mean) ** 2, 0) / r.numExperts;
   return {
     layer: r.layer,
     numExperts: r.numExperts,
     capacity: r.capacity,
-    tokens: total,
-    routed: r.routedPerExpert,
-    kept: r.keptPerExpert,
+    assignments: total,
+    routed: r.routed,
+    kept: r.kept,
+    shares: r.routed.map((x) => (total ? x / total : 0)),
     dropped: r.dropped,
     overflowRate: total ? r.dropped / total : 0,
     routerEntropy: r.routerEntropy,
     normalizedEntropy: r.numExperts > 1 ? r.routerEntropy / Math.log(r.numExperts) : 0,
     loadCv: mean > 0 ? Math.sqrt(variance) / mean : 0,
-    maxShare: total ? Math.max(...r.routedPerExpert) / total : 0,
-    unusedExperts: r.routedPerExpert.filter((x) => x === 0).length,
-    meanProb: r.meanProbPerExpert,
+    maxShare: total ? Math.max(...r.routed) / total : 0,
+    unusedExperts: r.routed.filter((x) => x === 0).length,
+    meanProb: r.meanProb,
     ...(r.keptAtChoice ? { keptAtChoice: r.keptAtChoice } : {}),
     ...(r.expertsPerToken ? { expertsPerToken: r.expertsPerToken } : {}),
   };

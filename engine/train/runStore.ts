@@ -1,9 +1,9 @@
 // The run store: runs/<id>/ holds config.json (model and training config), hf_config.json (the
 // model config under HF's names), tokenizer.json, metrics.jsonl and checkpoints/.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { metricsRecordSchema, type MetricsRecord } from './metrics';
+import { metricsRecordSchema, type MetricsRecord, type StepMetrics } from './metrics';
 
 export class RunNotFoundError extends Error {
   constructor(runsDir: string, id: string) {
@@ -123,14 +123,46 @@ export function readMetrics(file: string): MetricsRead {
   const lines = readFileSync(file, 'utf8').split('\n');
   lines.forEach((line, i) => {
     if (!line.trim()) return;
-    try {
-      records.push(metricsRecordSchema.parse(JSON.parse(line)));
-    } catch {
-      const torn = i === lines.length - 1 ? ' (torn last line, probably a crash while writing)' : '';
-      warnings.push(`${file}:${i + 1}: skipped an unreadable metrics line${torn}`);
-    }
+    const record = parseMetricsLine(line);
+    if (record) return records.push(record);
+    const torn = i === lines.length - 1 ? ' (torn last line, probably a crash while writing)' : '';
+    warnings.push(`${file}:${i + 1}: skipped an unreadable metrics line${torn}`);
   });
   return { records, warnings };
+}
+
+function parseMetricsLine(line: string): MetricsRecord | undefined {
+  try {
+    return metricsRecordSchema.parse(JSON.parse(line));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The last step record of metrics.jsonl, read from the file's tail (a window that grows until it
+ * holds one), so that listing runs costs the same for a run of 10 steps as for one of a million.
+ */
+export function lastStepRecord(file: string): StepMetrics | undefined {
+  if (!existsSync(file)) return undefined;
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    for (let window = 64 * 1024; ; window *= 4) {
+      const start = Math.max(0, size - window);
+      const buf = Buffer.alloc(size - start);
+      readSync(fd, buf, 0, buf.length, start);
+      const lines = buf.toString('utf8').split('\n');
+      if (start > 0) lines.shift(); // cut somewhere inside a line
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const record = lines[i].trim() ? parseMetricsLine(lines[i]) : undefined;
+        if (record?.type === 'step') return record;
+      }
+      if (start === 0) return undefined;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

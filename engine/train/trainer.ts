@@ -14,7 +14,7 @@ import type { LayerRouting } from '../model/stats';
 import { Adam, namedGradients } from './adam';
 import { pruneCheckpoints, saveCheckpoint, type NamedTensor } from './checkpoint';
 import { clipByGlobalNorm } from './clip';
-import { loadDataset, type Dataset } from './dataset';
+import { loadDataset, validationBatches, type Dataset } from './dataset';
 import type { RunStatus } from '../protocol';
 import { layerMetrics, type StepMetrics, type ValidationMetrics } from './metrics';
 import { withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
@@ -95,13 +95,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const t = config.training;
     const vocab = dataset.tokenizer;
     this.batches = new BatchIterator(dataset.train, vocab, { batchSize: t.batchSize, inputLength: t.inputLength, seed: t.seed }, resumeFrom?.cursor);
-    const val = new BatchIterator(dataset.validation, vocab, { batchSize: t.batchSize, inputLength: t.inputLength, seed: t.seed + 1, shuffle: false, cycle: false });
-    this.validationBatches = [];
-    for (let i = 0; i < t.validationBatches; i++) {
-      const b = val.next();
-      if (!b) break;
-      this.validationBatches.push(b);
-    }
+    this.validationBatches = validationBatches(dataset, t);
     if (resumeFrom) {
       this.stepCount = resumeFrom.step;
       this.lastCheckpoint = resumeFrom.step;
@@ -326,7 +320,7 @@ function storedCorpus(corpus: CorpusSpec): CorpusSpec {
 }
 
 function firstBadLayer(routing: LayerRouting[]): string | null {
-  const bad = routing.find((r) => !Number.isFinite(r.routerEntropy) || r.meanProbPerExpert.some((p) => !Number.isFinite(p)));
+  const bad = routing.find((r) => !Number.isFinite(r.routerEntropy) || r.meanProb.some((p) => !Number.isFinite(p)));
   return bad ? bad.layer : null;
 }
 

@@ -5,6 +5,7 @@ import type { InferenceResult } from '../../engine/protocol';
 import { describeError } from '../engine/engineManager';
 import { runIdOf, type Switchyard } from '../context';
 import { readSettings } from '../settings';
+import { ROUTING_VIEW_ID } from '../views/routingView';
 
 export async function runOnSelection(sy: Switchyard, arg?: unknown): Promise<InferenceResult | undefined> {
   const editor = vscode.window.activeTextEditor;
@@ -27,6 +28,6 @@ export async function runOnSelection(sy: Switchyard, arg?: unknown): Promise<Inf
   const layer = 0;
   sy.decorations.paint({ editor, result, selectionStart: editor.document.offsetAt(editor.selection.start), layer });
   sy.routingView.show(result, layer);
-  void vscode.commands.executeCommand(`${'switchyard.routing'}.focus`, { preserveFocus: true });
+  void vscode.commands.executeCommand(`${ROUTING_VIEW_ID}.focus`, { preserveFocus: true });
   return result;
 }

@@ -48,6 +48,17 @@ export class RoutingDecorations implements vscode.Disposable {
     return ranges.length;
   }
 
+  /** Selects and reveals one painted token in its editor (the Routing panel's token click). */
+  reveal(index: number): void {
+    const p = this.painted;
+    const token = p?.result.tokens[index];
+    if (!p || !token) return;
+    const doc = p.editor.document;
+    const range = new vscode.Range(doc.positionAt(p.selectionStart + token.start), doc.positionAt(p.selectionStart + token.end));
+    p.editor.selection = new vscode.Selection(range.start, range.end);
+    p.editor.revealRange(range);
+  }
+
   clear(): void {
     if (!this.painted) return;
     for (const type of this.types.values()) this.painted.editor.setDecorations(type, []);

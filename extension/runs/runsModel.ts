@@ -3,22 +3,6 @@
 import type { EngineEvent, RunStatus, RunSummary } from '../../engine/protocol';
 import type { LayerMetrics } from '../../engine/train/metrics';
 
-export interface ExpertView {
-  index: number;
-  routed: number;
-  kept: number;
-  dropped: number;
-  /** Share of the layer's routed tokens. */
-  share: number;
-}
-
-export interface LayerView {
-  name: string;
-  overflowRate: number;
-  normalizedEntropy: number;
-  experts: ExpertView[];
-}
-
 export interface RunView {
   id: string;
   preset: string;
@@ -27,22 +11,13 @@ export interface RunView {
   state: RunStatus['state'] | 'unknown';
   step: number;
   steps: number;
-  loss?: number;
+  /** The last training step's cross-entropy. */
+  crossEntropy?: number;
   message?: string;
   /** Sparse layer names, known before any step arrives. */
   layerNames: string[];
-  /** From the latest step event; empty until one arrives. */
-  layers: LayerView[];
-}
-
-export function layerView(m: LayerMetrics): LayerView {
-  const total = m.routed.reduce((s, x) => s + x, 0);
-  return {
-    name: m.layer,
-    overflowRate: m.overflowRate,
-    normalizedEntropy: m.normalizedEntropy,
-    experts: m.routed.map((routed, index) => ({ index, routed, kept: m.kept[index], dropped: routed - m.kept[index], share: total ? routed / total : 0 })),
-  };
+  /** The sparse layers' figures of the latest step event, as the engine sent them; empty until one arrives. */
+  layers: LayerMetrics[];
 }
 
 export class RunsModel {
@@ -62,7 +37,7 @@ export class RunsModel {
         state: s.status?.state ?? 'unknown',
         step: s.status?.step ?? 0,
         steps: s.status?.steps ?? 0,
-        loss: s.loss,
+        crossEntropy: s.crossEntropy,
         message: s.status?.message,
         layerNames: s.layers,
         layers: prev?.layers ?? [],
@@ -77,8 +52,8 @@ export class RunsModel {
     if (!run) return undefined; // a run this list has not loaded yet: the next refresh brings it
     if (e.event === 'step') {
       run.step = e.data.step;
-      run.loss = e.data.loss;
-      run.layers = e.data.layers.map(layerView);
+      run.crossEntropy = e.data.crossEntropy;
+      run.layers = e.data.layers;
     } else if (e.event === 'state') {
       run.state = e.data.state;
       run.step = e.data.step;

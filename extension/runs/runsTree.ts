@@ -4,29 +4,51 @@ import { loadBar, type RunsModel } from './runsModel';
 
 export type RunsNode = { kind: 'run'; runId: string } | { kind: 'layer'; runId: string; layer: string } | { kind: 'expert'; runId: string; layer: string; index: number };
 
+function nodeKey(node: RunsNode): string {
+  if (node.kind === 'run') return `run:${node.runId}`;
+  if (node.kind === 'layer') return `layer:${node.runId}:${node.layer}`;
+  return `expert:${node.runId}:${node.layer}:${node.index}`;
+}
+
 const STATE_ICONS: Record<string, string> = { running: 'sync~spin', paused: 'debug-pause', stopped: 'debug-stop', completed: 'pass', unknown: 'question' };
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  // VS Code finds the element to repaint by object identity: one node object per key, for good.
+  private readonly nodes = new Map<string, RunsNode>();
 
   constructor(readonly model: RunsModel) {}
 
-  /** Redraws one run (after its event) or everything. */
+  /** Redraws one run (after its event) or everything (a run that is new or gone changes the root). */
   refresh(runId?: string): void {
-    this.changed.fire(runId ? { kind: 'run', runId } : undefined);
+    if (runId !== undefined && !this.model.get(runId)) this.forget(runId);
+    const node = runId === undefined ? undefined : this.nodes.get(nodeKey({ kind: 'run', runId }));
+    this.changed.fire(node);
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
-    if (!node) return this.model.list().map((r) => ({ kind: 'run', runId: r.id }));
+    if (!node) return this.model.list().map((r) => this.node({ kind: 'run', runId: r.id }));
     const run = this.model.get(node.runId);
     if (!run) return [];
-    if (node.kind === 'run') return run.layerNames.map((layer) => ({ kind: 'layer', runId: run.id, layer }));
+    if (node.kind === 'run') return run.layerNames.map((layer) => this.node({ kind: 'layer', runId: run.id, layer }));
     if (node.kind === 'layer') {
-      const layer = run.layers.find((l) => l.name === node.layer);
-      return (layer?.experts ?? []).map((e) => ({ kind: 'expert', runId: run.id, layer: node.layer, index: e.index }));
+      const layer = run.layers.find((l) => l.layer === node.layer);
+      return (layer?.routed ?? []).map((_, index) => this.node({ kind: 'expert', runId: run.id, layer: node.layer, index }));
     }
     return [];
+  }
+
+  private node(wanted: RunsNode): RunsNode {
+    const key = nodeKey(wanted);
+    let node = this.nodes.get(key);
+    if (!node) this.nodes.set(key, (node = wanted));
+    return node;
+  }
+
+  /** Drops the nodes of a run that is gone (deleted). */
+  private forget(runId: string): void {
+    for (const [key, node] of this.nodes) if (node.runId === runId) this.nodes.delete(key);
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
@@ -34,30 +56,32 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (!run) return new vscode.TreeItem('(gone)');
     if (node.kind === 'run') {
       const item = new vscode.TreeItem(run.id, vscode.TreeItemCollapsibleState.Collapsed);
-      item.id = `run:${run.id}`;
-      const loss = run.loss === undefined ? '' : ` · loss ${run.loss.toFixed(3)}`;
-      item.description = `${run.preset} · ${run.router} ×${run.numExperts} · step ${run.step}${run.steps ? `/${run.steps}` : ''}${loss}`;
+      item.id = nodeKey(node);
+      const ce = run.crossEntropy === undefined ? '' : ` · cross-entropy ${run.crossEntropy.toFixed(3)}`;
+      item.description = `${run.preset} · ${run.router} ×${run.numExperts} · step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
       item.iconPath = new vscode.ThemeIcon(STATE_ICONS[run.state] ?? 'circle-outline');
       item.contextValue = `run.${run.state}`;
       item.tooltip = `${run.id}\n${run.state}${run.message ? `: ${run.message}` : ''}`;
       item.command = { command: 'switchyard.openRun', title: 'Open Run', arguments: [run.id] };
       return item;
     }
-    const layer = run.layers.find((l) => l.name === node.layer);
+    const layer = run.layers.find((l) => l.layer === node.layer);
     if (node.kind === 'layer') {
       const item = new vscode.TreeItem(node.layer, layer ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-      item.id = `layer:${run.id}:${node.layer}`;
+      item.id = nodeKey(node);
       item.description = layer ? `overflow ${(100 * layer.overflowRate).toFixed(1)}% · entropy ${layer.normalizedEntropy.toFixed(2)}` : 'no steps yet';
       item.iconPath = new vscode.ThemeIcon('layers');
       item.contextValue = 'layer';
       return item;
     }
-    const e = layer?.experts[node.index];
-    const item = new vscode.TreeItem(`expert ${node.index}`);
-    item.id = `expert:${run.id}:${node.layer}:${node.index}`;
-    if (e) {
-      item.description = `${loadBar(e.share)} ${(100 * e.share).toFixed(1)}% · kept ${e.kept} · dropped ${e.dropped}`;
-      item.tooltip = `${e.routed} tokens routed, ${e.kept} kept, ${e.dropped} dropped past capacity (${(100 * e.share).toFixed(1)}% of the layer's tokens)`;
+    const i = node.index;
+    const item = new vscode.TreeItem(`expert ${i}`);
+    item.id = nodeKey(node);
+    if (layer && i < layer.routed.length) {
+      const share = `${(100 * layer.shares[i]).toFixed(1)}%`;
+      const dropped = layer.routed[i] - layer.kept[i];
+      item.description = `${loadBar(layer.shares[i])} ${share} · kept ${layer.kept[i]} · dropped ${dropped}`;
+      item.tooltip = `${layer.routed[i]} assignments routed, ${layer.kept[i]} kept, ${dropped} dropped past capacity (${share} of the layer's load)`;
     }
     item.iconPath = new vscode.ThemeIcon('circuit-board');
     item.contextValue = 'expert';

@@ -13,6 +13,9 @@ const HISTORY_POINTS = 3000;
 export class DashboardPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | null = null;
   private runId: string | undefined;
+  /** Settles when a new panel's webview has said `ready` and got its data (or the panel closed). */
+  private firstInit: Promise<void> = Promise.resolve();
+  private settleFirstInit = () => {};
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -30,7 +33,11 @@ export class DashboardPanel implements vscode.Disposable {
     );
   }
 
-  /** Opens (or reveals) the dashboard on `runId`, or on the active or newest run. */
+  /**
+   * Opens (or reveals) the dashboard on `runId`, or on the active or newest run. The data goes once:
+   * a new webview asks for it with `ready` (as it does when VS Code re-creates a hidden one); an open
+   * one gets it here only when it switches runs.
+   */
   async show(runId?: string): Promise<{ runId: string | undefined }> {
     if (!this.panel) {
       const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Switchyard Dashboard', vscode.ViewColumn.Active, {
@@ -38,11 +45,14 @@ export class DashboardPanel implements vscode.Disposable {
         retainContextWhenHidden: false,
       });
       this.adopt(panel, runId);
+      await this.firstInit;
     } else {
       this.panel.reveal();
-      if (runId && runId !== this.runId) this.runId = runId;
+      if (runId && runId !== this.runId) {
+        this.runId = runId;
+        await this.sendInit();
+      }
     }
-    await this.sendInit();
     return { runId: this.runId };
   }
 
@@ -53,6 +63,10 @@ export class DashboardPanel implements vscode.Disposable {
   private adopt(panel: vscode.WebviewPanel, runId: string | undefined): void {
     this.panel = panel;
     this.runId = runId;
+    this.firstInit = new Promise((resolve) => {
+      this.settleFirstInit = resolve;
+      setTimeout(resolve, 30_000); // a webview that never says `ready` must not hang the command
+    });
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'switchyard.svg');
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'dashboard', 'Switchyard Dashboard');
@@ -61,6 +75,7 @@ export class DashboardPanel implements vscode.Disposable {
       panel.onDidDispose(() => {
         subs.forEach((d) => d.dispose());
         if (this.panel === panel) this.panel = null;
+        this.settleFirstInit();
       }),
     ];
   }
@@ -70,7 +85,8 @@ export class DashboardPanel implements vscode.Disposable {
     if (!msg.success) return this.engine.log.warn(`dashboard: ignored an invalid message: ${JSON.stringify(raw).slice(0, 200)}`);
     if (msg.data.type === 'ready') {
       this.runId ??= msg.data.runId;
-      return this.sendInit();
+      await this.sendInit();
+      return this.settleFirstInit();
     }
     const command = { pause: 'switchyard.pauseTraining', resume: 'switchyard.resumeTraining', stop: 'switchyard.stopTraining' }[msg.data.command];
     await vscode.commands.executeCommand(command, this.runId);

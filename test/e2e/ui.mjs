@@ -82,7 +82,7 @@ export async function uiChecks({ page, server, check, shot, say }) {
     if (!message.includes(expected)) throw new Error(`the confirmation said ${JSON.stringify(message)}, not ${JSON.stringify(expected)}`);
     // The run appears in the Runs view, and the status bar follows its steps.
     await page.locator('.pane-body .monaco-list-row', { hasText: /-tiny-/ }).first().waitFor({ timeout: 120_000 });
-    const status = await pollUntil('the status bar shows training steps', () => wb.statusText(), (t) => /step \d+ · loss \d/.test(t), 180_000);
+    const status = await pollUntil('the status bar shows training steps', () => wb.statusText(), (t) => /step \d+ · cross-entropy \d/.test(t), 180_000);
     say(`ui:   status bar: ${status}`);
     // Progress toasts would cover the screenshots: Do Not Disturb keeps them in the center.
     await wb.runCommand('Notifications: Toggle Do Not Disturb Mode');

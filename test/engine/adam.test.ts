@@ -29,3 +29,60 @@ test('Adam keeps moments per weight name and skips weights without a gradient', 
   assert.ok(Math.abs(params.get('b')!.dataSync()[0] - b2.w) < 1e-6, `b: ${params.get('b')!.dataSync()[0]} != ${b2.w}`);
   adam.dispose();
 });
+
+test('the fused step matches the textbook formula over several steps, element by element', () => {
+  const n = 1000;
+  const start = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+  const params = new Map([['w', tf.variable(tf.tensor1d(start))]]);
+  const adam = new Adam();
+  let ref = Array.from(start, (w) => ({ w, m: 0, v: 0 }));
+  for (let t = 1; t <= 3; t++) {
+    const g = Float32Array.from({ length: n }, (_, i) => Math.cos(i * t) * (i % 7 === 0 ? 0 : 1)); // some zero gradients
+    const gradient = tf.tensor1d(g);
+    adam.apply(params, new Map([['w', gradient]]), 0.01);
+    assert.deepEqual(gradient.dataSync(), g, 'the gradient is read, not written');
+    gradient.dispose();
+    ref = ref.map((r, i) => reference(r.w, g[i], r.m, r.v, t, 0.01));
+  }
+  const got = params.get('w')!.dataSync();
+  ref.forEach((r, i) => assert.ok(Math.abs(got[i] - r.w) < 1e-6, `w[${i}] ${got[i]} != ${r.w}`));
+  const [state] = adam.exportState();
+  assert.equal(state.step, 3);
+  ref.forEach((r, i) => assert.ok(Math.abs(state.m[i] - r.m) < 1e-6 && Math.abs(state.v[i] - r.v) < 1e-7, `moments of ${i}`));
+  adam.dispose();
+});
+
+test('exported and imported optimizer state are copies: training on does not change a checkpoint', () => {
+  const params = new Map([['w', tf.variable(tf.tensor1d([1, 2, 3]))]]);
+  const adam = new Adam();
+  adam.apply(params, new Map([['w', tf.tensor1d([0.1, 0.2, 0.3])]]), 0.1);
+  const saved = adam.exportState();
+  const m = saved[0].m.slice();
+  adam.apply(params, new Map([['w', tf.tensor1d([1, 1, 1])]]), 0.1);
+  assert.deepEqual(saved[0].m, m, 'the export did not move with the next step');
+  const other = new Adam();
+  other.importState(saved, params);
+  other.apply(params, new Map([['w', tf.tensor1d([1, 1, 1])]]), 0.1);
+  assert.deepEqual(saved[0].m, m, 'the import did not write into the state it was given');
+  assert.throws(() => other.importState([{ ...saved[0], m: new Float32Array(2) }], params), /wrong size/);
+  adam.dispose();
+  other.dispose();
+});
+
+test('a matmul after a step uses the updated weight (the backend caches nothing of the old one)', () => {
+  // XNNPACK keeps a matmul operator with its weight packed inside, keyed by tensor id: a weight
+  // changed in place would go on multiplying with its old values.
+  const w = tf.variable(tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [4, 3]));
+  const x = tf.tensor2d([1, 0, 2, -1, 0.5, 1, -2, 3], [2, 4]);
+  const product = () => Array.from(tf.tidy(() => tf.matMul(x, w)).dataSync());
+  const before = product();
+  const adam = new Adam();
+  adam.apply(new Map([['w', w]]), new Map([['w', tf.onesLike(w)]]), 0.5);
+  const updated = w.arraySync() as number[][];
+  assert.notDeepEqual(updated[0], [1, 2, 3], 'the step moved the weight');
+  const expected = (x.arraySync() as number[][]).flatMap((row) => [0, 1, 2].map((j) => row.reduce((s, xi, i) => s + xi * updated[i][j], 0)));
+  const after = product();
+  assert.notDeepEqual(after, before);
+  after.forEach((y, i) => assert.ok(Math.abs(y - expected[i]) < 1e-4, `y[${i}] ${y} != ${expected[i]}`));
+  adam.dispose();
+});

@@ -355,3 +355,15 @@ test('distill and finetune errors', () => {
   const bad = cli(['finetune', '--from', runId, '--corpus', 'other', '--expert-dropout', '1.5', '--runs', runsDir], runCwd);
   assertFails(bad, [/^switchyard: --expert-dropout must be a rate in \[0, 1\), not '1\.5'/]);
 });
+
+test('analyze: a run of user text is labelled by token class; a bad checkpoint or no --run is one clear error', () => {
+  assert.ok(runId, 'the tiny run exists');
+  const r = cli(['analyze', '--run', runId, '--json', '--runs', runsDir, '--backend', backend], runCwd);
+  assert.equal(r.code, 0, r.stderr.slice(0, 3000));
+  const a = JSON.parse(r.stdout) as { run: string; step: number; layers: { layer: string; specialisation: { labels: string[] } }[] };
+  assert.equal(a.run, runId);
+  assert.equal(a.step, Math.max(...readdirSync(join(runsDir, runId, 'checkpoints')).map((d) => Number(d.replace('step-', '')))));
+  for (const l of a.layers) assert.deepEqual(l.specialisation.labels, ['word', 'number', 'punctuation', 'whitespace', 'identifier'], `${l.layer}: no tags in a user corpus`);
+  assertFails(cli(['analyze', '--run', runId, '--checkpoint', '999', '--runs', runsDir, '--backend', backend], runCwd), [/^switchyard: --checkpoint 999: run .* keeps checkpoints at steps \d/]);
+  failsCleanly(['analyze'], [/^switchyard: --run is required/, /usage: switchyard/]);
+});

@@ -56,7 +56,7 @@ test('a collapsed router (every token to one expert) still dispatches and back-p
   let kept: number[] = [];
   const { value, grads } = namedGradients(params.vars, () => {
     const out = layer.forward(x, null, new ForwardContext(false));
-    kept = out.routing.keptPerExpert;
+    kept = out.routing.kept;
     return tf.sum(tf.square(out.y)) as tf.Scalar;
   });
   assert.deepEqual(kept, [8, 0, 0, 0]); // capacity 16 / 4 * 2.0 (eval factor)
@@ -74,7 +74,7 @@ test('the router and every expert that received tokens get non-zero gradients', 
   let kept: number[] = [];
   const { grads } = namedGradients(params.vars, () => {
     const out = layer.forward(x, null, new ForwardContext(true, 1));
-    kept = out.routing.keptPerExpert;
+    kept = out.routing.kept;
     return tf.sum(tf.square(out.y)) as tf.Scalar;
   });
   const norm = (name: string) => {

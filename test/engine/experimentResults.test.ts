@@ -4,7 +4,7 @@ import { experimentResults, interpolate, resultsMarkdown, trainingClock, type Re
 import type { LayerMetrics, MetricsRecord, StepMetrics } from '../../engine/train/metrics';
 
 function layer(overflowRate: number): LayerMetrics {
-  return { layer: 'encoder.block.1', numExperts: 4, capacity: 8, tokens: 40, routed: [10, 10, 10, 10], kept: [8, 8, 8, 8], dropped: 8, overflowRate, routerEntropy: 1.2, normalizedEntropy: 0.9, loadCv: 0.2, maxShare: 0.25, unusedExperts: 0, meanProb: [0.25, 0.25, 0.25, 0.25] };
+  return { layer: 'encoder.block.1', numExperts: 4, capacity: 8, assignments: 40, routed: [10, 10, 10, 10], kept: [8, 8, 8, 8], shares: [0.25, 0.25, 0.25, 0.25], dropped: 8, overflowRate, routerEntropy: 1.2, normalizedEntropy: 0.9, loadCv: 0.2, maxShare: 0.25, unusedExperts: 0, meanProb: [0.25, 0.25, 0.25, 0.25] };
 }
 function step(n: number, tokensPerSecond: number, layers: LayerMetrics[]): StepMetrics {
   return { type: 'step', step: n, time: 0, tokens: 100, tokensPerSecond, learningRate: 1e-3, loss: 5, crossEntropy: 5, auxLoss: 1, zLoss: 0, gradNorm: 1, layers };

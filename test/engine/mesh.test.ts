@@ -21,15 +21,16 @@ const mesh: MeshConfig = {
 /** A sparse layer's record from the tokens that chose each expert; the first `capacity` are kept. */
 function layer(routed: number[], capacity: number): LayerMetrics {
   const kept = routed.map((r) => Math.min(r, capacity));
-  const tokens = sum(routed);
+  const assignments = sum(routed);
   return {
     layer: 'encoder.block.1',
     numExperts: routed.length,
     capacity,
-    tokens,
+    assignments,
     routed,
     kept,
-    dropped: tokens - sum(kept),
+    shares: routed.map((r) => r / assignments),
+    dropped: assignments - sum(kept),
     overflowRate: 0,
     routerEntropy: 0,
     normalizedEntropy: 0,

@@ -139,12 +139,13 @@ test('per layer: the routing counts add up to the real tokens of the batch', () 
       assert.equal(l.routed.length, c.numExperts, where);
       assert.equal(l.kept.length, c.numExperts, where);
       assert.equal(l.meanProb.length, c.numExperts, where);
-      assert.equal(l.tokens, real, `${where}: tokens are the real tokens routed at the layer`);
-      assert.equal(sum(l.routed), l.tokens, `${where}: sum(routed) == tokens`);
+      assert.equal(l.assignments, real, `${where}: a Switch layer makes one assignment per real token`);
+      assert.equal(sum(l.routed), l.assignments, `${where}: sum(routed) == assignments`);
+      l.routed.forEach((r, e) => assert.equal(l.shares[e], r / l.assignments, `${where}: expert ${e}'s share`));
       assert.equal(sum(l.kept) + l.dropped, sum(l.routed), `${where}: kept + dropped == routed`);
       assert.equal(l.capacity, expertCapacity(real, c.numExperts, c.capacityFactor), `${where}: training capacity`);
       l.routed.forEach((r, e) => assert.equal(l.kept[e], Math.min(r, l.capacity), `${where}: expert ${e} keeps up to its capacity`));
-      assert.ok(Math.abs(l.overflowRate - l.dropped / l.tokens) < 1e-12, `${where}: overflowRate`);
+      assert.ok(Math.abs(l.overflowRate - l.dropped / l.assignments) < 1e-12, `${where}: overflowRate`);
       assert.ok(l.normalizedEntropy >= 0 && l.normalizedEntropy <= 1, `${where}: normalizedEntropy ${l.normalizedEntropy}`);
       assert.ok(Math.abs(l.normalizedEntropy - l.routerEntropy / Math.log(c.numExperts)) < 1e-9, `${where}: normalizedEntropy`);
       assert.equal(
@@ -152,7 +153,7 @@ test('per layer: the routing counts add up to the real tokens of the batch', () 
         l.routed.filter((r) => r === 0).length,
         `${where}: unusedExperts`,
       );
-      assert.ok(Math.abs(l.maxShare - Math.max(...l.routed) / l.tokens) < 1e-12, `${where}: maxShare`);
+      assert.ok(Math.abs(l.maxShare - Math.max(...l.routed) / l.assignments) < 1e-12, `${where}: maxShare`);
       assert.ok(Math.abs(sum(l.meanProb) - 1) < 1e-4, `${where}: mean router probabilities sum to 1`);
       assert.ok(l.loadCv >= 0 && Number.isFinite(l.loadCv), `${where}: loadCv`);
     }
@@ -177,7 +178,7 @@ test('with padding in the batch, a layer counts only the real tokens', () => {
   assert.equal(layers.length, 2);
   for (const l of layers) {
     const real = l.layer.startsWith('encoder.') ? encoderTokens : decoderTokens;
-    assert.equal(l.tokens, real, `${l.layer}: tokens`);
+    assert.equal(l.assignments, real, `${l.layer}: assignments`);
     assert.equal(sum(l.routed), real, `${l.layer}: padding is not routed`);
     assert.equal(sum(l.kept) + l.dropped, real, `${l.layer}: kept + dropped`);
     assert.equal(l.capacity, expertCapacity(real, c.numExperts, c.capacityFactor), `${l.layer}: capacity from the real tokens`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricsRecord, StepMetrics, ValidationMetrics } from '../../engine/train/metrics';
-import { createRun, listRuns, MetricsWriter, openRun, readMetrics, RunNotFoundError, truncateMetricsAfter } from '../../engine/train/runStore';
+import { createRun, lastStepRecord, listRuns, MetricsWriter, openRun, readMetrics, RunNotFoundError, truncateMetricsAfter } from '../../engine/train/runStore';
 import { withTempDir } from './setup';
 
 
@@ -25,9 +25,10 @@ function stepRecord(step: number): StepMetrics {
         layer: 'encoder.block.1',
         numExperts: 4,
         capacity: 10,
-        tokens: 32,
+        assignments: 32,
         routed: [12, 8, 8, 4],
         kept: [10, 8, 8, 4],
+        shares: [12 / 32, 8 / 32, 8 / 32, 4 / 32],
         dropped: 2,
         overflowRate: 2 / 32,
         routerEntropy: 1.2,
@@ -189,3 +190,25 @@ test('openRun opens a run by id and refuses unknown ids and ids that are paths',
     assert.ok(existsSync(join(runsB, other.id, 'config.json')));
   });
 });
+
+test('lastStepRecord reads the last step record from the tail, past validations and a torn line', () =>
+  withTempDir('laststep', (dir) => {
+    const file = join(dir, 'metrics.jsonl');
+    assert.equal(lastStepRecord(file), undefined, 'no file: no step');
+    writeRecords(file, records(4)); // ends with a validation after step 4
+    assert.deepEqual(lastStepRecord(file), stepRecord(4));
+    appendFileSync(file, JSON.stringify(stepRecord(5)).slice(0, 40)); // torn mid-write
+    assert.deepEqual(lastStepRecord(file), stepRecord(4), 'a torn last line is not a record');
+  }));
+
+test('lastStepRecord widens its window until a step record is in it (a tail of validations over 64 KB)', () =>
+  withTempDir('laststep', (dir) => {
+    const file = join(dir, 'metrics.jsonl');
+    const recs: MetricsRecord[] = [stepRecord(1), stepRecord(2)];
+    for (let i = 0; i < 5000; i++) recs.push(validationRecord(2)); // ~400 KB of validations
+    writeFileSync(file, recs.map((r) => JSON.stringify(r) + '\n').join(''));
+    assert.ok(readFileSync(file).length > 4 * 64 * 1024, 'past the second window');
+    assert.deepEqual(lastStepRecord(file), stepRecord(2));
+    writeRecords(join(dir, 'only-validations.jsonl'), [validationRecord(1)]);
+    assert.equal(lastStepRecord(join(dir, 'only-validations.jsonl')), undefined);
+  }));

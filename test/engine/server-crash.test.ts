@@ -71,7 +71,7 @@ test('after a SIGKILL mid-run, a new engine lists, loads, infers with and resume
   assert.ok(listed, 'the new engine lists the run');
   assert.equal(listed.active, false);
   assert.deepEqual(listed.layers, run.layers);
-  assert.equal(typeof listed.loss, 'number');
+  assert.equal(typeof listed.crossEntropy, 'number');
 
   assert.equal((await b.client.request('loadRun', { runId: run.id })).id, run.id);
   const inferred = await b.client.request('infer', { runId: run.id, text: 'The old river <extra_id_0> under the bright station.' });

@@ -219,7 +219,7 @@ test('listRuns shows the stopped run', async () => {
   assert.equal(r.active, false);
   assert.equal(r.status?.state, 'stopped');
   assert.equal(r.status?.step, finalStep);
-  assert.equal(typeof r.loss, 'number');
+  assert.equal(typeof r.crossEntropy, 'number');
   assert.deepEqual(r.layers, run.layers);
 });
 

@@ -16,22 +16,23 @@ export function summary(over: Partial<RunSummary> = {}): RunSummary {
 }
 
 export function layer(name: string, routed: number[], capacity = 3): LayerMetrics {
-  const tokens = routed.reduce((s, x) => s + x, 0);
+  const assignments = routed.reduce((s, x) => s + x, 0);
   const kept = routed.map((r) => Math.min(r, capacity));
-  const dropped = tokens - kept.reduce((s, x) => s + x, 0);
+  const dropped = assignments - kept.reduce((s, x) => s + x, 0);
   return {
     layer: name,
     numExperts: routed.length,
     capacity,
-    tokens,
+    assignments,
     routed,
     kept,
+    shares: routed.map((r) => (assignments ? r / assignments : 0)),
     dropped,
-    overflowRate: tokens ? dropped / tokens : 0,
+    overflowRate: assignments ? dropped / assignments : 0,
     routerEntropy: 1,
     normalizedEntropy: 1 / Math.log(routed.length),
     loadCv: 0.5,
-    maxShare: Math.max(...routed) / tokens,
+    maxShare: Math.max(...routed) / assignments,
     unusedExperts: routed.filter((x) => x === 0).length,
     meanProb: routed.map(() => 1 / routed.length),
   };

@@ -26,9 +26,9 @@ test('an init history fills one point per step and series', () => {
   assert.equal(h.rows.length, 3);
   assert.equal(h.lastStep, 3);
   assert.equal(h.totalSteps, 10);
-  assert.deepEqual(h.trainLoss.map((p) => p.x), [1, 2, 3]);
-  assert.equal(h.trainLoss[0].y, step(1).crossEntropy);
-  assert.deepEqual(h.valLoss, [{ x: 2, y: 8 }]);
+  assert.deepEqual(h.trainCrossEntropy.map((p) => p.x), [1, 2, 3]);
+  assert.equal(h.trainCrossEntropy[0].y, step(1).crossEntropy);
+  assert.deepEqual(h.valCrossEntropy, [{ x: 2, y: 8 }]);
   assert.equal(h.overflow.length, 2);
   assert.equal(h.overflow[0].length, 3);
   assert.equal(h.overflow[0][0].y, 1 / 8);
@@ -56,13 +56,13 @@ test('a step at or before the last (a resumed run) replaces the later records', 
   const h = RunHistory.fromInit(summary(), [step(1), step(2), validation(2), step(3, { mesh: mesh() }), step(4), validation(4)], 4);
   h.addStep(step(3, { crossEntropy: 42 }));
   assert.deepEqual(h.rows.map((r) => r.step), [1, 2, 3]);
-  assert.deepEqual(h.trainLoss.map((p) => [p.x, p.y]).at(-1), [3, 42]);
+  assert.deepEqual(h.trainCrossEntropy.map((p) => [p.x, p.y]).at(-1), [3, 42]);
   assert.deepEqual(h.overflow[1].map((p) => p.x), [1, 2, 3]);
-  assert.deepEqual(h.valLoss.map((p) => p.x), [2], 'validations from the resumed step on are dropped');
+  assert.deepEqual(h.valCrossEntropy.map((p) => p.x), [2], 'validations from the resumed step on are dropped');
   assert.equal(h.mesh, null, 'the mesh of a dropped step goes');
   h.addValidation(validation(3));
   h.addValidation(validation(3, 7));
-  assert.deepEqual(h.valLoss, [{ x: 2, y: 8 }, { x: 3, y: 7 }]);
+  assert.deepEqual(h.valCrossEntropy, [{ x: 2, y: 8 }, { x: 3, y: 7 }]);
 });
 
 test('past the cap, older rows are thinned: the whole span stays, memory stays bounded', () => {
@@ -72,7 +72,7 @@ test('past the cap, older rows are thinned: the whole span stays, memory stays b
   assert.ok(h.rows.length >= 50);
   assert.equal(h.rows[0].step, 1, 'the first step is kept');
   assert.equal(h.lastStep, 1000);
-  for (const s of [h.trainLoss, h.auxLoss, h.zLoss, h.throughput, ...h.overflow, ...h.entropy, ...h.loadCv]) {
+  for (const s of [h.trainCrossEntropy, h.auxLoss, h.zLoss, h.throughput, ...h.overflow, ...h.entropy, ...h.loadCv]) {
     assert.equal(s.length, h.rows.length);
     assert.equal(s[0].x, 1);
     assert.equal(s.at(-1)!.x, 1000);
@@ -89,6 +89,6 @@ test('10,000 steps: appending stays cheap', () => {
   const t0 = performance.now();
   for (const r of records) h.addStep(r);
   const ms = performance.now() - t0;
-  assert.equal(h.trainLoss.length, 10_000);
+  assert.equal(h.trainCrossEntropy.length, 10_000);
   assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
 });

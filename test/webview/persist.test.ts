@@ -32,8 +32,8 @@ test('a persisted dashboard restores the same charts (numbers rounded)', () => {
   assert.equal(g.status?.message, 'NaN loss');
   assert.equal(g.totalSteps, 50);
   assert.deepEqual(g.mesh, h.mesh);
-  assert.deepEqual(g.valLoss, h.valLoss);
-  for (const k of ['trainLoss', 'auxLoss', 'zLoss', 'throughput'] as const) {
+  assert.deepEqual(g.valCrossEntropy, h.valCrossEntropy);
+  for (const k of ['trainCrossEntropy', 'auxLoss', 'zLoss', 'throughput'] as const) {
     assert.equal(g[k].length, h[k].length, k);
     g[k].forEach((p, i) => {
       assert.equal(p.x, h[k][i].x);

@@ -52,7 +52,7 @@ export interface CardSpec {
 }
 
 export const CARD_SPECS: readonly CardSpec[] = [
-  { kind: 'loss', title: 'Loss', note: 'Cross-entropy (training, validation) · load-balancing and z losses on the right axis' },
+  { kind: 'loss', title: 'Cross-entropy and router losses', note: 'Cross-entropy (training, validation) · load-balancing loss and router z-loss on the right axis' },
   { kind: 'throughput', title: 'Throughput', note: 'Training tokens per second' },
   { kind: 'overflow', title: 'Dropped tokens', note: 'Overflow rate per sparse layer: share of routed tokens past expert capacity' },
   { kind: 'entropy', title: 'Router entropy', note: 'Mean router entropy per sparse layer, normalized by ln E (1 = uniform)' },
@@ -258,13 +258,13 @@ interface LineSpec {
 const LINE_SPECS: Partial<Record<ChartKind, LineSpec>> = {
   loss: {
     y: { title: 'Cross-entropy (nats)', format: fmtNum },
-    y1: { title: 'Aux / z loss', format: fmtNum, beginAtZero: true },
-    tableCaption: 'Loss by step',
+    y1: { title: 'Load-balancing / z-loss', format: fmtNum, beginAtZero: true },
+    tableCaption: 'Cross-entropy and router losses by step',
     series: (h, p) => [
-      { ds: lineDataset('Training loss (cross-entropy)', h.trainLoss, p.blue), table: { label: 'Training loss', points: h.trainLoss, format: fmtNum } },
+      { ds: lineDataset('Training cross-entropy', h.trainCrossEntropy, p.blue), table: { label: 'Training cross-entropy', points: h.trainCrossEntropy, format: fmtNum } },
       {
-        ds: lineDataset('Validation loss (cross-entropy)', h.valLoss, p.orange, { pointRadius: h.valLoss.length > 200 ? 0 : 2.5, borderWidth: 2 }),
-        table: { label: 'Validation loss', points: h.valLoss, format: fmtNum },
+        ds: lineDataset('Validation cross-entropy', h.valCrossEntropy, p.orange, { pointRadius: h.valCrossEntropy.length > 200 ? 0 : 2.5, borderWidth: 2 }),
+        table: { label: 'Validation cross-entropy', points: h.valCrossEntropy, format: fmtNum },
       },
       {
         ds: lineDataset('Load-balancing loss', h.auxLoss, p.purple, { yAxisID: 'y1', borderDash: [5, 3], borderWidth: 1.25 }),

@@ -15,8 +15,7 @@ export interface LayerRow {
   overflowRate: number;
   normalizedEntropy: number;
   loadCv: number;
-  /** [E] share of the layer's routed tokens each expert was sent (before capacity); sums to 1, or all 0. */
-  shares: number[];
+  shares: LayerMetrics['shares'];
 }
 
 export interface StepRow {
@@ -73,13 +72,7 @@ const px = (p: Point): number => p.x;
 
 /** One sparse layer's record, reduced to what the dashboard draws. */
 export function layerRow(l: LayerMetrics): LayerRow {
-  const total = l.routed.reduce((s, x) => s + x, 0);
-  return {
-    overflowRate: l.overflowRate,
-    normalizedEntropy: l.normalizedEntropy,
-    loadCv: l.loadCv,
-    shares: l.routed.map((r) => (total > 0 ? r / total : 0)),
-  };
+  return { overflowRate: l.overflowRate, normalizedEntropy: l.normalizedEntropy, loadCv: l.loadCv, shares: l.shares };
 }
 
 export interface HistoryOptions {
@@ -95,11 +88,11 @@ export class RunHistory {
   readonly layers: string[];
   rows: StepRow[] = [];
   validation: ValidationRow[] = [];
-  trainLoss: Point[] = [];
+  trainCrossEntropy: Point[] = [];
   auxLoss: Point[] = [];
   zLoss: Point[] = [];
   throughput: Point[] = [];
-  valLoss: Point[] = [];
+  valCrossEntropy: Point[] = [];
   /** Per layer, like `layers`. */
   overflow: Point[][] = [];
   entropy: Point[][] = [];
@@ -172,7 +165,7 @@ export class RunHistory {
       layers,
     });
     const x = d.step;
-    this.trainLoss.push({ x, y: d.crossEntropy });
+    this.trainCrossEntropy.push({ x, y: d.crossEntropy });
     this.auxLoss.push({ x, y: d.auxLoss });
     this.zLoss.push({ x, y: d.zLoss });
     this.throughput.push({ x, y: d.tokensPerSecond });
@@ -196,11 +189,11 @@ export class RunHistory {
     const last = this.validation[this.validation.length - 1];
     if (last && v.step <= last.step) this.truncateValidation(v.step);
     this.validation.push({ step: v.step, time: v.time, loss: v.loss, crossEntropy: v.crossEntropy });
-    this.valLoss.push({ x: v.step, y: v.crossEntropy });
+    this.valCrossEntropy.push({ x: v.step, y: v.crossEntropy });
     if (this.validation.length > this.cap) {
       const keep = Math.floor(this.cap / 4);
       this.validation = thinOlder(this.validation, keep);
-      this.valLoss = thinOlder(this.valLoss, keep);
+      this.valCrossEntropy = thinOlder(this.valCrossEntropy, keep);
     }
     return new Set<ChartKind>(['loss']);
   }
@@ -219,17 +212,17 @@ export class RunHistory {
 
   private truncateValidation(step: number): void {
     this.validation.length = lowerBound(this.validation, step, (r) => r.step);
-    this.valLoss.length = lowerBound(this.valLoss, step, px);
+    this.valCrossEntropy.length = lowerBound(this.valCrossEntropy, step, px);
   }
 
   private allStepSeries(): Point[][] {
-    return [this.trainLoss, this.auxLoss, this.zLoss, this.throughput, ...this.overflow, ...this.entropy, ...this.loadCv];
+    return [this.trainCrossEntropy, this.auxLoss, this.zLoss, this.throughput, ...this.overflow, ...this.entropy, ...this.loadCv];
   }
 
   private thin(): void {
     const keep = Math.floor(this.cap / 4);
     this.rows = thinOlder(this.rows, keep);
-    this.trainLoss = thinOlder(this.trainLoss, keep);
+    this.trainCrossEntropy = thinOlder(this.trainCrossEntropy, keep);
     this.auxLoss = thinOlder(this.auxLoss, keep);
     this.zLoss = thinOlder(this.zLoss, keep);
     this.throughput = thinOlder(this.throughput, keep);

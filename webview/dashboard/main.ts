@@ -244,8 +244,8 @@ class Dashboard {
     const meanOverflow = layers.length ? layers.reduce((s, l) => s + l.overflowRate, 0) / layers.length : NaN;
     const items: [string, string, string][] = [
       ['step', 'Step', h.lastStep === null ? '–' : formatInt(h.lastStep)],
-      ['loss', 'Loss', lastValue(h.trainLoss)],
-      ['val-loss', 'Validation loss', lastValue(h.valLoss)],
+      ['cross-entropy', 'Cross-entropy', lastValue(h.trainCrossEntropy)],
+      ['val-cross-entropy', 'Validation cross-entropy', lastValue(h.valCrossEntropy)],
       ['throughput', 'Tokens/s', lastValue(h.throughput, (y) => formatInt(y))],
       ['dropped', 'Dropped', Number.isNaN(meanOverflow) ? '–' : formatPercent(meanOverflow)],
       ['mesh', 'Mesh utilization', h.mesh ? formatPercent(h.mesh.data.meshUtilization) : '–'],

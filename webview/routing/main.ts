@@ -22,7 +22,7 @@ class RoutingPanel {
   private readonly app: HTMLElement;
   private readonly meta = el('p', { id: 'routing-meta', class: 'run-meta' });
   private readonly layerSelect = el('select', { id: 'layer-select', disabled: true });
-  private readonly emptyMessage = el('p', { id: 'empty-message', class: 'empty', role: 'status' }, 'Run “Switchyard: Show Routing” on some text to see how its tokens are routed.');
+  private readonly emptyMessage = el('p', { id: 'empty-message', class: 'empty', role: 'status' }, 'Select some text and run “Switchyard: Run on Selection” to see how its tokens are routed.');
   private readonly summary = el('p', { id: 'layer-summary', class: 'layer-summary' });
   private readonly legend = el('ul', { id: 'expert-legend', class: 'legend', 'aria-label': 'Expert colors' });
   private readonly tokens = el('div', {

@@ -55,7 +55,7 @@ suite('training', () => {
     for (const l of first.data.layers) {
       assert.equal(l.routed.length, 4, `${l.layer} routed ${JSON.stringify(l.routed)}`);
       assert.equal(l.kept.length, 4);
-      assert.equal(l.routed.reduce((s, x) => s + x, 0), l.tokens);
+      assert.equal(l.routed.reduce((s, x) => s + x, 0), l.assignments);
     }
     assert.ok(Number.isFinite(first.data.loss) && first.data.loss > 0, `loss ${first.data.loss}`);
 
@@ -85,7 +85,7 @@ suite('training', () => {
     const mine = runs.find((r) => label(r.item) === run.id);
     assert.ok(mine, `the tree lists ${runs.map((r) => label(r.item)).join(', ')}, not ${run.id}`);
     assert.equal(mine.item.contextValue, 'run.completed');
-    assert.match(String(mine.item.description), new RegExp(`^tiny · switch ×4 · step ${STEPS}/${STEPS} · loss ${step.data.loss.toFixed(3)}$`));
+    assert.match(String(mine.item.description), new RegExp(`^tiny · switch ×4 · step ${STEPS}/${STEPS} · cross-entropy ${step.data.crossEntropy.toFixed(3)}$`));
 
     const layers = await treeChildren(api, mine.node);
     assert.deepEqual(
@@ -105,7 +105,7 @@ suite('training', () => {
         const kept = metrics.kept[i];
         const dropped = metrics.routed[i] - kept;
         assert.match(String(e.item.description), new RegExp(` · kept ${kept} · dropped ${dropped}$`), `${label(l.item)} ${label(e.item)}`);
-        assert.match(String(e.item.tooltip), new RegExp(`^${metrics.routed[i]} tokens routed, ${kept} kept, ${dropped} dropped`));
+        assert.match(String(e.item.tooltip), new RegExp(`^${metrics.routed[i]} assignments routed, ${kept} kept, ${dropped} dropped`));
       });
     }
   });
@@ -161,15 +161,29 @@ suite('training', () => {
     }
   });
 
-  test('Open Dashboard opens on the newest run', async function () {
+  test('Open Dashboard opens on the newest run and loads its data once', async function () {
     this.timeout(60_000);
     await ensureEngine(api);
     await vscode.commands.executeCommand('switchyard.refreshRuns');
     const newest = api.runs.list()[0];
     assert.ok(newest, 'no run listed');
-    const shown = await vscode.commands.executeCommand<{ runId: string | undefined }>('switchyard.openDashboard');
-    assert.equal(shown.runId, newest.id);
-    assert.equal(api.dashboard.visibleRunId, newest.id);
+    // Count the engine requests the dashboard makes (the panel holds the same EngineManager).
+    const engine = api.engine as { request: (...args: unknown[]) => Promise<unknown> };
+    const request = engine.request;
+    const methods: unknown[] = [];
+    engine.request = function (this: unknown, ...args: unknown[]) {
+      methods.push(args[0]);
+      return request.apply(this, args);
+    };
+    try {
+      const shown = await vscode.commands.executeCommand<{ runId: string | undefined }>('switchyard.openDashboard');
+      assert.equal(shown.runId, newest.id);
+      assert.equal(api.dashboard.visibleRunId, newest.id);
+      await new Promise((r) => setTimeout(r, 1500)); // a second load would follow within this
+      assert.deepEqual(methods, ['listRuns', 'getMetrics'], 'one listRuns and one getMetrics for one open');
+    } finally {
+      engine.request = request;
+    }
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 });

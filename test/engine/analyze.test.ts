@@ -1,0 +1,73 @@
+// `switchyard analyze` on a real (small) run: the analyses read the run's own routing, the
+// what-if replay at the run's eval capacity factor drops what the router dropped, and the
+// cross-entropy re-measured at that factor is the run's own validation figure.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { analyzeCheckpoints, formatAnalysis } from '../../engine/commands/analyze';
+import { sparseLayerNames } from '../../engine/model/block';
+import { checkpointDir, listCheckpoints, loadCheckpoint } from '../../engine/train/checkpoint';
+import { validationBatches } from '../../engine/train/dataset';
+import type { ValidationMetrics } from '../../engine/train/metrics';
+import { resolveRunConfig } from '../../engine/train/runConfig';
+import { Trainer } from '../../engine/train/trainer';
+import type { BackendName } from '../../engine/backend';
+import { useTestBackend } from './setup';
+
+let backend: BackendName = 'wasm';
+const runsDir = mkdtempSync(join(tmpdir(), 'switchyard-analyze-'));
+before(async () => (backend = await useTestBackend()));
+after(() => rmSync(runsDir, { recursive: true, force: true }));
+
+test('analyze a run: specialisation, drop position, what-if and stability from its own routing', async () => {
+  // A small eval capacity factor, so that the validation batches overflow experts.
+  const config = resolveRunConfig({
+    preset: 'tiny',
+    overrides: { model: { dModel: 32, dKv: 8, dFf: 64, numHeads: 2, numExperts: 4, evalCapacityFactor: 0.5 }, training: { batchSize: 4, inputLength: 32, vocabSize: 1024, checkpointEvery: 4, validateEvery: 12, validationBatches: 2 } },
+    steps: 12,
+  });
+  const trainer = await Trainer.create(runsDir, config, backend);
+  const validations: ValidationMetrics[] = [];
+  trainer.on('validation', (v) => validations.push(v));
+  await trainer.train();
+  const steps = listCheckpoints(trainer.run.checkpoints);
+  const batches = validationBatches(trainer.dataset, trainer.config.training);
+  const a = analyzeCheckpoints(trainer.run.id, trainer.config, trainer.dataset.tokenizer, batches, trainer.dataset.tags, steps, 12, (s) => loadCheckpoint(checkpointDir(trainer.run.checkpoints, s)).weights);
+  trainer.dispose();
+
+  assert.deepEqual(
+    a.layers.map((l) => l.layer),
+    sparseLayerNames(trainer.config.model),
+  );
+  for (const l of a.layers) {
+    const realTokens = l.layer.startsWith('encoder.') ? batches.reduce((s, b) => s + b.encoderMask.reduce((x, m) => x + m, 0), 0) : batches.reduce((s, b) => s + b.decoderMask.reduce((x, m) => x + m, 0), 0);
+    assert.equal(l.tokens, realTokens, `${l.layer}: every real validation token`);
+    assert.equal(
+      l.specialisation.experts.reduce((s, e) => s + e.tokens, 0),
+      l.tokens,
+    );
+    assert.ok(l.droppedShare > 0, `${l.layer}: factor 0.5 drops tokens`);
+    const atOwn = l.whatIf.find((p) => p.capacityFactor === 0.5);
+    assert.ok(atOwn, 'the run factor is in the what-if');
+    assert.equal(atOwn.droppedShare, l.droppedShare, `${l.layer}: the replay drops what the router dropped`);
+    const shares = l.whatIf.map((p) => p.droppedShare);
+    assert.deepEqual(shares, [...shares].sort((x, y) => y - x), 'more capacity never drops more');
+    assert.equal(l.dropPosition.reduce((s, p) => s + p.dropped, 0), Math.round(l.droppedShare * l.tokens));
+    assert.ok(l.specialisation.nmi >= 0 && l.specialisation.nmi <= 1);
+  }
+  assert.equal(a.layers[0].specialisation.labels.length, 12, 'the encoder is labelled by universal tags on Brown');
+  const own = a.lossAtFactor.find((p) => p.capacityFactor === 0.5);
+  assert.ok(own);
+  const last = validations.at(-1) as ValidationMetrics;
+  assert.equal(last.step, 12);
+  assert.ok(Math.abs(own.crossEntropy - last.crossEntropy) < 1e-5, `${own.crossEntropy} vs the run's ${last.crossEntropy}`);
+  assert.deepEqual(
+    a.stability.map((s) => [s.from, s.to]),
+    steps.slice(1).map((s, i) => [steps[i], s]),
+  );
+  const text = formatAnalysis(a, trainer.dataset.tokenizer);
+  assert.match(text, /^run .* at checkpoint step 12, 2 validation batches/);
+  assert.match(text, /NMI\(expert; part-of-speech tag\) = \d\.\d{3}/);
+});

@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { Experiment, type Budget } from '../experiments/experiment';
 import { BUILT_IN_GRIDS } from '../experiments/grid';
-import { TRAINING_PRESETS } from '../train/runConfig';
+import { storedCorpus } from '../train/trainer';
+import { resolveRunConfig } from '../train/runConfig';
 import { backendOption, positiveIntOption, UsageError } from './args';
 import { Progress } from './progress';
 import { corpusOption, readJsonFile } from './train';
@@ -43,13 +44,16 @@ export async function experiment(argv: string[]): Promise<void> {
     if (positionals.length !== 1) throw new UsageError('experiment takes one grid: a built-in name or a grid file');
     const [name] = positionals;
     const grid = name in BUILT_IN_GRIDS ? BUILT_IN_GRIDS[name].entries : gridFile(name);
+    const base = readJsonFile(values.config);
+    const corpus = corpusOption(values.corpus);
     exp = Experiment.create(runsDir, {
       name,
       grid,
       preset: values.preset,
-      base: readJsonFile(values.config),
-      corpus: corpusOption(values.corpus),
-      budget: budgetOption(values.steps, values.minutes, values.preset),
+      base,
+      // Absolute, so that --resume from another folder reads the same files.
+      corpus: corpus && storedCorpus(corpus),
+      budget: budgetOption(values.steps, values.minutes, () => resolveRunConfig({ preset: values.preset, overrides: base }).training.steps),
     });
   }
 
@@ -80,13 +84,13 @@ function gridFile(path: string): unknown {
   return readJsonFile(path, 'grid file');
 }
 
-/** --steps N or --minutes M per run; neither: the preset's steps. */
-function budgetOption(steps: string | undefined, minutes: string | undefined, preset: string | undefined): Budget {
+/** --steps N or --minutes M per run; neither: the steps of the base config (the preset's, or the config file's). */
+function budgetOption(steps: string | undefined, minutes: string | undefined, baseSteps: () => number): Budget {
   if (steps !== undefined && minutes !== undefined) throw new UsageError('give --steps or --minutes, not both');
   if (minutes !== undefined) {
     const m = Number(minutes);
     if (!Number.isFinite(m) || m <= 0) throw new UsageError(`--minutes must be a positive number, not '${minutes}'`);
     return { minutes: m };
   }
-  return { steps: positiveIntOption('steps', steps) ?? TRAINING_PRESETS[(preset ?? 'tiny') as keyof typeof TRAINING_PRESETS]?.steps ?? TRAINING_PRESETS.tiny.steps };
+  return { steps: positiveIntOption('steps', steps) ?? baseSteps() };
 }

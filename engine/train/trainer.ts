@@ -313,7 +313,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
  * The corpus as the run stores it: a relative file or folder path made absolute, so that a resume
  * from another working folder reads the same files. A glob is kept as given.
  */
-function storedCorpus(corpus: CorpusSpec): CorpusSpec {
+export function storedCorpus(corpus: CorpusSpec): CorpusSpec {
   if (corpus.kind !== 'files') return corpus;
   const path = resolve(corpus.spec);
   return existsSync(path) ? { kind: 'files', spec: path } : corpus;

@@ -80,7 +80,11 @@ test('a killed experiment resumes: finished runs kept, the interrupted one from 
   assert.ok(checkpoint < STEPS, `the second run was killed before its end (checkpoint ${checkpoint})`);
   const beforeKill = readMetrics(join(runs, second!, 'metrics.jsonl')).records.filter((r) => r.step <= checkpoint);
 
-  const resumed = spawnSync(process.execPath, [bin, 'experiment', '--resume', killedAt.id, '--runs', runs, '--backend', backend], { cwd, encoding: 'utf8', timeout: 180_000 });
+  // From another folder: the experiment reads its corpus where it was, not a folder named alike here.
+  const elsewhere = join(cwd, 'elsewhere');
+  mkdirSync(join(elsewhere, 'corpus'), { recursive: true });
+  writeFileSync(join(elsewhere, 'corpus', 'other.txt'), 'Something else entirely.\n');
+  const resumed = spawnSync(process.execPath, [bin, 'experiment', '--resume', killedAt.id, '--runs', runs, '--backend', backend], { cwd: elsewhere, encoding: 'utf8', timeout: 180_000 });
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`run 2/3 b: ${second} from step ${checkpoint}\\b`));
   assert.doesNotMatch(resumed.stderr, /run 1\/3/, 'the finished run is not trained again');
@@ -94,6 +98,8 @@ test('a killed experiment resumes: finished runs kept, the interrupted one from 
   assert.deepEqual(afterResume.filter((r) => r.type === 'step').map((r) => r.step), Array.from({ length: STEPS }, (_, i) => i + 1), 'every step once');
   assert.deepEqual(afterResume.filter((r) => r.step <= checkpoint), beforeKill, 'the records up to the checkpoint are kept as they were');
 
+  const third = JSON.parse(readFileSync(join(runs, done.runs[2].runId!, 'config.json'), 'utf8'));
+  assert.deepEqual(third.corpus, { kind: 'files', spec: join(cwd, 'corpus') }, 'the run started on resume reads the same corpus');
   const results = JSON.parse(readFileSync(join(runs, 'experiments', done.id, 'results.json'), 'utf8'));
   assert.equal(results.commonStep, STEPS);
   assert.deepEqual(results.runs.map((r: { name: string }) => r.name), ['a', 'b', 'c']);

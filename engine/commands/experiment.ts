@@ -66,6 +66,9 @@ export async function experiment(argv: string[]): Promise<void> {
     trainer.on('metrics', (m) => progress.step(m));
     trainer.on('validation', (v) => progress.validation(v));
     trainer.on('log', (line) => progress.line(line));
+    trainer.on('state', (st) => {
+      if (st.state === 'paused' && st.message) progress.line(`diverged: ${st.message}; the next run starts`);
+    });
   });
   const stop = () => {
     out.line('stopping after this step, with a checkpoint…');

@@ -126,3 +126,17 @@ test('--minutes gives every run the same wall time, and results compare them at 
   }
   assert.ok(results.commonSeconds > 0 && results.commonStep >= 3, JSON.stringify(results));
 });
+
+test('a run that diverges is marked so, and the next one still runs', () => {
+  const out = join(cwd, 'diverging');
+  // An absurd learning rate without clipping makes the first step's update overflow the weights.
+  writeFileSync(join(cwd, 'diverging.json'), JSON.stringify([{ name: 'blowup', training: { learningRate: 1e30, clipNorm: 0 } }, { name: 'ok' }]));
+  const r = spawnSync(process.execPath, [bin, 'experiment', 'diverging.json', '--steps', '4', '--config', 'base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out], { cwd, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /diverged: step \d+: the loss is not finite.*; the next run starts/);
+  const [id] = readdirSync(join(out, 'experiments'));
+  const results = JSON.parse(readFileSync(join(out, 'experiments', id, 'results.json'), 'utf8'));
+  assert.deepEqual(results.runs.map((x: { state: string; diverged: boolean }) => [x.state, x.diverged]), [['diverged', true], ['completed', false]]);
+  assert.equal(results.commonStep, 4, 'the diverged run does not hold back the common step');
+  assert.match(readFileSync(join(out, 'experiments', id, 'results.md'), 'utf8'), /^\| blowup \| diverged \| .* \| yes \|$/m);
+});

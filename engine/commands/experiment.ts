@@ -63,7 +63,8 @@ export async function experiment(argv: string[]): Promise<void> {
   exp.on('run', ({ index, name, trainer }) => {
     const progress = new Progress(trainer.config.training.steps);
     out.line(`run ${index + 1}/${exp.runs.length} ${name}: ${trainer.run.id} from step ${trainer.step}`);
-    trainer.on('metrics', (m) => progress.step(m));
+    // A time-budgeted run has no step count to show progress against: its validations say enough.
+    if ('steps' in exp.budget) trainer.on('metrics', (m) => progress.step(m));
     trainer.on('validation', (v) => progress.validation(v));
     trainer.on('log', (line) => progress.line(line));
     trainer.on('state', (st) => {

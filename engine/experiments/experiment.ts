@@ -73,6 +73,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     return this.record.id;
   }
 
+  get budget(): Budget {
+    return this.record.budget;
+  }
+
   /** Checks every run's config first: a bad grid writes nothing. */
   static create(runsDir: string, spec: ExperimentSpec): Experiment {
     const runs = resolveGrid(spec.grid, gridBase(spec));

@@ -29,14 +29,12 @@ export interface RouterOutput {
 }
 
 export interface Router {
-  /** Whether the load-balancing loss applies (expert choice is balanced by construction). */
-  readonly balanceLoss: boolean;
   /** x: [N, d]; mask: [N] 1 for real tokens (null: all real). */
   route(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext): RouterOutput;
 }
 
 abstract class LinearRouter implements Router {
-  readonly balanceLoss: boolean = true;
+  protected readonly balanceLoss: boolean = true;
   /** Assignments each token makes, for the capacity: top-2 doubles the slots. */
   protected readonly assignmentsPerToken: number = 1;
   /** [d, E] the router's classifier. */
@@ -133,7 +131,7 @@ export class NtlbRouter extends LinearRouter {
  * no balance loss: the run's auxiliary loss is the router z-loss alone.
  */
 export class ExpertChoiceRouter extends LinearRouter {
-  override readonly balanceLoss = false;
+  protected override readonly balanceLoss = false;
   protected plan(probs: Float32Array, mask: Float32Array | null, n: number, capacity: number): RoutingPlan {
     return planExpertChoice(probs, mask, n, this.config.numExperts, capacity);
   }

@@ -140,3 +140,27 @@ test('a run that diverges is marked so, and the next one still runs', () => {
   assert.equal(results.commonStep, 4, 'the diverged run does not hold back the common step');
   assert.match(readFileSync(join(out, 'experiments', id, 'results.md'), 'utf8'), /^\| blowup \| diverged \| .* \| yes \|$/m);
 });
+
+test('Ctrl-C stops the current run with a checkpoint and leaves the experiment interrupted, to resume', async () => {
+  const out = join(cwd, 'interrupted');
+  const args = ['experiment', 'grid.json', '--steps', String(STEPS), '--config', 'base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out];
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 120_000;
+  while (!/run 1\/3 a: .* from step 0\n[\s\S]*step \d+\/60/.test(stderr)) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, `the first run never started:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr);
+  const [id] = readdirSync(join(out, 'experiments'));
+  const e = JSON.parse(readFileSync(join(out, 'experiments', id, 'experiment.json'), 'utf8')) as ExperimentJson;
+  assert.equal(e.state, 'interrupted');
+  assert.deepEqual(e.runs.map((r) => r.state), ['running', 'pending', 'pending']);
+  const status = JSON.parse(readFileSync(join(out, e.runs[0].runId!, 'status.json'), 'utf8'));
+  assert.equal(status.state, 'stopped');
+  assert.ok(listCheckpoints(join(out, e.runs[0].runId!, 'checkpoints')).includes(status.step), 'a checkpoint at the step it stopped');
+  assert.match(stderr, new RegExp(`interrupted; continue with --resume ${id}`));
+});

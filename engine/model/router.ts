@@ -88,16 +88,16 @@ abstract class LinearRouter implements Router {
     });
   }
 
-  protected abstract gates(probs: tf.Tensor2D, plan: RoutingPlan): tf.Tensor1D[];
+  /** The weights of the chosen experts' outputs: by default their probabilities. */
+  protected gates(probs: tf.Tensor2D, plan: RoutingPlan): tf.Tensor1D[] {
+    return this.chosenProbs(probs, plan);
+  }
 }
 
 /** Switch routing: each token to its single most probable expert, scaled by that probability. */
 export class Top1Router extends LinearRouter {
   protected plan(probs: Float32Array, mask: Float32Array | null, n: number, capacity: number, drawn?: Int32Array): RoutingPlan {
     return planTopK(probs, mask, n, this.config.numExperts, 1, capacity, drawn);
-  }
-  protected gates(probs: tf.Tensor2D, plan: RoutingPlan): tf.Tensor1D[] {
-    return this.chosenProbs(probs, plan);
   }
 }
 
@@ -107,7 +107,7 @@ export class Top2Router extends LinearRouter {
   protected plan(probs: Float32Array, mask: Float32Array | null, n: number, capacity: number, drawn?: Int32Array): RoutingPlan {
     return planTopK(probs, mask, n, this.config.numExperts, 2, capacity, drawn);
   }
-  protected gates(probs: tf.Tensor2D, plan: RoutingPlan): tf.Tensor1D[] {
+  protected override gates(probs: tf.Tensor2D, plan: RoutingPlan): tf.Tensor1D[] {
     const [g1, g2] = this.chosenProbs(probs, plan);
     const denom = tf.add(tf.add(g1, g2), 1e-9);
     return [tf.div(g1, denom), tf.div(g2, denom)];
@@ -120,9 +120,6 @@ export class NtlbRouter extends LinearRouter {
     const c = this.config;
     return planNoTokenLeftBehind(probs, mask, n, c.numExperts, capacity, c.ntlbMaxTries ?? c.numExperts, drawn);
   }
-  protected gates(probs: tf.Tensor2D, plan: RoutingPlan): tf.Tensor1D[] {
-    return this.chosenProbs(probs, plan);
-  }
 }
 
 /**
@@ -134,9 +131,6 @@ export class ExpertChoiceRouter extends LinearRouter {
   protected override readonly balanceLoss = false;
   protected plan(probs: Float32Array, mask: Float32Array | null, n: number, capacity: number): RoutingPlan {
     return planExpertChoice(probs, mask, n, this.config.numExperts, capacity);
-  }
-  protected gates(probs: tf.Tensor2D, plan: RoutingPlan): tf.Tensor1D[] {
-    return this.chosenProbs(probs, plan);
   }
 }
 

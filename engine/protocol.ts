@@ -5,6 +5,7 @@
 // 127.0.0.1. A client presents the token in the `x-switchyard-token` header or in its first
 // message, `hello`, which also carries its protocol version. Requests carry an id and get exactly
 // one `response` or `error`; events are pushed.
+import { analysisSchema } from './analysis/analysisSchema';
 import { z } from 'zod';
 import { meshConfigSchema } from './mesh/meshConfig';
 import { meshStepSchema } from './mesh/meshStep';
@@ -128,6 +129,8 @@ export const methods = {
       .strict(),
     result: inferenceResultSchema,
   },
+  /** A run's routing explained at a checkpoint (its newest when none is named): engine/analysis. */
+  analyzeRun: { params: z.object({ runId, checkpoint: count.optional() }).strict(), result: analysisSchema },
   getMetrics: {
     params: z
       .object({ runId, fromStep: count.optional(), toStep: count.optional(), maxPoints: z.number().int().min(2).max(100_000).optional() })

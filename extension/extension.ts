@@ -9,6 +9,8 @@ import { startTraining, type TrainingChoice } from './commands/startTraining';
 import type { Switchyard } from './context';
 import { EngineManager } from './engine/engineManager';
 import { RoutingDecorations } from './routing/decorations';
+import { AlertNotifier } from './runs/alertNotifier';
+import { AnalysisLoader } from './runs/analyses';
 import { refreshRuns } from './runs/refreshRuns';
 import { RunsModel } from './runs/runsModel';
 import { RunsTreeProvider } from './runs/runsTree';
@@ -27,11 +29,13 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const engine = new EngineManager(context, log);
   activeEngine = engine;
   const runs = new RunsModel();
-  const runsTree = new RunsTreeProvider(runs);
+  const analyses = new AnalysisLoader(engine, runs, log, () => runsTree);
+  const runsTree = new RunsTreeProvider(runs, (runId) => analyses.want(runId));
   const statusBar = new StatusBar();
   const dashboard = new DashboardPanel(context.extensionUri, engine);
   const routingView = new RoutingViewProvider(context.extensionUri, log);
   const decorations = new RoutingDecorations();
+  const alertNotifier = new AlertNotifier();
 
   const sy: SwitchyardApi = {
     engine,
@@ -67,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }),
     engine.onEvent((e) => {
       statusBar.onEvent(e);
+      alertNotifier.onEvent(e);
       if (e.event === 'log') return log[e.level](e.message);
       const changed = runs.apply(e);
       if (changed) runsTree.refresh(changed);

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { MeshConfig } from '../engine/mesh/meshConfig';
 import { DEFAULT_MESH_CONFIG } from '../engine/mesh/meshConfig';
+import { DEFAULT_THRESHOLDS, type AlertThresholds } from '../engine/analysis/health';
 
 export interface Settings {
   backend: string;
@@ -14,6 +15,8 @@ export interface Settings {
   eventsPerSecond: number;
   maxSelectionChars: number;
   mesh: MeshConfig;
+  /** Router-health alert thresholds for new runs. */
+  alerts: AlertThresholds;
 }
 
 export function readSettings(): Settings {
@@ -33,6 +36,14 @@ export function readSettings(): Settings {
       shape: { data: c.get('mesh.data', 8), model: c.get('mesh.model', 1) },
       deviceFlops: 1e12 * c.get('mesh.deviceTflops', 61.5),
       linkBandwidth: 1e9 * c.get('mesh.linkGBps', 82),
+    },
+    alerts: {
+      collapseFactor: c.get('alerts.collapseFactor', DEFAULT_THRESHOLDS.collapseFactor),
+      collapseSteps: c.get('alerts.collapseSteps', DEFAULT_THRESHOLDS.collapseSteps),
+      deadSteps: c.get('alerts.deadSteps', DEFAULT_THRESHOLDS.deadSteps),
+      overflowRate: c.get('alerts.overflowPercent', 100 * DEFAULT_THRESHOLDS.overflowRate) / 100,
+      zLossFactor: c.get('alerts.zLossFactor', DEFAULT_THRESHOLDS.zLossFactor),
+      zLossBaselineSteps: DEFAULT_THRESHOLDS.zLossBaselineSteps,
     },
   };
 }

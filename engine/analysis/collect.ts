@@ -1,6 +1,7 @@
 // Routes a model's validation batches in eval mode and gathers, per sparse layer, what the analyses
 // read (RoutedTokens): encoder layers labelled by part-of-speech tag (universal tags; a corpus
-// without tags by token class), decoder layers by token class. Only real tokens are kept.
+// without tags by token class), decoder layers by token class. Only real tokens are kept; special
+// tokens (sentinels, </s>, <pad>) are routed and counted but carry no label.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch } from '../data/batches';
 import type { Tokenizer } from '../data/tokenizer';
@@ -27,7 +28,10 @@ interface Part {
 export function collectRouting(model: SwitchTransformer, tokenizer: Tokenizer, batches: readonly Batch[], tags: readonly string[]): RoutedTokens[] {
   const universal = tags.map((t) => UNIVERSAL_TAGS.indexOf(universalTag(t)));
   const classOf = new Map<number, number>();
+  // Sentinels, </s> and <pad> are the objective's markers, not text: no class.
+  const special = (id: number) => id === tokenizer.padId || id === tokenizer.eosId || tokenizer.isSentinel(id);
   const tokenClassId = (id: number) => {
+    if (special(id)) return -1;
     let c = classOf.get(id);
     if (c === undefined) classOf.set(id, (c = TOKEN_CLASSES.indexOf(tokenClass(tokenizer.decode([id])))));
     return c;

@@ -1,6 +1,8 @@
 // Router health per layer and step, and alerts that fire while a router goes wrong and clear when it
 // recovers: expert collapse (one expert's share over k × its fair share for N steps), dead experts (no
 // token for N steps), overflow over x%, and a z-loss blowing up (over k × its early level).
+import { z } from 'zod';
+import type { Alert } from '../train/metrics';
 
 /** (max − mean) / mean tokens per expert (Wang et al. 2024's MaxVio); 0 is perfectly balanced. */
 export function maxVio(routed: readonly number[]): number {
@@ -13,33 +15,26 @@ export function activeFraction(routed: readonly number[]): number {
   return routed.length ? routed.filter((x) => x > 0).length / routed.length : 0;
 }
 
-export interface AlertThresholds {
-  /** Collapse: an expert's share above this many times the fair share 1/E ... */
-  collapseFactor: number;
-  /** ... for this many steps in a row. */
-  collapseSteps: number;
-  /** Dead: an expert with no token for this many steps in a row. */
-  deadSteps: number;
-  /** Overflow: a layer's overflow rate above this (0..1). */
-  overflowRate: number;
-  /** z-loss: above this many times its mean over the first `zLossBaselineSteps` steps. */
-  zLossFactor: number;
-  zLossBaselineSteps: number;
-}
+export const alertThresholdsSchema = z
+  .object({
+    /** Collapse: an expert's share above this many times the fair share 1/E ... */
+    collapseFactor: z.number().positive(),
+    /** ... for this many steps in a row. */
+    collapseSteps: z.number().int().positive(),
+    /** Dead: an expert with no token for this many steps in a row. */
+    deadSteps: z.number().int().positive(),
+    /** Overflow: a layer's overflow rate above this (0..1). */
+    overflowRate: z.number().min(0).max(1),
+    /** z-loss: above this many times its mean over the first `zLossBaselineSteps` steps. */
+    zLossFactor: z.number().positive(),
+    zLossBaselineSteps: z.number().int().positive(),
+  })
+  .strict();
+export type AlertThresholds = z.infer<typeof alertThresholdsSchema>;
 
 export const DEFAULT_THRESHOLDS: AlertThresholds = { collapseFactor: 4, collapseSteps: 20, deadSteps: 50, overflowRate: 0.2, zLossFactor: 10, zLossBaselineSteps: 20 };
 
-export type AlertKind = 'collapse' | 'deadExpert' | 'overflow' | 'zLoss';
-
-export interface Alert {
-  kind: AlertKind;
-  /** The sparse layer, or undefined for a run-wide alert (z-loss). */
-  layer?: string;
-  expert?: number;
-  /** The step it fired at. */
-  step: number;
-  message: string;
-}
+export type { Alert };
 
 /** What a step's record gives the monitor: per layer its routed counts and overflow rate, and the z-loss. */
 export interface HealthInput {

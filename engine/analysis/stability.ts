@@ -1,17 +1,15 @@
-// Does routing settle? Between two checkpoints, the share of the same tokens whose expert changed.
-import type { RoutedTokens } from './routedTokens';
+// Does routing settle? Between two passes over the same tokens (two checkpoints, or two validations
+// during training), the share of tokens whose expert changed.
 
-/** Share of tokens routed by both whose first choice differs; the two must route the same tokens. */
-export function routingChange(before: RoutedTokens, after: RoutedTokens): number {
-  if (before.expert.length !== after.expert.length || before.layer !== after.layer) {
-    throw new Error(`routingChange: ${before.layer} (${before.expert.length} tokens) and ${after.layer} (${after.expert.length}) are not the same tokens`);
-  }
+/** Share of the tokens routed in both passes (expert ≥ 0) whose first choice differs. */
+export function routingChange(before: ArrayLike<number>, after: ArrayLike<number>): number {
+  if (before.length !== after.length) throw new Error(`routingChange: ${before.length} and ${after.length} tokens are not the same tokens`);
   let both = 0;
   let changed = 0;
-  for (let i = 0; i < before.expert.length; i++) {
-    if (before.expert[i] < 0 || after.expert[i] < 0) continue;
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] < 0 || after[i] < 0) continue;
     both++;
-    if (before.expert[i] !== after.expert[i]) changed++;
+    if (before[i] !== after[i]) changed++;
   }
   return both ? changed / both : 0;
 }

@@ -122,7 +122,7 @@ async function measure(rate: number, runsDir: string, corpus: string): Promise<M
   }
 }
 
-function readHandshake(stdout: NodeJS.ReadableStream, exited: Promise<void>, stderr: () => string): Promise<Handshake> {
+export function readHandshake(stdout: NodeJS.ReadableStream, exited: Promise<void>, stderr: () => string): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     let buf = '';
     stdout.setEncoding('utf8');
@@ -135,13 +135,13 @@ function readHandshake(stdout: NodeJS.ReadableStream, exited: Promise<void>, std
   });
 }
 
-function quantile(sorted: number[], q: number): number {
+export function quantile(sorted: number[], q: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /** Deterministic English-like sentences: a corpus that loads in milliseconds. */
-function sentences(n: number, seed: number): string {
+export function sentences(n: number, seed: number): string {
   const words = 'the a river stone house garden letter morning train station engine expert router token layer model city road teacher walks reads writes opens finds builds quietly slowly often old new small bright dark'.split(' ');
   let s = seed >>> 0;
   const pick = () => {

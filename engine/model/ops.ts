@@ -8,13 +8,30 @@ import type { ForwardContext } from './context';
 
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 
-/** tf.customGrad with plain types: `f` gets its tensor inputs and tf's save function. */
+/**
+ * tf.customGrad with plain types: `f` gets its tensor inputs and a save function. tf's own save
+ * clones every tensor it keeps for the backward pass (a copy on wasm: each matmul copied its whole
+ * weight, every step), because the forward pass's tidy disposes activations before the backward
+ * runs. A variable is never disposed by a tidy: a weight is saved by reference; the rest is cloned.
+ */
 export function customOp<T extends tf.Tensor>(
   f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: T; gradFunc: Grad },
 ): (...inputs: tf.Tensor[]) => T {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const save = args.pop() as tf.GradSaveFunc;
-    return f(args as tf.Tensor[], save);
+    const tfSave = args.pop() as tf.GradSaveFunc;
+    let saved: tf.Tensor[] = [];
+    const save = (tensors: tf.Tensor[]) => {
+      saved = tensors;
+      tfSave(tensors.filter((t) => !(t instanceof tf.Variable)));
+    };
+    const { value, gradFunc } = f(args as tf.Tensor[], save);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, cloned: tf.Tensor[]) => {
+        let j = 0;
+        return gradFunc(dy, saved.map((t) => (t instanceof tf.Variable ? t : cloned[j++])));
+      },
+    };
   });
   return (...inputs) => op(...inputs) as T;
 }

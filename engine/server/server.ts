@@ -208,6 +208,7 @@ const handlers: { [M in Method]: (service: EngineService, params: Params<M>) => 
   saveCheckpoint: (s, p) => s.saveCheckpoint(p),
   resumeRun: (s, p) => s.resumeRun(p),
   loadRun: (s, p) => s.loadRun(p),
+  analyzeRun: (s, p) => s.analyzeRun(p),
   infer: (s, p) => s.infer(p),
   getMetrics: (s, p) => s.getMetrics(p),
   deleteRun: (s, p) => s.deleteRun(p),

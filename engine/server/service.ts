@@ -3,6 +3,7 @@
 // it reports everything that happens as protocol events.
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
+import { analyzeRun } from '../analysis/analyzeRun';
 import type { BackendInfo } from '../backend';
 import { infer } from '../infer';
 import { DEFAULT_MESH_CONFIG, parseMeshConfig, type MeshConfig } from '../mesh/meshConfig';
@@ -11,6 +12,7 @@ import { ProtocolError, PROTOCOL_VERSION, runStatusSchema, type EngineEvent, typ
 import type { MetricsRecord, StepMetrics } from '../train/metrics';
 import { parseRunConfig, resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { loadRunModel, type RunModel } from '../train/runModel';
+import { listCheckpoints } from '../train/checkpoint';
 import { lastStepRecord, listRuns, openRun, readMetrics, RunNotFoundError, type RunDir } from '../train/runStore';
 import { Trainer } from '../train/trainer';
 import { sparseLayerNames } from '../model/block';
@@ -25,6 +27,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   private mesh: MeshConfig = DEFAULT_MESH_CONFIG;
   /** The run trained or loaded last: what `infer` uses when it names none. */
   private lastRun: string | null = null;
+  private readonly analyses = new Map<string, Result<'analyzeRun'>>();
 
   constructor(
     readonly runsDir: string,
@@ -88,6 +91,23 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     this.model(p.runId);
     this.lastRun = p.runId;
     return this.summary(p.runId);
+  }
+
+  /** Runs on the engine's thread between training steps; kept per run and checkpoint. */
+  async analyzeRun(p: Params<'analyzeRun'>): Promise<Result<'analyzeRun'>> {
+    const run = this.run(p.runId);
+    const key = `${p.runId}@${p.checkpoint ?? 'newest'}@${listCheckpoints(run.checkpoints).join(',')}`;
+    let analysis = this.analyses.get(key);
+    if (!analysis) {
+      try {
+        analysis = await analyzeRun(run, p.checkpoint);
+      } catch (err) {
+        throw new ProtocolError('bad_request', `analyzeRun: ${(err as Error).message}`);
+      }
+      this.analyses.set(key, analysis);
+      while (this.analyses.size > 4) this.analyses.delete(this.analyses.keys().next().value as string);
+    }
+    return analysis;
   }
 
   infer(p: Params<'infer'>): Result<'infer'> {

@@ -39,6 +39,17 @@ export const layerMetricsSchema = z.object({
 });
 export type LayerMetrics = z.infer<typeof layerMetricsSchema>;
 
+export const alertSchema = z.object({
+  kind: z.enum(['collapse', 'deadExpert', 'overflow', 'zLoss']),
+  /** The sparse layer (none for a run-wide alert: the z-loss). */
+  layer: z.string().optional(),
+  expert: count.optional(),
+  /** The step it fired at. */
+  step: count,
+  message: z.string(),
+});
+export type Alert = z.infer<typeof alertSchema>;
+
 export const stepMetricsSchema = z.object({
   type: z.literal('step'),
   step: count,
@@ -58,6 +69,8 @@ export const stepMetricsSchema = z.object({
   zLoss: z.number(),
   gradNorm: z.number(),
   layers: z.array(layerMetricsSchema),
+  /** Router-health alerts in force at this step (engine/analysis/health.ts); absent when none. */
+  alerts: z.array(alertSchema).optional(),
 });
 export type StepMetrics = z.infer<typeof stepMetricsSchema>;
 
@@ -67,6 +80,8 @@ export const validationMetricsSchema = z.object({
   time: z.number(),
   loss: z.number(),
   crossEntropy: z.number(),
+  /** Per sparse layer, the share of validation tokens whose expert changed since the previous validation. */
+  routingChange: z.record(z.string(), z.number()).optional(),
 });
 export type ValidationMetrics = z.infer<typeof validationMetricsSchema>;
 

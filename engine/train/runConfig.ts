@@ -2,6 +2,7 @@
 // training schedule and data, and the corpus. `--config file.json` gives any part of it; the preset
 // fills the rest. Everything is validated, with every bad field named.
 import { z } from 'zod';
+import { alertThresholdsSchema } from '../analysis/health';
 import { ConfigError, configError, PRESETS, switchConfigSchema, type PresetName, type SwitchConfig } from '../model/config';
 
 const positiveInt = z.number().int().positive();
@@ -23,6 +24,8 @@ export const trainingOptionsSchema = z
     validateEvery: positiveInt,
     validationBatches: positiveInt,
     checkpointEvery: positiveInt,
+    /** Router-health alert thresholds; any left out take their defaults (analysis/health.ts). */
+    alerts: alertThresholdsSchema.partial().optional(),
   })
   .strict();
 export type TrainingOptions = z.infer<typeof trainingOptionsSchema>;

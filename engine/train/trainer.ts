@@ -15,6 +15,8 @@ import { Adam, namedGradients } from './adam';
 import { pruneCheckpoints, saveCheckpoint, type NamedTensor } from './checkpoint';
 import { clipByGlobalNorm } from './clip';
 import { loadDataset, validationBatches, type Dataset } from './dataset';
+import { AlertMonitor, DEFAULT_THRESHOLDS } from '../analysis/health';
+import { routingChange } from '../analysis/stability';
 import type { RunStatus } from '../protocol';
 import { layerMetrics, type StepMetrics, type ValidationMetrics } from './metrics';
 import { withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
@@ -72,6 +74,9 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   private readonly batches: BatchIterator;
   private readonly validationBatches: Batch[];
   private readonly metricsWriter: MetricsWriter;
+  private readonly alerts: AlertMonitor;
+  /** Per sparse layer, each validation token's expert at the last validation (for routingChange). */
+  private lastValidationRouting: Map<string, Int32Array> | null = null;
   private stepCount = 0;
   private lastCheckpoint = -1;
   private status: RunState = 'paused';
@@ -101,6 +106,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       this.lastCheckpoint = resumeFrom.step;
     }
     this.metricsWriter = new MetricsWriter(run.metricsFile);
+    this.alerts = new AlertMonitor({ ...DEFAULT_THRESHOLDS, ...t.alerts });
   }
 
   /** A new run: loads the corpus and trains the tokenizer before anything is written. */
@@ -259,6 +265,9 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         gradNorm,
         layers: routing.map(layerMetrics),
       };
+      const { raised } = this.alerts.observe(record);
+      if (this.alerts.current.length) record.alerts = this.alerts.current;
+      for (const a of raised) this.emit('log', `step ${step}: alert: ${a.message}`);
       this.metricsWriter.append(record);
       return record;
     } finally {
@@ -270,15 +279,21 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   validate(): ValidationMetrics {
     let loss = 0;
     let ce = 0;
+    const experts = new Map<string, Int32Array[]>();
     for (const [i, batch] of this.validationBatches.entries()) {
       tf.tidy(() => {
         const out = this.model.loss(batch, ForwardContext.forStep(this.config.training.seed, i, false));
         loss += out.loss.dataSync()[0];
         ce += out.crossEntropy.dataSync()[0];
+        for (const r of out.routing) experts.set(r.layer, [...(experts.get(r.layer) ?? []), r.tokens.expert]);
       });
     }
     const n = Math.max(this.validationBatches.length, 1);
     const record: ValidationMetrics = { type: 'validation', step: this.stepCount, time: Date.now(), loss: loss / n, crossEntropy: ce / n };
+    const routing = new Map([...experts].map(([layer, parts]) => [layer, concatInt32(parts)]));
+    const previous = this.lastValidationRouting;
+    if (previous) record.routingChange = Object.fromEntries([...routing].map(([layer, e]) => [layer, routingChange(previous.get(layer) ?? e, e)]));
+    this.lastValidationRouting = routing;
     this.metricsWriter.append(record);
     return record;
   }
@@ -328,4 +343,14 @@ function sum(xs: Float32Array): number {
   let s = 0;
   for (const x of xs) s += x;
   return s;
+}
+
+function concatInt32(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

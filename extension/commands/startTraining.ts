@@ -30,7 +30,7 @@ export async function startTraining(sy: Switchyard, given?: TrainingChoice): Pro
       ...(choice.steps ? { steps: choice.steps } : {}),
       config: {
         model: { ...choice.config?.model, router: choice.router, numExperts: choice.numExperts, capacityFactor: choice.capacityFactor },
-        ...(choice.config?.training ? { training: choice.config.training } : {}),
+        training: { alerts: readSettings().alerts, ...choice.config?.training },
       },
     });
   } catch (err) {

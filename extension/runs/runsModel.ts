@@ -1,7 +1,8 @@
 // What the Runs view shows, kept up to date from the engine's events (no polling): each run, its
 // sparse layers from the latest step, and their experts. Pure, so that it is tested without VS Code.
+import type { Analysis } from '../../engine/analysis/analysisSchema';
 import type { EngineEvent, RunStatus, RunSummary } from '../../engine/protocol';
-import type { LayerMetrics } from '../../engine/train/metrics';
+import type { Alert, LayerMetrics } from '../../engine/train/metrics';
 
 export interface RunView {
   id: string;
@@ -18,6 +19,10 @@ export interface RunView {
   layerNames: string[];
   /** The sparse layers' figures of the latest step event, as the engine sent them; empty until one arrives. */
   layers: LayerMetrics[];
+  /** Router-health alerts in force at the latest step event. */
+  alerts: Alert[];
+  /** What its experts learned, at its newest checkpoint (fetched when a layer is opened). */
+  analysis?: Analysis;
 }
 
 export class RunsModel {
@@ -41,6 +46,8 @@ export class RunsModel {
         message: s.status?.message,
         layerNames: s.layers,
         layers: prev?.layers ?? [],
+        alerts: prev?.alerts ?? [],
+        ...(prev?.analysis ? { analysis: prev.analysis } : {}),
       });
     }
   }
@@ -54,6 +61,7 @@ export class RunsModel {
       run.step = e.data.step;
       run.crossEntropy = e.data.crossEntropy;
       run.layers = e.data.layers;
+      run.alerts = e.data.alerts ?? [];
     } else if (e.event === 'state') {
       run.state = e.data.state;
       run.step = e.data.step;
@@ -63,6 +71,13 @@ export class RunsModel {
       return undefined;
     }
     return run.id;
+  }
+
+  /** Returns whether the run is listed (an analysis of a run gone since is dropped). */
+  setAnalysis(id: string, analysis: Analysis): boolean {
+    const run = this.runs.get(id);
+    if (run) run.analysis = analysis;
+    return run !== undefined;
   }
 
   has(id: string): boolean {

@@ -1,5 +1,6 @@
 // The Runs view: runs -> their sparse layers -> their experts, refreshed from live events.
 import * as vscode from 'vscode';
+import type { Analysis } from '../../engine/analysis/analysisSchema';
 import { loadBar, type RunsModel } from './runsModel';
 
 export type RunsNode = { kind: 'run'; runId: string } | { kind: 'layer'; runId: string; layer: string } | { kind: 'expert'; runId: string; layer: string; index: number };
@@ -10,6 +11,8 @@ function nodeKey(node: RunsNode): string {
   return `expert:${node.runId}:${node.layer}:${node.index}`;
 }
 
+const WARNING = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+
 const STATE_ICONS: Record<string, string> = { running: 'sync~spin', paused: 'debug-pause', stopped: 'debug-stop', completed: 'pass', unknown: 'question' };
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
@@ -18,7 +21,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   // VS Code finds the element to repaint by object identity: one node object per key, for good.
   private readonly nodes = new Map<string, RunsNode>();
 
-  constructor(readonly model: RunsModel) {}
+  /** wantAnalysis: called when a layer of a run is opened, to fetch what its experts learned. */
+  constructor(
+    readonly model: RunsModel,
+    private readonly wantAnalysis: (runId: string) => void = () => {},
+  ) {}
 
   /** Redraws one run (after its event) or everything (a run that is new or gone changes the root). */
   refresh(runId?: string): void {
@@ -33,6 +40,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (!run) return [];
     if (node.kind === 'run') return run.layerNames.map((layer) => this.node({ kind: 'layer', runId: run.id, layer }));
     if (node.kind === 'layer') {
+      this.wantAnalysis(run.id);
       const layer = run.layers.find((l) => l.layer === node.layer);
       return (layer?.routed ?? []).map((_, index) => this.node({ kind: 'expert', runId: run.id, layer: node.layer, index }));
     }
@@ -61,7 +69,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.description = `${run.preset} · ${run.router} ×${run.numExperts} · step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
       item.iconPath = new vscode.ThemeIcon(STATE_ICONS[run.state] ?? 'circle-outline');
       item.contextValue = `run.${run.state}`;
-      item.tooltip = `${run.id}\n${run.state}${run.message ? `: ${run.message}` : ''}`;
+      item.tooltip = [`${run.id}`, `${run.state}${run.message ? `: ${run.message}` : ''}`, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
       item.command = { command: 'switchyard.openRun', title: 'Open Run', arguments: [run.id] };
       return item;
     }
@@ -70,7 +78,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const item = new vscode.TreeItem(node.layer, layer ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = nodeKey(node);
       item.description = layer ? `overflow ${(100 * layer.overflowRate).toFixed(1)}% · entropy ${layer.normalizedEntropy.toFixed(2)}` : 'no steps yet';
-      item.iconPath = new vscode.ThemeIcon('layers');
+      const alerts = run.alerts.filter((a) => a.layer === node.layer);
+      item.iconPath = alerts.length ? WARNING : new vscode.ThemeIcon('layers');
+      if (alerts.length) item.tooltip = alerts.map((a) => `⚠ ${a.message} (since step ${a.step})`).join('\n');
       item.contextValue = 'layer';
       return item;
     }
@@ -83,7 +93,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.description = `${loadBar(layer.shares[i])} ${share} · kept ${layer.kept[i]} · dropped ${dropped}`;
       item.tooltip = `${layer.routed[i]} assignments routed, ${layer.kept[i]} kept, ${dropped} dropped past capacity (${share} of the layer's load)`;
     }
-    item.iconPath = new vscode.ThemeIcon('circuit-board');
+    const learned = run.analysis?.layers.find((l) => l.layer === node.layer)?.specialisation.experts[i];
+    if (learned && run.analysis) {
+      const { description, tooltip } = describeSpecialisation(learned, run.analysis);
+      item.description = `${item.description ?? ''} · ${description}`;
+      item.tooltip = `${item.tooltip ?? ''}\n${tooltip}`;
+    }
+    const alerts = run.alerts.filter((a) => a.layer === node.layer && a.expert === i);
+    item.iconPath = alerts.length ? WARNING : new vscode.ThemeIcon('circuit-board');
+    if (alerts.length) item.tooltip = [item.tooltip, ...alerts.map((a) => `⚠ ${a.message} (since step ${a.step})`)].filter(Boolean).join('\n');
     item.contextValue = 'expert';
     return item;
   }
@@ -91,4 +109,31 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+type ExpertAnalysis = Analysis['layers'][number]['specialisation']['experts'][number];
+
+/** "NOUN 52% · “ the” “ of” “ and”" for the row; counts, lifts and every label's share for the tooltip. */
+export function describeSpecialisation(e: ExpertAnalysis, a: Analysis): { description: string; tooltip: string } {
+  const text = (id: number) => `“${a.tokenTexts[id] ?? `#${id}`}”`;
+  const layer = a.layers.find((l) => l.specialisation.experts.includes(e));
+  const labels = layer?.specialisation.labels ?? [];
+  const dominant = e.dominantLabel ? `${e.dominantLabel} ${(100 * Math.max(...e.labelShares)).toFixed(0)}%` : 'no tokens';
+  const top = e.topByLift.length ? e.topByLift : e.topByCount;
+  const shares = e.labelShares
+    .map((s, j) => [labels[j], s] as const)
+    .filter(([, s]) => s > 0)
+    .sort((x, y) => y[1] - x[1])
+    .map(([l, s]) => `${l} ${(100 * s).toFixed(0)}%`);
+  return {
+    description: [dominant, ...top.slice(0, 3).map((t) => text(t.tokenId))].join(' · '),
+    tooltip: [
+      `At step ${a.step} on the validation batches: ${e.tokens} tokens`,
+      shares.length ? `Labels: ${shares.join(', ')}` : '',
+      e.topByCount.length ? `Most taken: ${e.topByCount.map((t) => `${text(t.tokenId)} ×${t.count}`).join(', ')}` : '',
+      e.topByLift.length ? `Most over-represented: ${e.topByLift.map((t) => `${text(t.tokenId)} ×${t.lift.toFixed(1)}`).join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  };
 }

@@ -140,9 +140,10 @@ test('capacity what-if: six tokens that all want expert 0, three experts', () =>
 test('routing stability: the share of the same tokens whose expert changed', () => {
   const a = routed([0, 1, 2, 0], [0, 0, 0, 0]);
   const b = routed([0, 2, 2, 1], [0, 0, 0, 0]);
-  assert.equal(routingChange(a, b), 0.5);
-  assert.equal(routingChange(a, a), 0);
-  assert.throws(() => routingChange(a, routed([0], [0])), /not the same tokens/);
+  assert.equal(routingChange(a.expert, b.expert), 0.5);
+  assert.equal(routingChange(a.expert, a.expert), 0);
+  assert.equal(routingChange([0, -1, 1], [1, 2, -1]), 1, 'padding (-1) on either side is left out');
+  assert.throws(() => routingChange(a.expert, [0]), /not the same tokens/);
 });
 
 test('MaxVio and the active fraction', () => {

@@ -6,11 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { analyzeCheckpoints, formatAnalysis } from '../../engine/commands/analyze';
+import { analyzeCheckpoints } from '../../engine/analysis/analyzeRun';
+import { formatAnalysis } from '../../engine/commands/analyze';
 import { sparseLayerNames } from '../../engine/model/block';
 import { checkpointDir, listCheckpoints, loadCheckpoint } from '../../engine/train/checkpoint';
 import { validationBatches } from '../../engine/train/dataset';
-import type { ValidationMetrics } from '../../engine/train/metrics';
+import type { StepMetrics, ValidationMetrics } from '../../engine/train/metrics';
 import { resolveRunConfig } from '../../engine/train/runConfig';
 import { Trainer } from '../../engine/train/trainer';
 import type { BackendName } from '../../engine/backend';
@@ -25,12 +26,20 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
   // A small eval capacity factor, so that the validation batches overflow experts.
   const config = resolveRunConfig({
     preset: 'tiny',
-    overrides: { model: { dModel: 32, dKv: 8, dFf: 64, numHeads: 2, numExperts: 4, evalCapacityFactor: 0.5 }, training: { batchSize: 4, inputLength: 32, vocabSize: 1024, checkpointEvery: 4, validateEvery: 12, validationBatches: 2 } },
+    overrides: {
+      model: { dModel: 32, dKv: 8, dFf: 64, numHeads: 2, numExperts: 4, capacityFactor: 0.75, evalCapacityFactor: 0.5 },
+      // Any overflow raises an alert here: training at capacity factor 0.75 overflows.
+      training: { batchSize: 4, inputLength: 32, vocabSize: 1024, checkpointEvery: 4, validateEvery: 6, validationBatches: 2, alerts: { overflowRate: 0 } },
+    },
     steps: 12,
   });
   const trainer = await Trainer.create(runsDir, config, backend);
   const validations: ValidationMetrics[] = [];
+  const records: StepMetrics[] = [];
+  const logs: string[] = [];
   trainer.on('validation', (v) => validations.push(v));
+  trainer.on('metrics', (m) => records.push(m));
+  trainer.on('log', (line) => logs.push(line));
   await trainer.train();
   const steps = listCheckpoints(trainer.run.checkpoints);
   const batches = validationBatches(trainer.dataset, trainer.config.training);
@@ -67,7 +76,22 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
     a.stability.map((s) => [s.from, s.to]),
     steps.slice(1).map((s, i) => [steps[i], s]),
   );
-  const text = formatAnalysis(a, trainer.dataset.tokenizer);
+  // During training: the alerts in force on each step record, a log line when one fires, and the
+  // routing change between consecutive validations.
+  for (const m of records) {
+    const overflowing = m.layers.filter((l) => l.overflowRate > 0).map((l) => l.layer);
+    assert.deepEqual((m.alerts ?? []).filter((x) => x.kind === 'overflow').map((x) => x.layer), overflowing, `step ${m.step}: an overflow alert on exactly the layers that overflow`);
+  }
+  assert.ok(records.some((m) => m.alerts?.length), 'some step overflowed');
+  assert.ok(logs.some((l) => /^step \d+: alert: .* overflow their expert's capacity$/.test(l)), logs.join('\n'));
+  assert.deepEqual(validations.map((v) => v.step), [0, 6, 12]);
+  assert.equal(validations[0].routingChange, undefined, 'nothing to compare the first validation with');
+  for (const v of validations.slice(1)) {
+    assert.deepEqual(Object.keys(v.routingChange ?? {}), sparseLayerNames(trainer.config.model));
+    for (const c of Object.values(v.routingChange ?? {})) assert.ok(c >= 0 && c <= 1);
+  }
+
+  const text = formatAnalysis(a);
   assert.match(text, /^run .* at checkpoint step 12, 2 validation batches/);
   assert.match(text, /NMI\(expert; part-of-speech tag\) = \d\.\d{3}/);
 });

@@ -31,6 +31,12 @@ test('the tree model follows step and state events of the runs it lists', () => 
   assert.equal(run.step, 4);
   assert.equal(run.crossEntropy, 5);
   assert.deepEqual(run.layers, [layer], 'the layers as the engine sent them, under the same names');
+  assert.deepEqual(run.alerts, [], 'no alert in force');
+  const alert = { kind: 'overflow' as const, layer: layer.layer, step: 5, message: 'overflow' };
+  model.apply({ type: 'event', event: 'step', runId: '20261125-b', data: { ...step(5), alerts: [alert] }, coalesced: 0 });
+  assert.deepEqual(model.get('20261125-b')?.alerts, [alert], 'the alerts of the latest step event');
+  model.apply({ type: 'event', event: 'step', runId: '20261125-b', data: step(6), coalesced: 0 });
+  assert.deepEqual(model.get('20261125-b')?.alerts, [], 'cleared when the step has none');
 
   const stopped: EngineEvent = { type: 'event', event: 'state', runId: '20261125-b', data: { id: '20261125-b', state: 'paused', step: 4, steps: 10, message: 'step 5: the loss is not finite', backend: 'wasm', updatedAt: 'x' } };
   model.apply(stopped);

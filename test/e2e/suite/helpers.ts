@@ -156,25 +156,28 @@ export async function trainShortRun(api: SwitchyardApi, steps = 6, corpus = 'bro
 }
 
 /**
- * Records the error notifications the extension shows. The test files lie inside the extension's
- * folder, so `require('vscode')` gives them the same API object as the extension: replacing
- * `window.showErrorMessage` on it sees the extension's calls. restore() puts the original back.
+ * Records the notifications of one kind (error or warning) the extension shows. The test files lie
+ * inside the extension's folder, so `require('vscode')` gives them the same API object as the
+ * extension: replacing `window.showErrorMessage` on it sees the extension's calls. restore() puts
+ * the original back.
  */
-export function spyErrorMessages(): { messages: { text: string; items: string[] }[]; restore(): void } {
-  const w = vscode.window as { showErrorMessage: (...args: unknown[]) => Thenable<unknown> };
-  const original = w.showErrorMessage;
+export function spyMessages(method: 'showErrorMessage' | 'showWarningMessage'): { messages: { text: string; items: string[] }[]; restore(): void } {
+  const w = vscode.window as unknown as Record<typeof method, (...args: unknown[]) => Thenable<unknown>>;
+  const original = w[method];
   const messages: { text: string; items: string[] }[] = [];
-  w.showErrorMessage = (...args: unknown[]) => {
+  w[method] = (...args: unknown[]) => {
     messages.push({ text: String(args[0]), items: args.slice(1).filter((a): a is string => typeof a === 'string') });
     return Promise.resolve(undefined);
   };
   return {
     messages,
     restore: () => {
-      w.showErrorMessage = original;
+      w[method] = original;
     },
   };
 }
+
+export const spyErrorMessages = () => spyMessages('showErrorMessage');
 
 /** Every node of the Runs tree under `node`, with its TreeItem, depth first. */
 export async function treeChildren(api: SwitchyardApi, node?: Parameters<SwitchyardApi['runsTree']['getChildren']>[0]) {

@@ -104,7 +104,7 @@ suite('training', () => {
       experts.forEach((e, i) => {
         const kept = metrics.kept[i];
         const dropped = metrics.routed[i] - kept;
-        assert.match(String(e.item.description), new RegExp(` · kept ${kept} · dropped ${dropped}$`), `${label(l.item)} ${label(e.item)}`);
+        assert.match(String(e.item.description), new RegExp(` · kept ${kept} · dropped ${dropped}( · |$)`), `${label(l.item)} ${label(e.item)}`);
         assert.match(String(e.item.tooltip), new RegExp(`^${metrics.routed[i]} assignments routed, ${kept} kept, ${dropped} dropped`));
       });
     }

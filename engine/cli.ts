@@ -1,8 +1,10 @@
 // `switchyard <command>`: the engine's command line. Every error is one clear line and exit code 1.
 import { analyze, ANALYZE_USAGE } from './commands/analyze';
+import { experiment, EXPERIMENT_USAGE } from './commands/experiment';
 import { exportHf, EXPORT_HF_USAGE } from './commands/exportHf';
 import { importHf, IMPORT_HF_USAGE } from './commands/importHf';
 import { info } from './commands/info';
+import { distill, DISTILL_USAGE, finetune, FINETUNE_USAGE } from './commands/startFrom';
 import { infer, INFER_USAGE } from './commands/infer';
 import { serve, SERVE_USAGE } from './commands/serve';
 import { train, TRAIN_USAGE } from './commands/train';
@@ -12,6 +14,9 @@ const USAGE = `usage: switchyard <command> [options]
 
 commands:
   ${TRAIN_USAGE}
+  ${EXPERIMENT_USAGE}
+  ${DISTILL_USAGE}
+  ${FINETUNE_USAGE}
   ${INFER_USAGE}
   ${ANALYZE_USAGE}
   ${SERVE_USAGE}
@@ -20,7 +25,18 @@ commands:
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { train, infer, analyze, serve, info, 'import-hf': importHf, 'export-hf': exportHf };
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  train,
+  experiment,
+  distill,
+  finetune,
+  infer,
+  analyze,
+  serve,
+  info,
+  'import-hf': importHf,
+  'export-hf': exportHf,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

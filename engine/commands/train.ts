@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../backend';
+import { initBackend, type BackendInfo } from '../backend';
 import { resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { findRun } from '../train/runStore';
 import { Trainer } from '../train/trainer';
@@ -33,11 +33,16 @@ export async function train(argv: string[]): Promise<void> {
   if (values.resume && (values.preset || values.config || values.corpus)) {
     throw new UsageError('--resume continues a run with its own config: drop --preset, --config and --corpus');
   }
-  const config = values.resume ? null : resolveRunConfig({ preset: values.preset, overrides: readConfigFile(values.config), corpus: corpusOption(values.corpus), steps });
+  const config = values.resume ? null : resolveRunConfig({ preset: values.preset, overrides: readJsonFile(values.config), corpus: corpusOption(values.corpus), steps });
   const resumed = values.resume ? findRun(runsDir, values.resume) : null;
 
   const backend = await initBackend(backendChoice);
   const trainer = resumed ? await Trainer.open(resumed.runsDir, resumed.id, backend.name, steps) : await Trainer.create(runsDir, config!, backend.name);
+  await trainWithProgress(trainer, backend);
+}
+
+/** Trains a run to its end with a progress bar; Ctrl-C stops it with a checkpoint. */
+export async function trainWithProgress(trainer: Trainer, backend: BackendInfo): Promise<void> {
   const progress = new Progress(trainer.config.training.steps);
   progress.line(`run ${trainer.run.id} in ${trainer.run.path}`);
   progress.line(`backend ${backend.name}${backend.fallbacks.length ? ` (${backend.fallbacks.join('; ')})` : ''}; ${trainer.model.params.count().toLocaleString('en')} parameters; from step ${trainer.step}`);
@@ -63,22 +68,23 @@ export async function train(argv: string[]): Promise<void> {
   trainer.dispose();
 }
 
-function readConfigFile(path: string | undefined): unknown {
+/** A JSON file named on the command line (`what`: how the error names it). */
+export function readJsonFile(path: string | undefined, what = 'config file'): unknown {
   if (!path) return undefined;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new UsageError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new UsageError(`${what} ${path} is not valid JSON: ${(err as Error).message}`);
   }
 }
 
-function corpusOption(value: string | undefined): CorpusSpec | undefined {
+export function corpusOption(value: string | undefined): CorpusSpec | undefined {
   if (value === undefined) return undefined;
   return value === 'brown' ? { kind: 'brown' } : { kind: 'files', spec: value };
 }

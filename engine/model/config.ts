@@ -2,8 +2,10 @@
 // so that a bad config is refused with every bad field named and why.
 import { z } from 'zod';
 
-export const ROUTER_KINDS = ['switch', 'top2', 'dense'] as const;
+export const ROUTER_KINDS = ['switch', 'top2', 'ntlb', 'expertChoice', 'dense'] as const;
 export type RouterKind = (typeof ROUTER_KINDS)[number];
+/** How the router explores in training (paper, Table 11); eval always takes the argmax. */
+export const ROUTER_EXPLORATIONS = ['argmax', 'sample', 'inputDropout', 'jitter'] as const;
 
 const positiveInt = z.number().int().positive();
 const rate = z.number().min(0).lt(1);
@@ -19,8 +21,17 @@ export const switchConfigSchema = z
     numLayers: positiveInt,
     numDecoderLayers: positiveInt,
     numHeads: positiveInt,
-    /** `switch`: top-1 routing; `top2`: Shazeer et al. MoE; `dense`: a T5 FFN of equal FLOPs per token. */
+    /**
+     * `switch`: top-1 routing; `top2`: Shazeer et al. MoE; `ntlb`: top-1 that re-routes overflow to
+     * next choices; `expertChoice`: each expert takes its top-C tokens (Zhou et al. 2022), no balance
+     * loss; `dense`: a T5 FFN of equal FLOPs per token.
+     */
     router: z.enum(ROUTER_KINDS),
+    /** ntlb: experts a token may try, its first choice included (unset: all). */
+    ntlbMaxTries: positiveInt.optional(),
+    /** `jitter` multiplies the router's input by noise of routerJitterNoise; `inputDropout` drops it at routerInputDropoutRate. */
+    routerExploration: z.enum(ROUTER_EXPLORATIONS).default('jitter'),
+    routerInputDropoutRate: rate.default(0.1),
     numExperts: positiveInt,
     /** Every `sparseStep`-th feed-forward layer is sparse (HF: layer i is sparse when i % step == 1). */
     encoderSparseStep: z.number().int().min(0),
@@ -53,6 +64,15 @@ export const switchConfigSchema = z
     if (c.router === 'top2' && c.numExperts < 2) {
       ctx.addIssue({ code: 'custom', path: ['numExperts'], message: 'top2 routing needs at least 2 experts' });
     }
+    if (c.ntlbMaxTries !== undefined && c.router !== 'ntlb') {
+      ctx.addIssue({ code: 'custom', path: ['ntlbMaxTries'], message: `only the ntlb router re-routes tokens (router is ${c.router})` });
+    }
+    if (c.ntlbMaxTries !== undefined && c.ntlbMaxTries > c.numExperts) {
+      ctx.addIssue({ code: 'custom', path: ['ntlbMaxTries'], message: `must be at most numExperts (${c.numExperts})` });
+    }
+    if (c.router === 'expertChoice' && c.routerExploration === 'sample') {
+      ctx.addIssue({ code: 'custom', path: ['routerExploration'], message: 'expertChoice: experts pick tokens, so there is no token choice to sample' });
+    }
     for (const key of ['padTokenId', 'eosTokenId', 'decoderStartTokenId'] as const) {
       if (c[key] >= c.vocabSize) {
         ctx.addIssue({ code: 'custom', path: [key], message: `must be below vocabSize (${c.vocabSize})` });
@@ -64,6 +84,8 @@ export type SwitchConfig = z.infer<typeof switchConfigSchema>;
 
 const defaults: Omit<SwitchConfig, 'vocabSize' | 'dModel' | 'dKv' | 'dFf' | 'numLayers' | 'numDecoderLayers' | 'numHeads' | 'numExperts'> = {
   router: 'switch',
+  routerExploration: 'jitter',
+  routerInputDropoutRate: 0.1,
   encoderSparseStep: 2,
   decoderSparseStep: 2,
   capacityFactor: 1.25,
@@ -172,6 +194,9 @@ export function toHfConfig(c: SwitchConfig): Record<string, unknown> {
     // Not HF fields: Switchyard's own, kept so the export loses nothing.
     switchyard_router: c.router,
     switchyard_expert_capacity: c.expertCapacity ?? null,
+    switchyard_ntlb_max_tries: c.ntlbMaxTries ?? null,
+    switchyard_router_exploration: c.routerExploration,
+    switchyard_router_input_dropout_rate: c.routerInputDropoutRate,
     switchyard_capacity_factor: c.capacityFactor,
     switchyard_eval_capacity_factor: c.evalCapacityFactor,
     switchyard_expert_dropout_rate: c.expertDropoutRate,

@@ -42,6 +42,8 @@ export interface LossOutput {
   /** Sum over sparse layers of the unscaled router z-losses. */
   zLoss: tf.Scalar;
   routing: LayerRouting[];
+  /** [B*Tdec, vocab] the decoder's logits (distillation reads them). */
+  logits: tf.Tensor2D;
 }
 
 export class SwitchTransformer {
@@ -100,11 +102,12 @@ export class SwitchTransformer {
     const encoded = this.encode(enc, batch.batchSize, ctx, report);
     const logits = this.decode(dec, enc, encoded, batch.batchSize, ctx, report);
     const ce = crossEntropy(logits, batch.decoderTargetIds, batch.decoderMask);
-    const auxLoss = sumScalars(report.routers.map((r) => loadBalancingLoss(r.probs, r.plan, r.mask)));
+    // Expert choice is balanced by construction: its routers take no balance loss.
+    const auxLoss = sumScalars(report.routers.filter((r) => r.balanceLoss).map((r) => loadBalancingLoss(r.probs, r.plan, r.mask)));
     const zLoss = sumScalars(report.routers.map((r) => routerZLoss(r.logits, r.mask)));
     const c = this.config;
     const loss = tf.addN([ce, tf.mul(c.routerAuxLossCoef, auxLoss), tf.mul(c.routerZLossCoef, zLoss)]) as tf.Scalar;
-    return { loss, crossEntropy: ce, auxLoss, zLoss, routing: report.routing };
+    return { loss, crossEntropy: ce, auxLoss, zLoss, routing: report.routing, logits };
   }
 
   dispose(): void {

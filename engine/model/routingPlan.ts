@@ -31,6 +31,12 @@ export interface RoutingPlan {
   dispatchIdx: Int32Array;
   /** [k*N] row of the concatenated expert outputs for each assignment, -1 when dropped. */
   combineIdx: Int32Array;
+  /** Assignments no expert processes (expert choice: real tokens that no expert took). */
+  dropped: number;
+  /** No-Token-Left-Behind: [r] tokens kept at their r-th choice (0 = first choice, 1 = re-routed once, ...). */
+  keptAtChoice?: Int32Array;
+  /** Expert choice: [c] real tokens taken by c experts (c = 0..E). */
+  expertsPerToken?: Int32Array;
 }
 
 /**
@@ -51,9 +57,20 @@ export function argmaxRow(probs: ArrayLike<number>, row: number, numExperts: num
 }
 
 /**
+ * Experts of row `row` from most to least probable, the lower index first on a tie; `first` (a drawn
+ * expert) leads when given. NaN counts as least probable.
+ */
+export function expertsByProb(probs: ArrayLike<number>, row: number, numExperts: number, first = -1): number[] {
+  const p = (e: number) => (Number.isNaN(probs[row * numExperts + e]) ? -Infinity : probs[row * numExperts + e]);
+  const order = Array.from({ length: numExperts }, (_, e) => e).sort((a, b) => p(b) - p(a) || a - b);
+  return first < 0 ? order : [first, ...order.filter((e) => e !== first)];
+}
+
+/**
  * Top-k routing with capacity, as Mesh-TF does it: every token's first choice claims a slot in
  * token order, then every second choice queues behind all first choices of that expert.
- * probs: [N, E] row-major; mask: [N] 1 for a real token (null: all real).
+ * probs: [N, E] row-major; mask: [N] 1 for a real token (null: all real); firstChoice: [N] a drawn
+ * first expert per token (router exploration), instead of the argmax.
  */
 export function planTopK(
   probs: ArrayLike<number>,
@@ -62,6 +79,7 @@ export function planTopK(
   numExperts: number,
   k: 1 | 2,
   capacity: number,
+  firstChoice?: Int32Array,
 ): RoutingPlan {
   const n = numTokens;
   const expertIndex = new Int32Array(k * n).fill(-1);
@@ -72,7 +90,7 @@ export function planTopK(
     for (let t = 0; t < n; t++) {
       if (mask && !mask[t]) continue;
       const a = j * n + t;
-      const e = argmaxRow(probs, t, numExperts, j === 0 ? -1 : expertIndex[t]);
+      const e = j === 0 && firstChoice ? firstChoice[t] : argmaxRow(probs, t, numExperts, j === 0 ? -1 : expertIndex[t]);
       expertIndex[a] = e;
       position[a] = routedPerExpert[e]++;
       kept[a] = position[a] < capacity ? 1 : 0;
@@ -81,9 +99,13 @@ export function planTopK(
   return finishPlan({ k, numTokens: n, numExperts, capacity, expertIndex, position, kept, routedPerExpert });
 }
 
-/** Derives the dispatch and combine indices from each assignment's expert, slot and kept flag. */
+/**
+ * Derives the dispatch and combine indices from each assignment's expert, slot and kept flag, and
+ * the dropped count (routed minus kept, unless the rule says otherwise).
+ */
 export function finishPlan(
-  p: Pick<RoutingPlan, 'k' | 'numTokens' | 'numExperts' | 'capacity' | 'expertIndex' | 'position' | 'kept' | 'routedPerExpert'>,
+  p: Pick<RoutingPlan, 'k' | 'numTokens' | 'numExperts' | 'capacity' | 'expertIndex' | 'position' | 'kept' | 'routedPerExpert'> &
+    Partial<Pick<RoutingPlan, 'dropped' | 'keptAtChoice' | 'expertsPerToken'>>,
 ): RoutingPlan {
   const keptPerExpert = new Int32Array(p.numExperts);
   for (let a = 0; a < p.kept.length; a++) if (p.kept[a]) keptPerExpert[p.expertIndex[a]]++;
@@ -99,5 +121,6 @@ export function finishPlan(
     dispatchIdx[row] = a;
     combineIdx[a] = row;
   }
-  return { ...p, keptPerExpert, dispatchIdx, combineIdx };
+  const dropped = p.dropped ?? p.routedPerExpert.reduce((s, r) => s + r, 0) - total;
+  return { ...p, keptPerExpert, dispatchIdx, combineIdx, dropped };
 }

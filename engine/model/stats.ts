@@ -14,12 +14,16 @@ export interface LayerRouting {
   routed: number[];
   /** [E] assignments each expert processed. */
   kept: number[];
-  /** Assignments past capacity: their expert output is zero and the residual carries the token. */
+  /** Assignments past capacity (expert choice: tokens no expert took): the residual carries them. */
   dropped: number;
   /** [E] mean router probability of each expert over real tokens (P_i in the balance loss). */
   meanProb: number[];
   /** Mean over real tokens of the router distribution's entropy, in nats. */
   routerEntropy: number;
+  /** No-Token-Left-Behind: [r] tokens kept at their r-th choice (r ≥ 1: re-routed). */
+  keptAtChoice?: number[];
+  /** Expert choice: [c] tokens taken by c experts (c = 0..E). */
+  expertsPerToken?: number[];
   /** Per token (all N positions; padding has expert -1). */
   tokens: {
     expert: Int32Array;
@@ -61,9 +65,11 @@ export function layerRouting(layer: string, probs: Float32Array, plan: RoutingPl
     numTokens: real,
     routed,
     kept,
-    dropped: routed.reduce((s, r) => s + r, 0) - kept.reduce((s, k) => s + k, 0),
+    dropped: plan.dropped,
     meanProb: Array.from(meanProb, (p) => (real ? p / real : 0)),
     routerEntropy: real ? entropySum / real : 0,
+    ...(plan.keptAtChoice ? { keptAtChoice: Array.from(plan.keptAtChoice) } : {}),
+    ...(plan.expertsPerToken ? { expertsPerToken: Array.from(plan.expertsPerToken) } : {}),
     tokens: { expert, prob, dropped, entropy },
   };
 }

@@ -32,6 +32,10 @@ export const layerMetricsSchema = z.object({
   unusedExperts: count,
   /** [E] mean router probability. */
   meanProb: z.array(z.number()),
+  /** ntlb: [r] tokens kept at their r-th choice (0: first choice; r ≥ 1: re-routed); `dropped` are the rest. */
+  keptAtChoice: z.array(count).optional(),
+  /** expertChoice: [c] tokens taken by c experts (c = 0..E); [0] is `dropped`. */
+  expertsPerToken: z.array(count).optional(),
 });
 export type LayerMetrics = z.infer<typeof layerMetricsSchema>;
 
@@ -104,5 +108,7 @@ export function layerMetrics(r: LayerRouting): LayerMetrics {
     maxShare: total ? Math.max(...r.routed) / total : 0,
     unusedExperts: r.routed.filter((x) => x === 0).length,
     meanProb: r.meanProb,
+    ...(r.keptAtChoice ? { keptAtChoice: r.keptAtChoice } : {}),
+    ...(r.expertsPerToken ? { expertsPerToken: r.expertsPerToken } : {}),
   };
 }

@@ -51,11 +51,15 @@ export class RunDir {
   }
 }
 
+/** A sortable, unique id: `20261204-174312-<label>-3fa2`. */
+export function newId(label: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${stamp}-${label}-${randomBytes(2).toString('hex')}`;
+}
+
 /** A new, empty run folder with a sortable, unique id. */
 export function createRun(runsDir: string, label: string): RunDir {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  const id = `${stamp}-${label}-${randomBytes(2).toString('hex')}`;
-  const run = new RunDir(runsDir, id);
+  const run = new RunDir(runsDir, newId(label));
   mkdirSync(run.checkpoints, { recursive: true });
   return run;
 }

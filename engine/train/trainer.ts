@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BatchIterator, type Batch, type BatchCursor } from '../data/batches';
 import { Tokenizer } from '../data/tokenizer';
 import { toHfConfig } from '../model/config';
@@ -22,7 +22,8 @@ import type { RunStatus } from '../protocol';
 import { layerMetrics, type StepMetrics, type ValidationMetrics } from './metrics';
 import { withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
 import { loadRunModel } from './runModel';
-import { createRun, MetricsWriter, openRun, truncateMetricsAfter, type RunDir } from './runStore';
+import { createRun, findRun, MetricsWriter, openRun, truncateMetricsAfter, type RunDir } from './runStore';
+import { distillationLoss } from './distill';
 import { learningRate } from './schedule';
 import { checkTrainingFits } from './memoryEstimate';
 import type { BackendName } from '../backend';
@@ -46,6 +47,18 @@ export class NonFiniteLossError extends Error {
   ) {
     super(`step ${step}: the loss is not finite (${layer ? `first bad router: ${layer}` : 'no router went bad; the cross-entropy did'})`);
   }
+}
+
+/**
+ * A new run that starts from another one: that run's tokenizer, weights set by `initModel`, and for
+ * distillation a teacher (which the trainer then owns and disposes).
+ */
+export interface RunStart {
+  tokenizer: Tokenizer;
+  initModel: (model: SwitchTransformer) => void;
+  /** Written to the run's origin.json; a distilled run records its teacher's folder there. */
+  origin: { kind: 'finetune' | 'distill'; from: string; step: number };
+  teacher?: SwitchTransformer;
 }
 
 /** Checkpoints kept per run: the newest few are all a resume or an inspection needs. */
@@ -72,6 +85,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   private stopRequested = false;
   /** Warnings from loading the run, sent as log events when training starts (listeners exist by then). */
   private readonly startupLogs: string[] = [];
+  /** Distillation: the teacher whose distribution the soft loss follows. */
+  private teacher: SwitchTransformer | null = null;
 
   private constructor(
     readonly run: RunDir,
@@ -95,9 +110,9 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   }
 
   /** A new run: loads the corpus and trains the tokenizer before anything is written. */
-  static async create(runsDir: string, config: RunConfig, backend: BackendName): Promise<Trainer> {
+  static async create(runsDir: string, config: RunConfig, backend: BackendName, start?: RunStart): Promise<Trainer> {
     checkTrainingFits(config, backend);
-    const dataset = await loadDataset(config.corpus, config.training.vocabSize);
+    const dataset = await loadDataset(config.corpus, config.training.vocabSize, start?.tokenizer);
     const full = withVocabSize({ ...config, corpus: storedCorpus(config.corpus) }, dataset.tokenizer.vocabSize);
     const run = createRun(runsDir, full.preset);
     try {
@@ -106,6 +121,11 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       run.writeJson('tokenizer.json', dataset.tokenizer.toJSON());
       run.writeJson('tags.json', dataset.tags);
       const trainer = new Trainer(run, full, dataset, new SwitchTransformer(full.model, full.training.seed), backend);
+      if (start) {
+        start.initModel(trainer.model);
+        run.writeJson('origin.json', start.origin);
+        trainer.teacher = start.teacher ?? null;
+      }
       trainer.startupLogs.push(...dataset.warnings);
       return trainer;
     } catch (err) {
@@ -135,6 +155,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const { warnings } = truncateMetricsAfter(run.metricsFile, state?.step ?? 0);
     const trainer = new Trainer(run, config, dataset, model, backend, state);
     if (ckpt) trainer.adam.importState(ckpt.optimizer, model.params.vars);
+    const origin = existsSync(join(run.path, 'origin.json')) ? (run.readJson('origin.json') as RunStart['origin']) : null;
+    if (origin?.kind === 'distill') trainer.teacher = loadRunModel(findRun(runsDir, origin.from)).model;
     trainer.startupLogs.push(...dataset.warnings, ...warnings);
     return trainer;
   }
@@ -213,14 +235,17 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const start = performance.now();
     let parts: tf.Scalar[] = [];
     let routing: LayerRouting[] = [];
+    // The teacher runs in eval mode (no dropout, eval capacity), outside the gradient.
+    const teacher = this.teacher;
+    const teacherProbs = teacher ? tf.tidy(() => tf.softmax(teacher.loss(batch, new ForwardContext(false)).logits) as tf.Tensor2D) : null;
     const { value, grads } = namedGradients(this.model.params.vars, () => {
       const out = this.model.loss(batch, ForwardContext.forStep(t.seed, step));
       parts = [tf.keep(out.crossEntropy), tf.keep(out.auxLoss), tf.keep(out.zLoss)];
       routing = out.routing;
-      return out.loss;
+      return teacherProbs ? distillationLoss(out.logits, teacherProbs, out.loss, batch.decoderMask) : out.loss;
     });
     const [loss, ce, aux, z] = [value, ...parts].map((s) => s.dataSync()[0]);
-    tf.dispose([value, ...parts]);
+    tf.dispose([value, ...parts, ...(teacherProbs ? [teacherProbs] : [])]);
     try {
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, firstBadLayer(routing));
       const gradNorm = clipByGlobalNorm(grads, t.clipNorm);
@@ -291,6 +316,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   dispose(): void {
     this.adam.dispose();
     this.model.dispose();
+    this.teacher?.dispose();
   }
 
   private setState(state: RunState, message?: string): void {
@@ -306,7 +332,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
  * The corpus as the run stores it: a relative file or folder path made absolute, so that a resume
  * from another working folder reads the same files. A glob is kept as given.
  */
-function storedCorpus(corpus: CorpusSpec): CorpusSpec {
+export function storedCorpus(corpus: CorpusSpec): CorpusSpec {
   if (corpus.kind !== 'files') return corpus;
   const path = resolve(corpus.spec);
   return existsSync(path) ? { kind: 'files', spec: path } : corpus;

@@ -123,6 +123,23 @@ test('a corpus folder holding one binary file', () => {
   });
 });
 
+test('experiment: an unknown grid, two budgets, a bad --minutes, no grid, an unknown experiment', () => {
+  failsCleanly(['experiment', 'nope'], [/^switchyard: 'nope' is neither a built-in grid \(experts, capacity, routers, exploration, precision\) nor a grid file/]);
+  failsCleanly(['experiment', 'routers', '--steps', '5', '--minutes', '2'], [/^switchyard: give --steps or --minutes, not both/]);
+  failsCleanly(['experiment', 'routers', '--minutes', 'soon'], [/^switchyard: --minutes must be a positive number, not 'soon'/]);
+  failsCleanly(['experiment'], [/^switchyard: experiment takes one grid/, /usage: switchyard/]);
+  failsCleanly(['experiment', '--resume', 'nope'], [/^switchyard: no experiment 'nope'/]);
+  failsCleanly(['experiment', 'routers', '--resume', 'x'], [/^switchyard: --resume carries on an experiment as it was defined/]);
+});
+
+test('experiment: a grid file with bad fields names every one, with its entry', () => {
+  const msg = failsCleanly(['experiment', 'grid.json'], [/^switchyard: invalid config/, /\[0\]\.model\.router/, /\[1\]\.training\.seed: fixed across/, /\[2\]\.bogus: unknown field/], (cwd) =>
+    writeFileSync(join(cwd, 'grid.json'), JSON.stringify([{ model: { router: 'top3' } }, { training: { seed: 4 } }, { bogus: true }, { model: { numExperts: 4 } }])),
+  );
+  assert.doesNotMatch(msg, /\[3\]/, 'the good entry is not named');
+  failsCleanly(['experiment', 'grid.json'], [/^switchyard: grid file grid\.json is not valid JSON/], (cwd) => writeFileSync(join(cwd, 'grid.json'), '[{'));
+});
+
 test('infer on a run that does not exist', () => {
   failsCleanly(['infer', '--run', 'nope', '--text', 'hi'], [/^switchyard: no run 'nope' in .*runs/]);
 });
@@ -290,6 +307,54 @@ test('--resume continues the run from another working folder, on the same corpus
   assert.match(byPath.stderr, /from step 3/);
   assert.match(byPath.stderr, /completed at step 4/);
   assert.deepEqual(listRuns(runsDir), [runId], 'a path resumes the same run');
+});
+
+test('distill: a dense student from the teacher, 0.25 soft + 0.75 hard, and it resumes with its teacher', () => {
+  assert.ok(runId, 'the tiny run exists');
+  const r = cli(['distill', '--teacher', runId, '--steps', '2', '--backend', backend, '--runs', runsDir], runCwd);
+  assert.equal(r.code, 0, r.stderr.slice(0, 3000));
+  assert.match(r.stderr, /student: \d+ of \d+ weights copied from the teacher \(step \d+\)/);
+  const student = listRuns(runsDir).find((id) => id !== runId)!;
+  const config = JSON.parse(readFileSync(join(runsDir, student, 'config.json'), 'utf8'));
+  assert.equal(config.model.router, 'dense');
+  assert.equal(config.model.dModel, modelConfig.dModel);
+  assert.deepEqual(JSON.parse(readFileSync(join(runsDir, student, 'origin.json'), 'utf8')).from, join(runsDir, runId));
+  assert.deepEqual(JSON.parse(readFileSync(join(runsDir, student, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(runsDir, runId, 'tokenizer.json'), 'utf8')), "the teacher's tokenizer");
+  const resumed = cli(['train', '--resume', student, '--steps', '3', '--backend', backend, '--runs', runsDir], runCwd);
+  assert.equal(resumed.code, 0, resumed.stderr.slice(0, 3000));
+  assert.match(resumed.stderr, /completed at step 3/);
+  // The student is dense, so it can stand as the baseline of a second distillation.
+  const withBaseline = cli(['distill', '--teacher', runId, '--baseline', student, '--steps', '1', '--backend', backend, '--runs', runsDir], runCwd);
+  assert.equal(withBaseline.code, 0, withBaseline.stderr.slice(0, 3000));
+  assert.match(withBaseline.stderr, /(the student keeps -?\d+\.\d% of the teacher's gain over the dense baseline|the teacher is no better than the baseline: no gain to keep) \(last validation cross-entropy: baseline \d+\.\d{3}, teacher \d+\.\d{3}, student \d+\.\d{3}\)/);
+  for (const id of listRuns(runsDir)) if (id !== runId) rmSync(join(runsDir, id), { recursive: true });
+});
+
+test('finetune: a new run from the newest checkpoint, on another corpus, with expert dropout 0.4 and dropout 0.1', () => {
+  assert.ok(runId, 'the tiny run exists');
+  mkdirSync(join(runCwd, 'other'));
+  writeFileSync(join(runCwd, 'other', 'a.txt'), sentences(30, 77) + '\n');
+  writeFileSync(join(runCwd, 'other', 'b.txt'), sentences(30, 78) + '\n');
+  const r = cli(['finetune', '--from', runId, '--corpus', 'other', '--steps', '1', '--backend', backend, '--runs', runsDir], runCwd);
+  assert.equal(r.code, 0, r.stderr.slice(0, 3000));
+  const tuned = listRuns(runsDir).find((id) => id !== runId)!;
+  const config = JSON.parse(readFileSync(join(runsDir, tuned, 'config.json'), 'utf8'));
+  assert.deepEqual([config.model.expertDropoutRate, config.model.dropoutRate], [0.4, 0.1]);
+  assert.deepEqual(config.corpus, { kind: 'files', spec: join(runCwd, 'other') });
+  assert.equal(config.model.router, modelConfig.router);
+  const origin = JSON.parse(readFileSync(join(runsDir, tuned, 'origin.json'), 'utf8'));
+  assert.deepEqual([origin.kind, origin.from], ['finetune', join(runsDir, runId)]);
+  rmSync(join(runsDir, tuned), { recursive: true });
+});
+
+test('distill and finetune errors', () => {
+  failsCleanly(['distill', '--teacher', 'nope'], [/^switchyard: no run 'nope' in/]);
+  failsCleanly(['distill'], [/^switchyard: --teacher is required/]);
+  failsCleanly(['finetune', '--from', 'x'], [/^switchyard: --corpus is required/]);
+  assert.ok(runId, 'the tiny run exists');
+  assertFails(cli(['distill', '--teacher', runId, '--baseline', runId, '--runs', runsDir], runCwd), [/^switchyard: --baseline: run .* is not dense/]);
+  const bad = cli(['finetune', '--from', runId, '--corpus', 'other', '--expert-dropout', '1.5', '--runs', runsDir], runCwd);
+  assertFails(bad, [/^switchyard: --expert-dropout must be a rate in \[0, 1\), not '1\.5'/]);
 });
 
 test('analyze: a run of user text is labelled by token class; a bad checkpoint or no --run is one clear error', () => {

@@ -79,7 +79,7 @@ function tinyBatch(vocab: number): Seq2SeqBatch {
   return { batchSize: b, encoderLength: te, decoderLength: td, encoderIds: ids(b * te, 1), encoderMask, decoderInputIds: ids(b * td, 2), decoderTargetIds: ids(b * td, 3), decoderMask: new Float32Array(b * td).fill(1) };
 }
 
-for (const router of ['switch', 'top2', 'dense'] as const) {
+for (const router of ['switch', 'top2', 'ntlb', 'expertChoice', 'dense'] as const) {
   test(`${router}: no tensor leaks across 20 forward/backward passes, and the loss falls`, () => {
     const model = new SwitchTransformer(testConfig({ router, dropoutRate: 0.1, expertDropoutRate: 0.2, encoderSparseStep: 1, decoderSparseStep: 1 }), 1);
     const batch = tinyBatch(64);
@@ -139,4 +139,58 @@ test('a bad config is refused with every bad field named', () => {
   assert.throws(() => parseConfig({ ...PRESETS.tiny, router: 'top2', numExperts: 1 }), /numExperts: top2 routing needs at least 2 experts/);
   assert.throws(() => parseConfig({ ...PRESETS.tiny, padTokenId: 5000 }), /padTokenId: must be below vocabSize/);
   assert.equal(parseConfig({ numExperts: 16 }, 'tiny').numExperts, 16);
+  assert.throws(
+    () => parseConfig({ router: 'switch', ntlbMaxTries: 9, routerExploration: 'explore' }, 'tiny'),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((p) => p.field).sort(), ['routerExploration']); // zod stops before the cross-field checks
+      return true;
+    },
+  );
+  assert.throws(() => parseConfig({ router: 'switch', ntlbMaxTries: 2 }, 'tiny'), /ntlbMaxTries: only the ntlb router re-routes tokens/);
+  assert.throws(() => parseConfig({ router: 'ntlb', ntlbMaxTries: 9 }, 'tiny'), /ntlbMaxTries: must be at most numExperts \(8\)/);
+  assert.throws(() => parseConfig({ router: 'expertChoice', routerExploration: 'sample' }, 'tiny'), /routerExploration: expertChoice/);
+  // Configs written before these fields existed still load, with today's behaviour.
+  const old: Record<string, unknown> = { ...PRESETS.tiny };
+  delete old.routerExploration;
+  delete old.routerInputDropoutRate;
+  assert.equal(parseConfig(old).routerExploration, 'jitter');
+});
+
+test('router exploration: sample and inputDropout change training routing only; eval takes the argmax', () => {
+  const x = tf.tensor2d(randomValues(64 * 16, 8), [64, 16]);
+  const experts = (exploration: 'argmax' | 'sample' | 'inputDropout', ctx: ForwardContext) => {
+    const params = new ParamStore(1, 1.0);
+    const layer = new SparseMlp(testConfig({ routerExploration: exploration, routerInputDropoutRate: 0.5 }), params, 'layer');
+    const plan = layer.router.route(x, null, ctx).plan;
+    params.dispose();
+    return Array.from(plan.expertIndex);
+  };
+  const argmax = experts('argmax', new ForwardContext(true, 1));
+  for (const exploration of ['sample', 'inputDropout'] as const) {
+    assert.deepEqual(experts(exploration, new ForwardContext(false, 1)), argmax, `${exploration}: eval must take the argmax`);
+    const train = experts(exploration, new ForwardContext(true, 1));
+    assert.notDeepEqual(train, argmax, `${exploration}: training must explore`);
+    assert.deepEqual(experts(exploration, new ForwardContext(true, 1)), train, `${exploration}: the same seed explores the same way`);
+  }
+});
+
+test('expert choice has no balance loss (the z-loss stays); its layer reports experts per token', () => {
+  for (const router of ['expertChoice', 'switch'] as const) {
+    const model = new SwitchTransformer(testConfig({ router }), 2);
+    const out = model.loss(tinyBatch(64), new ForwardContext(true, 1));
+    if (router === 'expertChoice') assert.equal(out.auxLoss.dataSync()[0], 0);
+    else assert.ok(out.auxLoss.dataSync()[0] > 0, 'top-1 routing has its balance loss');
+    assert.ok(out.zLoss.dataSync()[0] > 0, `${router}: the z-loss applies`);
+    model.dispose();
+  }
+  const params = new ParamStore(4, 1.0);
+  const layer = new SparseMlp(testConfig({ router: 'expertChoice' }), params, 'layer');
+  const { routing } = layer.forward(tf.tensor2d(randomValues(32 * 16, 2), [32, 16]), null, new ForwardContext(true, 1));
+  const hist = routing.expertsPerToken!;
+  assert.equal(hist.length, 5);
+  assert.equal(hist.reduce((s, k) => s + k, 0), 32);
+  assert.equal(hist.reduce((s, k, c) => s + k * c, 0), 4 * 10); // 4 experts × C = ceil(32 / 4 × 1.25)
+  assert.equal(routing.dropped, hist[0]);
+  params.dispose();
 });

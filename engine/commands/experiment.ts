@@ -1,0 +1,100 @@
+// `switchyard experiment`: a grid of runs, one after the other, and their results table. Ctrl-C
+// stops the current run with a checkpoint; `--resume ID` carries on where it stopped.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../backend';
+import { Experiment, type Budget } from '../experiments/experiment';
+import { BUILT_IN_GRIDS } from '../experiments/grid';
+import { storedCorpus } from '../train/trainer';
+import { resolveRunConfig } from '../train/runConfig';
+import { backendOption, positiveIntOption, UsageError } from './args';
+import { Progress } from './progress';
+import { corpusOption, readJsonFile } from './train';
+
+export const EXPERIMENT_USAGE = `experiment NAME|FILE [--steps N | --minutes M] [--preset P] [--config file.json] [--corpus brown|PATH|GLOB]
+        [--backend ...] [--runs DIR]      NAME: ${Object.keys(BUILT_IN_GRIDS).join(', ')}; FILE: a JSON list of config overrides
+  experiment --resume ID|PATH [--backend ...] [--runs DIR]`;
+
+export async function experiment(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      steps: { type: 'string' },
+      minutes: { type: 'string' },
+      preset: { type: 'string' },
+      config: { type: 'string' },
+      corpus: { type: 'string' },
+      backend: { type: 'string' },
+      runs: { type: 'string', default: 'runs' },
+      resume: { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const backendChoice = backendOption(values.backend);
+  const runsDir = resolve(values.runs);
+  let exp: Experiment;
+  if (values.resume) {
+    if (positionals.length || values.steps || values.minutes || values.preset || values.config || values.corpus) {
+      throw new UsageError('--resume carries on an experiment as it was defined: give only --resume, --runs and --backend');
+    }
+    exp = Experiment.open(runsDir, values.resume);
+  } else {
+    if (positionals.length !== 1) throw new UsageError('experiment takes one grid: a built-in name or a grid file');
+    const [name] = positionals;
+    const grid = name in BUILT_IN_GRIDS ? BUILT_IN_GRIDS[name].entries : gridFile(name);
+    const base = readJsonFile(values.config);
+    const corpus = corpusOption(values.corpus);
+    exp = Experiment.create(runsDir, {
+      name,
+      grid,
+      preset: values.preset,
+      base,
+      // Absolute, so that --resume from another folder reads the same files.
+      corpus: corpus && storedCorpus(corpus),
+      budget: budgetOption(values.steps, values.minutes, () => resolveRunConfig({ preset: values.preset, overrides: base }).training.steps),
+    });
+  }
+
+  const backend = await initBackend(backendChoice);
+  const out = new Progress(0);
+  out.line(`experiment ${exp.id}: ${exp.runs.length} runs; results in ${exp.dir.path}`);
+  exp.on('run', ({ index, name, trainer }) => {
+    const progress = new Progress(trainer.config.training.steps);
+    out.line(`run ${index + 1}/${exp.runs.length} ${name}: ${trainer.run.id} from step ${trainer.step}`);
+    // A time-budgeted run has no step count to show progress against: its validations say enough.
+    if ('steps' in exp.budget) trainer.on('metrics', (m) => progress.step(m));
+    trainer.on('validation', (v) => progress.validation(v));
+    trainer.on('log', (line) => progress.line(line));
+    trainer.on('state', (st) => {
+      if (st.state === 'paused' && st.message) progress.line(`diverged: ${st.message}; the next run starts`);
+    });
+  });
+  const stop = () => {
+    out.line('stopping after this step, with a checkpoint…');
+    exp.stop();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const state = await exp.run(backend.name);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  out.line(state === 'completed' ? `completed; results in ${exp.dir.path}/results.md` : `${state}; continue with --resume ${exp.id}`);
+}
+
+function gridFile(path: string): unknown {
+  if (!existsSync(path)) throw new UsageError(`'${path}' is neither a built-in grid (${Object.keys(BUILT_IN_GRIDS).join(', ')}) nor a grid file`);
+  return readJsonFile(path, 'grid file');
+}
+
+/** --steps N or --minutes M per run; neither: the steps of the base config (the preset's, or the config file's). */
+function budgetOption(steps: string | undefined, minutes: string | undefined, baseSteps: () => number): Budget {
+  if (steps !== undefined && minutes !== undefined) throw new UsageError('give --steps or --minutes, not both');
+  if (minutes !== undefined) {
+    const m = Number(minutes);
+    if (!Number.isFinite(m) || m <= 0) throw new UsageError(`--minutes must be a positive number, not '${minutes}'`);
+    return { minutes: m };
+  }
+  return { steps: positiveIntOption('steps', steps) ?? baseSteps() };
+}

@@ -1,0 +1,159 @@
+// An experiment's results, computed from its runs' recorded metrics only: validation cross-entropy
+// at equal steps and at equal training time (the paper shows both), speed, and routing health.
+import type { MetricsRecord, StepMetrics } from '../train/metrics';
+
+export type RunOutcome = 'pending' | 'running' | 'completed' | 'diverged';
+
+export interface RecordedRun {
+  name: string;
+  runId: string | null;
+  state: RunOutcome;
+  records: MetricsRecord[];
+}
+
+export interface RunResult {
+  name: string;
+  runId: string | null;
+  state: RunOutcome;
+  steps: number;
+  /** Validation cross-entropy at the common final step (null: this run has no validation there). */
+  crossEntropyAtStep: number | null;
+  /** Validation cross-entropy at the common training time, interpolated between validations. */
+  crossEntropyAtTime: number | null;
+  stepsPerSecond: number | null;
+  tokensPerSecond: number | null;
+  /** Over steps and sparse layers; null for a dense run. */
+  overflowMean: number | null;
+  overflowMax: number | null;
+  loadCvMean: number | null;
+  /** Normalized router entropy (1 = uniform), mean over the layers of the last step records. */
+  routerEntropy: number | null;
+  diverged: boolean;
+}
+
+export interface ExperimentResults {
+  /** The last step at which every run that did not diverge has a validation. */
+  commonStep: number | null;
+  /** Training seconds that every run that did not diverge reached with a validation. */
+  commonSeconds: number | null;
+  runs: RunResult[];
+}
+
+/** Entropy is read over this many final step records, so one noisy step does not decide it. */
+const ENTROPY_WINDOW = 10;
+
+/**
+ * Cumulative training seconds after each step: the sum of step times (tokens / tokens per second).
+ * Validation, checkpoints and any time a killed run lay still are not counted.
+ * -> [step, seconds], starting at [0, 0].
+ */
+export function trainingClock(steps: StepMetrics[]): Map<number, number> {
+  const clock = new Map([[0, 0]]);
+  let seconds = 0;
+  for (const s of steps) {
+    seconds += s.tokens / s.tokensPerSecond;
+    clock.set(s.step, seconds);
+  }
+  return clock;
+}
+
+/** y at x on the polyline through points sorted by x; null outside it. */
+export function interpolate(points: [number, number][], x: number): number | null {
+  for (let i = 0; i < points.length; i++) {
+    const [x1, y1] = points[i];
+    if (x1 === x) return y1;
+    if (x1 > x) {
+      if (i === 0) return null;
+      const [x0, y0] = points[i - 1];
+      return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+    }
+  }
+  return null;
+}
+
+export function experimentResults(runs: RecordedRun[]): ExperimentResults {
+  const parts = runs.map((r) => {
+    const steps = r.records.filter((x): x is StepMetrics => x.type === 'step');
+    const clock = trainingClock(steps);
+    // [step, seconds, cross-entropy] per validation, in step order.
+    const validations = r.records
+      .filter((x) => x.type === 'validation' && clock.has(x.step))
+      .map((v) => [v.step, clock.get(v.step) as number, v.crossEntropy] as const);
+    return { run: r, steps, clock, validations };
+  });
+  const healthy = parts.filter((p) => p.run.state !== 'diverged' && p.validations.length > 0);
+  const stepSets = healthy.map((p) => new Set(p.validations.map((v) => v[0])));
+  const common = stepSets.length ? [...stepSets[0]].filter((s) => stepSets.every((set) => set.has(s))) : [];
+  const commonStep = common.length ? Math.max(...common) : null;
+  const commonSeconds = healthy.length ? Math.min(...healthy.map((p) => p.validations[p.validations.length - 1][1])) : null;
+
+  return {
+    commonStep,
+    commonSeconds,
+    runs: parts.map(({ run, steps, clock, validations }) => {
+      const seconds = clock.get(steps.at(-1)?.step ?? 0) ?? 0;
+      const tokens = steps.reduce((s, x) => s + x.tokens, 0);
+      const layers = steps.flatMap((s) => s.layers);
+      const lastLayers = steps.slice(-ENTROPY_WINDOW).flatMap((s) => s.layers);
+      return {
+        name: run.name,
+        runId: run.runId,
+        state: run.state,
+        steps: steps.at(-1)?.step ?? 0,
+        crossEntropyAtStep: validations.find((v) => v[0] === commonStep)?.[2] ?? null,
+        crossEntropyAtTime:
+          commonSeconds === null
+            ? null
+            : interpolate(
+                validations.map((v) => [v[1], v[2]]),
+                commonSeconds,
+              ),
+        stepsPerSecond: seconds > 0 ? steps.length / seconds : null,
+        tokensPerSecond: seconds > 0 ? tokens / seconds : null,
+        overflowMean: mean(layers.map((l) => l.overflowRate)),
+        overflowMax: layers.length ? Math.max(...layers.map((l) => l.overflowRate)) : null,
+        loadCvMean: mean(layers.map((l) => l.loadCv)),
+        routerEntropy: mean(lastLayers.map((l) => l.normalizedEntropy)),
+        diverged: run.state === 'diverged',
+      };
+    }),
+  };
+}
+
+/** The results as a Markdown table, equal steps and equal time side by side. */
+export function resultsMarkdown(title: string, results: ExperimentResults): string {
+  const { commonStep, commonSeconds } = results;
+  const f = (x: number | null, digits: number) => (x === null ? '—' : x.toFixed(digits));
+  const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+  const rows = results.runs.map((r) =>
+    [
+      r.name,
+      r.state,
+      r.steps,
+      f(r.crossEntropyAtStep, 3),
+      f(r.crossEntropyAtTime, 3),
+      f(r.stepsPerSecond, 2),
+      f(r.tokensPerSecond, 0),
+      pct(r.overflowMean),
+      pct(r.overflowMax),
+      f(r.loadCvMean, 3),
+      f(r.routerEntropy, 3),
+      r.diverged ? 'yes' : 'no',
+    ].join(' | '),
+  );
+  return [
+    `# ${title}`,
+    '',
+    `Validation cross-entropy at equal steps (step ${commonStep ?? '—'}) and at equal training time (${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`}, interpolated between validations).`,
+    'Training time sums the steps only (no validation or checkpoints). Overflow and load CV: mean over steps and sparse layers; entropy: normalized (1 = uniform), over the last step records.',
+    '',
+    `| run | state | steps | val CE @ step ${commonStep ?? '—'} | val CE @ ${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`} | steps/s | tokens/s | overflow mean | overflow max | load CV | router entropy | diverged |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r} |`),
+    '',
+  ].join('\n');
+}
+
+function mean(xs: number[]): number | null {
+  return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
+}

@@ -1,0 +1,166 @@
+// The experiment runner end to end, through the installed command: a grid trained one run after the
+// other, killed (SIGKILL) in the middle of its second run, then resumed.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { listCheckpoints } from '../../engine/train/checkpoint';
+import { readMetrics } from '../../engine/train/runStore';
+import { sentences } from './setup';
+
+const root = join(__dirname, '..', '..');
+const bin = join(root, 'bin', 'switchyard.js');
+const backend = process.env.SWITCHYARD_BACKEND ?? 'wasm';
+const STEPS = 60;
+
+const cwd = mkdtempSync(join(tmpdir(), 'switchyard-experiment-'));
+after(() => rmSync(cwd, { recursive: true, force: true }));
+const runs = join(cwd, 'runs');
+
+before(() => {
+  if (!existsSync(join(root, 'dist', 'engine.js'))) {
+    const r = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, `npm run build failed: ${r.stderr}`);
+  }
+  mkdirSync(join(cwd, 'corpus'));
+  for (let i = 0; i < 4; i++) writeFileSync(join(cwd, 'corpus', `doc${i}.txt`), sentences(60, 1000 + i) + '\n');
+  writeFileSync(
+    join(cwd, 'base.json'),
+    JSON.stringify({
+      model: { dModel: 32, dKv: 8, dFf: 64, numHeads: 2, numExperts: 4, numLayers: 2, numDecoderLayers: 2 },
+      training: { batchSize: 4, inputLength: 32, vocabSize: 600, validateEvery: 20, checkpointEvery: 5, validationBatches: 1 },
+    }),
+  );
+  writeFileSync(join(cwd, 'grid.json'), JSON.stringify([{ name: 'a' }, { name: 'b', model: { router: 'ntlb' } }, { name: 'c', model: { router: 'expertChoice' } }]));
+});
+
+interface ExperimentJson {
+  id: string;
+  state: string;
+  runs: { name: string; runId: string | null; state: string }[];
+}
+
+function experimentJson(): ExperimentJson | null {
+  const dir = join(runs, 'experiments');
+  const [id] = existsSync(dir) ? readdirSync(dir) : [];
+  if (!id || !existsSync(join(dir, id, 'experiment.json'))) return null;
+  return JSON.parse(readFileSync(join(dir, id, 'experiment.json'), 'utf8')) as ExperimentJson;
+}
+
+const metricsText = (id: string) => readFileSync(join(runs, id, 'metrics.jsonl'), 'utf8');
+
+test('a killed experiment resumes: finished runs kept, the interrupted one from its checkpoint, the rest started', async () => {
+  const args = ['experiment', 'grid.json', '--steps', String(STEPS), '--config', 'base.json', '--corpus', 'corpus', '--backend', backend, '--runs', runs];
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  // Kill once the second run has a checkpoint and has not finished.
+  const deadline = Date.now() + 120_000;
+  let killedAt: ExperimentJson | null = null;
+  while (!killedAt) {
+    assert.ok(Date.now() < deadline, `the experiment never reached its second run's checkpoint:\n${stderr}`);
+    assert.equal(child.exitCode, null, `the experiment ended before it could be killed:\n${stderr}`);
+    const e = experimentJson();
+    const second = e?.runs[1].runId;
+    if (second && listCheckpoints(join(runs, second, 'checkpoints')).length > 0) {
+      child.kill('SIGKILL');
+      killedAt = e;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await exited;
+  const [first, second] = killedAt.runs.map((r) => r.runId);
+  assert.equal(killedAt.runs[0].state, 'completed');
+  assert.equal(killedAt.runs[2].runId, null, 'the third run had not started');
+  const firstMetrics = metricsText(first!);
+  const checkpoint = Math.max(...listCheckpoints(join(runs, second!, 'checkpoints')));
+  assert.ok(checkpoint < STEPS, `the second run was killed before its end (checkpoint ${checkpoint})`);
+  const beforeKill = readMetrics(join(runs, second!, 'metrics.jsonl')).records.filter((r) => r.step <= checkpoint);
+
+  // From another folder: the experiment reads its corpus where it was, not a folder named alike here.
+  const elsewhere = join(cwd, 'elsewhere');
+  mkdirSync(join(elsewhere, 'corpus'), { recursive: true });
+  writeFileSync(join(elsewhere, 'corpus', 'other.txt'), 'Something else entirely.\n');
+  const resumed = spawnSync(process.execPath, [bin, 'experiment', '--resume', killedAt.id, '--runs', runs, '--backend', backend], { cwd: elsewhere, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`run 2/3 b: ${second} from step ${checkpoint}\\b`));
+  assert.doesNotMatch(resumed.stderr, /run 1\/3/, 'the finished run is not trained again');
+
+  const done = experimentJson()!;
+  assert.equal(done.state, 'completed');
+  assert.deepEqual(done.runs.map((r) => r.state), ['completed', 'completed', 'completed']);
+  assert.deepEqual(done.runs.slice(0, 2).map((r) => r.runId), [first, second]);
+  assert.equal(metricsText(first!), firstMetrics, "the finished run's metrics are untouched");
+  const afterResume = readMetrics(join(runs, second!, 'metrics.jsonl')).records;
+  assert.deepEqual(afterResume.filter((r) => r.type === 'step').map((r) => r.step), Array.from({ length: STEPS }, (_, i) => i + 1), 'every step once');
+  assert.deepEqual(afterResume.filter((r) => r.step <= checkpoint), beforeKill, 'the records up to the checkpoint are kept as they were');
+
+  const third = JSON.parse(readFileSync(join(runs, done.runs[2].runId!, 'config.json'), 'utf8'));
+  assert.deepEqual(third.corpus, { kind: 'files', spec: join(cwd, 'corpus') }, 'the run started on resume reads the same corpus');
+  const results = JSON.parse(readFileSync(join(runs, 'experiments', done.id, 'results.json'), 'utf8'));
+  assert.equal(results.commonStep, STEPS);
+  assert.deepEqual(results.runs.map((r: { name: string }) => r.name), ['a', 'b', 'c']);
+  for (const r of results.runs) assert.ok(Number.isFinite(r.crossEntropyAtStep) && Number.isFinite(r.crossEntropyAtTime), JSON.stringify(r));
+  const md = readFileSync(join(runs, 'experiments', done.id, 'results.md'), 'utf8');
+  assert.equal(md.split('\n').filter((l) => /^\| [abc] \| completed \| 60 \|/.test(l)).length, 3, md);
+});
+
+test('--minutes gives every run the same wall time, and results compare them at a common time', () => {
+  const out = join(cwd, 'timed');
+  writeFileSync(join(cwd, 'timed.json'), JSON.stringify([{ name: 'switch' }, { name: 'top2', model: { router: 'top2' } }]));
+  writeFileSync(join(cwd, 'timed-base.json'), readFileSync(join(cwd, 'base.json'), 'utf8').replace('"validateEvery":20', '"validateEvery":3'));
+  const minutes = 0.1; // 6 s a run
+  const r = spawnSync(process.execPath, [bin, 'experiment', 'timed.json', '--minutes', String(minutes), '--config', 'timed-base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out], { cwd, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const [id] = readdirSync(join(out, 'experiments'));
+  const results = JSON.parse(readFileSync(join(out, 'experiments', id, 'results.json'), 'utf8'));
+  assert.deepEqual(results.budget, { minutes });
+  for (const run of results.runs) {
+    assert.equal(run.state, 'completed');
+    const status = JSON.parse(readFileSync(join(out, run.runId, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'stopped', 'the clock stopped it, not a step count');
+    assert.ok(run.steps > 3 && run.steps / run.stepsPerSecond < minutes * 60, `${run.name}: ${run.steps} steps in ${run.steps / run.stepsPerSecond} s of training`);
+  }
+  assert.ok(results.commonSeconds > 0 && results.commonStep >= 3, JSON.stringify(results));
+});
+
+test('a run that diverges is marked so, and the next one still runs', () => {
+  const out = join(cwd, 'diverging');
+  // An absurd learning rate without clipping makes the first step's update overflow the weights.
+  writeFileSync(join(cwd, 'diverging.json'), JSON.stringify([{ name: 'blowup', training: { learningRate: 1e30, clipNorm: 0 } }, { name: 'ok' }]));
+  const r = spawnSync(process.execPath, [bin, 'experiment', 'diverging.json', '--steps', '4', '--config', 'base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out], { cwd, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /diverged: step \d+: the loss is not finite.*; the next run starts/);
+  const [id] = readdirSync(join(out, 'experiments'));
+  const results = JSON.parse(readFileSync(join(out, 'experiments', id, 'results.json'), 'utf8'));
+  assert.deepEqual(results.runs.map((x: { state: string; diverged: boolean }) => [x.state, x.diverged]), [['diverged', true], ['completed', false]]);
+  assert.equal(results.commonStep, 4, 'the diverged run does not hold back the common step');
+  assert.match(readFileSync(join(out, 'experiments', id, 'results.md'), 'utf8'), /^\| blowup \| diverged \| .* \| yes \|$/m);
+});
+
+test('Ctrl-C stops the current run with a checkpoint and leaves the experiment interrupted, to resume', async () => {
+  const out = join(cwd, 'interrupted');
+  const args = ['experiment', 'grid.json', '--steps', String(STEPS), '--config', 'base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out];
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 120_000;
+  while (!/run 1\/3 a: .* from step 0\n[\s\S]*step \d+\/60/.test(stderr)) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, `the first run never started:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr);
+  const [id] = readdirSync(join(out, 'experiments'));
+  const e = JSON.parse(readFileSync(join(out, 'experiments', id, 'experiment.json'), 'utf8')) as ExperimentJson;
+  assert.equal(e.state, 'interrupted');
+  assert.deepEqual(e.runs.map((r) => r.state), ['running', 'pending', 'pending']);
+  const status = JSON.parse(readFileSync(join(out, e.runs[0].runId!, 'status.json'), 'utf8'));
+  assert.equal(status.state, 'stopped');
+  assert.ok(listCheckpoints(join(out, e.runs[0].runId!, 'checkpoints')).includes(status.step), 'a checkpoint at the step it stopped');
+  assert.match(stderr, new RegExp(`interrupted; continue with --resume ${id}`));
+});

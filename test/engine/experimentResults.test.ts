@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { experimentResults, interpolate, resultsMarkdown, trainingClock, type RecordedRun } from '../../engine/experiments/results';
+import type { LayerMetrics, MetricsRecord, StepMetrics } from '../../engine/train/metrics';
+
+function layer(overflowRate: number): LayerMetrics {
+  return { layer: 'encoder.block.1', numExperts: 4, capacity: 8, assignments: 40, routed: [10, 10, 10, 10], kept: [8, 8, 8, 8], shares: [0.25, 0.25, 0.25, 0.25], dropped: 8, overflowRate, routerEntropy: 1.2, normalizedEntropy: 0.9, loadCv: 0.2, maxShare: 0.25, unusedExperts: 0, meanProb: [0.25, 0.25, 0.25, 0.25] };
+}
+function step(n: number, tokensPerSecond: number, layers: LayerMetrics[]): StepMetrics {
+  return { type: 'step', step: n, time: 0, tokens: 100, tokensPerSecond, learningRate: 1e-3, loss: 5, crossEntropy: 5, auxLoss: 1, zLoss: 0, gradNorm: 1, layers };
+}
+const val = (n: number, crossEntropy: number): MetricsRecord => ({ type: 'validation', step: n, time: 0, loss: crossEntropy, crossEntropy });
+
+// switch: 1 s a step (100 tokens at 100 tokens/s); dense: 2.5 s a step. Validations at steps 0, 2, 4.
+const runs: RecordedRun[] = [
+  {
+    name: 'switch',
+    runId: 'a',
+    state: 'completed',
+    records: [val(0, 6), step(1, 100, [layer(0.1), layer(0.3)]), step(2, 100, [layer(0.1), layer(0.3)]), val(2, 5), step(3, 100, [layer(0.1), layer(0.3)]), step(4, 100, [layer(0.1), layer(0.7)]), val(4, 4)],
+  },
+  { name: 'dense', runId: 'b', state: 'completed', records: [val(0, 6), step(1, 40, []), step(2, 40, []), val(2, 5.5), step(3, 40, []), step(4, 40, []), val(4, 5)] },
+  { name: 'unstable', runId: 'c', state: 'diverged', records: [val(0, 6), step(1, 100, [layer(0.5)])] },
+  { name: 'later', runId: null, state: 'pending', records: [] },
+];
+
+test('interpolation between points, exact at points, none outside', () => {
+  const points: [number, number][] = [[0, 6], [5, 5.5], [10, 5]];
+  assert.ok(Math.abs((interpolate(points, 4) as number) - 5.6) < 1e-12); // 6 + (5.5 - 6) × 4/5
+  assert.equal(interpolate(points, 5), 5.5);
+  assert.equal(interpolate(points, 7.5), 5.25);
+  assert.equal(interpolate(points, 10), 5);
+  assert.equal(interpolate(points, 10.5), null);
+  assert.equal(interpolate(points, -1), null);
+  assert.equal(interpolate([], 0), null);
+});
+
+test('the training clock sums step times only', () => {
+  const steps = runs[1].records.filter((r): r is StepMetrics => r.type === 'step');
+  assert.deepEqual([...trainingClock(steps)], [[0, 0], [1, 2.5], [2, 5], [3, 7.5], [4, 10]]);
+});
+
+test('results from recorded metrics: equal steps, equal time, speed and routing health', () => {
+  const r = experimentResults(runs);
+  assert.equal(r.commonStep, 4); // the diverged and the pending run do not hold it back
+  assert.equal(r.commonSeconds, 4); // switch's last validation is at 4 s, dense's at 10 s
+  const [sw, dense, unstable, later] = r.runs;
+  assert.equal(sw.crossEntropyAtStep, 4);
+  assert.equal(sw.crossEntropyAtTime, 4);
+  assert.equal(dense.crossEntropyAtStep, 5);
+  assert.ok(Math.abs((dense.crossEntropyAtTime as number) - 5.6) < 1e-12); // between 0 s (6) and 5 s (5.5)
+  assert.equal(sw.stepsPerSecond, 1);
+  assert.equal(sw.tokensPerSecond, 100);
+  assert.equal(dense.stepsPerSecond, 0.4);
+  assert.equal(dense.tokensPerSecond, 40);
+  assert.ok(Math.abs((sw.overflowMean as number) - 0.25) < 1e-12); // (3 × (0.1 + 0.3) + 0.1 + 0.7) / 8
+  assert.equal(sw.overflowMax, 0.7);
+  assert.ok(Math.abs((sw.loadCvMean as number) - 0.2) < 1e-12);
+  assert.ok(Math.abs((sw.routerEntropy as number) - 0.9) < 1e-12);
+  assert.equal(dense.overflowMean, null);
+  assert.equal(unstable.diverged, true);
+  assert.equal(unstable.crossEntropyAtStep, null);
+  assert.equal(unstable.steps, 1);
+  assert.deepEqual([later.steps, later.crossEntropyAtStep, later.stepsPerSecond], [0, null, null]);
+
+  const md = resultsMarkdown('Experiment t', r);
+  assert.match(md, /^# Experiment t$/m);
+  assert.match(md, /\| run \| state \| steps \| val CE @ step 4 \| val CE @ 4\.0 s \|/);
+  assert.ok(md.includes('| switch | completed | 4 | 4.000 | 4.000 | 1.00 | 100 | 25.0% | 70.0% | 0.200 | 0.900 | no |'), md);
+  assert.ok(md.includes('| dense | completed | 4 | 5.000 | 5.600 | 0.40 | 40 | — | — | — | — | no |'), md);
+  assert.ok(md.includes('| unstable | diverged | 1 | — | — | 1.00 | 100 | 50.0% | 50.0% | 0.200 | 0.900 | yes |'), md);
+  assert.ok(md.includes('| later | pending | 0 | — | — | — | — | — | — | — | — | no |'), md);
+});

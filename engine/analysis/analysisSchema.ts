@@ -1,11 +1,15 @@
 // The shape of a run's analysis (analyzeRun.ts), as the CLI's --json prints it and the engine's
 // `analyzeRun` answers it: a schema, so that the extension checks what it gets.
 import { z } from 'zod';
+import { WHAT_IF_RULES } from './capacityWhatIf';
 
 const tokenCount = z.object({ tokenId: z.number().int(), count: z.number().int() });
 export const analysisSchema = z.object({
   run: z.string(),
   step: z.number().int(),
+  /** The run's router and eval capacity factor: where a what-if rule is the run's own, its replay at that factor drops what the router dropped. */
+  router: z.string(),
+  evalCapacityFactor: z.number(),
   validationBatches: z.number().int(),
   layers: z.array(
     z.object({
@@ -31,7 +35,8 @@ export const analysisSchema = z.object({
         nmi: z.number(),
       }),
       dropPosition: z.array(z.object({ from: z.number().int(), tokens: z.number().int(), dropped: z.number().int(), rate: z.number() })),
-      whatIf: z.array(z.object({ capacityFactor: z.number(), dropped: z.number().int(), droppedShare: z.number() })),
+      /** Dropped share replayed per rule (switch, ntlb) and capacity factor: rule-major, factors ascending. */
+      whatIf: z.array(z.object({ rule: z.enum(WHAT_IF_RULES), capacityFactor: z.number(), dropped: z.number().int(), droppedShare: z.number() })),
     }),
   ),
   /** Validation cross-entropy at other eval capacity factors (a real forward pass each). */

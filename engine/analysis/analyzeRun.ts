@@ -71,12 +71,14 @@ export function analyzeCheckpoints(
       droppedShare: r.dropped.reduce((s, d) => s + d, 0) / Math.max(1, r.expert.length),
       specialisation: { ...specialisation(r), labels: [...r.labels] },
       dropPosition: dropByPosition(r),
-      whatIf: capacityWhatIf(r, whatIfFactors),
+      whatIf: capacityWhatIf(r, { factors: whatIfFactors, ntlbMaxTries: config.model.ntlbMaxTries }),
     }));
     const named = new Set(layers.flatMap((l) => l.specialisation.experts.flatMap((e) => [...e.topByCount, ...e.topByLift].map((t) => t.tokenId))));
     return {
       run: runId,
       step,
+      router: config.model.router,
+      evalCapacityFactor: config.model.evalCapacityFactor,
       validationBatches: batches.length,
       layers,
       lossAtFactor: LOSS_FACTORS.map((capacityFactor) => ({ capacityFactor, crossEntropy: crossEntropyAt(config, weights, batches, capacityFactor) })),

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Analysis } from '../analysis/analysisSchema';
 import { analyzeRun } from '../analysis/analyzeRun';
+import { WHAT_IF_RULES } from '../analysis/capacityWhatIf';
 import { initBackend } from '../backend';
 import { listCheckpoints } from '../train/checkpoint';
 import { findRun } from '../train/runStore';
@@ -30,7 +31,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function formatAnalysis(a: Analysis): string {
   const text = (id: number) => JSON.stringify(a.tokenTexts[id] ?? `#${id}`);
-  const out = [`run ${a.run} at checkpoint step ${a.step}, ${a.validationBatches} validation batches (eval mode)`];
+  const out = [`run ${a.run} (${a.router} router, eval capacity factor ${a.evalCapacityFactor}) at checkpoint step ${a.step}, ${a.validationBatches} validation batches (eval mode)`];
   for (const l of a.layers) {
     const s = l.specialisation;
     out.push('', `## ${l.layer}: ${l.tokens} tokens, ${pct(l.droppedShare)} dropped; NMI(expert; ${s.labels.includes('NOUN') ? 'part-of-speech tag' : 'token class'}) = ${s.nmi.toFixed(3)}`);
@@ -42,7 +43,7 @@ export function formatAnalysis(a: Analysis): string {
       out.push(`${String(e.expert).padStart(6)}  ${String(e.tokens).padStart(6)}  ${dominant.padEnd(16)}  ${byCount.padEnd(35)}  ${byLift}`);
     }
     out.push(`overflow by position: ${l.dropPosition.map((p) => `${p.from}+ ${pct(p.rate)}`).join(', ')}`);
-    out.push(`capacity what-if (dropped): ${l.whatIf.map((p) => `×${p.capacityFactor} ${pct(p.droppedShare)}`).join(', ')}`);
+    for (const rule of WHAT_IF_RULES) out.push(`capacity what-if, ${rule} (dropped): ${l.whatIf.filter((p) => p.rule === rule).map((p) => `×${p.capacityFactor} ${pct(p.droppedShare)}`).join(', ')}`);
   }
   out.push('', `validation cross-entropy at eval capacity factor: ${a.lossAtFactor.map((p) => `×${p.capacityFactor} ${p.crossEntropy.toFixed(3)}`).join(', ')}`);
   if (a.stability.length) {

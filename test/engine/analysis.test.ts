@@ -117,23 +117,40 @@ test('drop position: the late tokens of each sequence drop, by bucket', () => {
   ]);
 });
 
-test('capacity what-if: six tokens that all want expert 0, three experts', () => {
+test('capacity what-if: six tokens that all want expert 0, three experts, switch and ntlb', () => {
   const r = routed([0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]);
-  // capacity = ceil(6 / 3 × factor): 0.5 -> 1 slot (5 dropped), 1 -> 2 (4), 1.5 -> 3 (3), 3 -> 6 (0).
+  // capacity = ceil(6 / 3 × factor): 0.5 -> 1 slot, 1 -> 2, 1.5 -> 3, 3 -> 6.
+  // switch: only expert 0's slots count: 5, 4, 3, 0 dropped.
+  // ntlb: the dropped try expert 1, then expert 2 (ties: lower index first): 6 - 3 slots = 3, then none.
   assert.deepEqual(
-    capacityWhatIf(r, [0.5, 1, 1.5, 3]).map((p) => [p.capacityFactor, p.dropped]),
+    capacityWhatIf(r, { factors: [0.5, 1, 1.5, 3] }).map((p) => [p.rule, p.capacityFactor, p.dropped]),
     [
-      [0.5, 5],
-      [1, 4],
-      [1.5, 3],
-      [3, 0],
+      ['switch', 0.5, 5],
+      ['switch', 1, 4],
+      ['switch', 1.5, 3],
+      ['switch', 3, 0],
+      ['ntlb', 0.5, 3],
+      ['ntlb', 1, 0],
+      ['ntlb', 1.5, 0],
+      ['ntlb', 3, 0],
     ],
   );
-  // Balanced routing drops nothing at factor 1; capacity is per group.
+  // ntlbMaxTries 2: a token tries experts 0 and 1 only: 6 - 2 slots at factor 0.5.
+  assert.deepEqual(
+    capacityWhatIf(r, { factors: [0.5], rules: ['ntlb'], ntlbMaxTries: 2 }).map((p) => p.dropped),
+    [4],
+  );
+  // Balanced routing drops nothing at factor 1 under either rule; capacity is per group.
   const balanced = { ...routed([0, 1, 2, 0, 1, 2], [0, 0, 0, 0, 0, 0]), groupSizes: [3, 3] };
   assert.deepEqual(
-    capacityWhatIf(balanced, [1]).map((p) => p.droppedShare),
-    [0],
+    capacityWhatIf(balanced, { factors: [1] }).map((p) => p.droppedShare),
+    [0, 0],
+  );
+  // Per group: [0,0,0] and [0,0,0] at factor 1 (1 slot each): switch drops 2 + 2, ntlb 0 + 0.
+  const grouped = { ...r, groupSizes: [3, 3] };
+  assert.deepEqual(
+    capacityWhatIf(grouped, { factors: [1] }).map((p) => p.dropped),
+    [4, 0],
   );
 });
 

@@ -58,11 +58,16 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
       l.tokens,
     );
     assert.ok(l.droppedShare > 0, `${l.layer}: factor 0.5 drops tokens`);
-    const atOwn = l.whatIf.find((p) => p.capacityFactor === 0.5);
+    const atOwn = l.whatIf.find((p) => p.rule === 'switch' && p.capacityFactor === 0.5);
     assert.ok(atOwn, 'the run factor is in the what-if');
     assert.equal(atOwn.droppedShare, l.droppedShare, `${l.layer}: the replay drops what the router dropped`);
-    const shares = l.whatIf.map((p) => p.droppedShare);
-    assert.deepEqual(shares, [...shares].sort((x, y) => y - x), 'more capacity never drops more');
+    for (const rule of ['switch', 'ntlb']) {
+      const shares = l.whatIf.filter((p) => p.rule === rule).map((p) => p.droppedShare);
+      assert.equal(shares.length, 8, `${rule}: every factor 0.5..4 (0.5 is the run's)`);
+      assert.deepEqual(shares, [...shares].sort((x, y) => y - x), `${rule}: more capacity never drops more`);
+    }
+    const ntlbOwn = l.whatIf.find((p) => p.rule === 'ntlb' && p.capacityFactor === 0.5);
+    assert.ok(ntlbOwn && ntlbOwn.dropped <= atOwn.dropped, `${l.layer}: re-routing never drops more than switch`);
     assert.equal(l.dropPosition.reduce((s, p) => s + p.dropped, 0), Math.round(l.droppedShare * l.tokens));
     assert.ok(l.specialisation.nmi >= 0 && l.specialisation.nmi <= 1);
   }
@@ -92,6 +97,31 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
   }
 
   const text = formatAnalysis(a);
-  assert.match(text, /^run .* at checkpoint step 12, 2 validation batches/);
+  assert.match(text, /^run .* \(switch router, eval capacity factor 0.5\) at checkpoint step 12, 2 validation batches/);
+  assert.match(text, /capacity what-if, switch \(dropped\): ×0.5 \d/);
+  assert.match(text, /capacity what-if, ntlb \(dropped\): ×0.5 \d/);
   assert.match(text, /NMI\(expert; part-of-speech tag\) = \d\.\d{3}/);
+});
+
+test('an ntlb run: the ntlb replay at its eval capacity factor drops what its router dropped', async () => {
+  const config = resolveRunConfig({
+    preset: 'tiny',
+    overrides: {
+      model: { dModel: 32, dKv: 8, dFf: 64, numHeads: 2, numExperts: 4, router: 'ntlb', ntlbMaxTries: 2, capacityFactor: 0.5, evalCapacityFactor: 0.3 },
+      training: { batchSize: 4, inputLength: 32, vocabSize: 1024, checkpointEvery: 3, validateEvery: 3, validationBatches: 2 },
+    },
+    steps: 3,
+  });
+  const trainer = await Trainer.create(runsDir, config, backend);
+  await trainer.train();
+  const batches = validationBatches(trainer.dataset, trainer.config.training);
+  const a = analyzeCheckpoints(trainer.run.id, trainer.config, trainer.dataset.tokenizer, batches, trainer.dataset.tags, [3], 3, (s) => loadCheckpoint(checkpointDir(trainer.run.checkpoints, s)).weights);
+  trainer.dispose();
+  assert.equal(a.router, 'ntlb');
+  for (const l of a.layers) {
+    const own = (rule: string) => l.whatIf.find((p) => p.rule === rule && p.capacityFactor === 0.3);
+    assert.ok(l.droppedShare > 0, `${l.layer}: factor 0.3 with two tries still drops`);
+    assert.equal(own('ntlb')?.droppedShare, l.droppedShare, `${l.layer}: the ntlb replay (2 tries) drops what the router dropped`);
+    assert.ok((own('switch')?.droppedShare ?? 0) >= l.droppedShare, `${l.layer}: switch would have dropped at least as many`);
+  }
 });

@@ -230,6 +230,9 @@ export const dashboardInboundSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('validation'), runId, data: validationMetricsSchema }),
   z.object({ type: z.literal('state'), runId, data: runStatusSchema }),
   z.object({ type: z.literal('empty'), message: z.string() }),
+  /** The run's routing explained (the engine's analyzeRun), for the Specialisation section. */
+  z.object({ type: z.literal('analysis'), runId, analysis: analysisSchema }),
+  z.object({ type: z.literal('analysisError'), runId, message: z.string() }),
 ]);
 export type DashboardInbound = z.infer<typeof dashboardInboundSchema>;
 
@@ -238,6 +241,8 @@ export const dashboardOutboundSchema = z.discriminatedUnion('type', [
   /** Loaded (or reloaded): send `init`. */
   z.object({ type: z.literal('ready'), runId: runId.optional() }),
   z.object({ type: z.literal('command'), command: z.enum(['pause', 'resume', 'stop']) }),
+  /** Analyze the run at its newest checkpoint: answered by `analysis` or `analysisError`. */
+  z.object({ type: z.literal('analyze'), runId }),
 ]);
 export type DashboardOutbound = z.infer<typeof dashboardOutboundSchema>;
 

@@ -41,6 +41,8 @@ export const analysisSchema = z.object({
   ),
   /** Validation cross-entropy at other eval capacity factors (a real forward pass each). */
   lossAtFactor: z.array(z.object({ capacityFactor: z.number(), crossEntropy: z.number() })),
+  /** At each kept checkpoint: per layer, NMI(expert; label) (does specialisation grow over training?). */
+  nmiOverTraining: z.array(z.object({ step: z.number().int(), nmi: z.record(z.string(), z.number()) })),
   /** Between consecutive kept checkpoints: per layer, the share of tokens whose expert changed. */
   stability: z.array(z.object({ from: z.number().int(), to: z.number().int(), changed: z.record(z.string(), z.number()) })),
   /** Token texts of the ids the tables name, for display. */

@@ -16,8 +16,8 @@ import type { Analysis } from './analysisSchema';
 import { capacityWhatIf, WHAT_IF_FACTORS } from './capacityWhatIf';
 import { collectRouting } from './collect';
 import { dropByPosition } from './dropPosition';
-import type { RoutedTokens } from './routedTokens';
-import { specialisation } from './specialisation';
+import { contingency, type RoutedTokens } from './routedTokens';
+import { normalisedMutualInformation, specialisation } from './specialisation';
 import { routingChange } from './stability';
 
 /** Eval capacity factors at which the validation cross-entropy is measured again. */
@@ -54,11 +54,13 @@ export function analyzeCheckpoints(
       return collectRouting(model, tokenizer, batches, tags);
     };
     const stability: Analysis['stability'] = [];
+    const nmiOverTraining: Analysis['nmiOverTraining'] = [];
     let previous: RoutedTokens[] | null = null;
     let chosen: RoutedTokens[] = [];
     for (const s of steps) {
       const routed = routedAt(s);
       if (previous) stability.push({ from: steps[steps.indexOf(s) - 1], to: s, changed: Object.fromEntries(routed.map((r, i) => [r.layer, routingChange((previous as RoutedTokens[])[i].expert, r.expert)])) });
+      nmiOverTraining.push({ step: s, nmi: Object.fromEntries(routed.map((r) => [r.layer, normalisedMutualInformation(contingency(r.expert, r.label, r.numExperts, r.labels.length))])) });
       if (s === step) chosen = routed;
       previous = routed;
     }
@@ -82,6 +84,7 @@ export function analyzeCheckpoints(
       validationBatches: batches.length,
       layers,
       lossAtFactor: LOSS_FACTORS.map((capacityFactor) => ({ capacityFactor, crossEntropy: crossEntropyAt(config, weights, batches, capacityFactor) })),
+      nmiOverTraining,
       stability,
       tokenTexts: Object.fromEntries([...named].map((id) => [id, tokenizer.decode([id])])),
     };

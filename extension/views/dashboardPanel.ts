@@ -88,6 +88,7 @@ export class DashboardPanel implements vscode.Disposable {
       await this.sendInit();
       return this.settleFirstInit();
     }
+    if (msg.data.type === 'analyze') return this.analyze(msg.data.runId);
     const command = { pause: 'switchyard.pauseTraining', resume: 'switchyard.resumeTraining', stop: 'switchyard.stopTraining' }[msg.data.command];
     await vscode.commands.executeCommand(command, this.runId);
   }
@@ -104,6 +105,15 @@ export class DashboardPanel implements vscode.Disposable {
       this.post({ type: 'init', run, history, totalSteps: metrics.totalSteps });
     } catch (err) {
       this.post({ type: 'empty', message: `The engine is not available: ${describeError(err)}` });
+    }
+  }
+
+  /** The engine analyzes the run at its newest checkpoint (cached there per checkpoint set). */
+  private async analyze(runId: string): Promise<void> {
+    try {
+      this.post({ type: 'analysis', runId, analysis: await this.engine.request('analyzeRun', { runId }) });
+    } catch (err) {
+      this.post({ type: 'analysisError', runId, message: describeError(err) });
     }
   }
 

@@ -78,6 +78,13 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
   assert.equal(last.step, 12);
   assert.ok(Math.abs(own.crossEntropy - last.crossEntropy) < 1e-5, `${own.crossEntropy} vs the run's ${last.crossEntropy}`);
   assert.deepEqual(
+    a.nmiOverTraining.map((n) => n.step),
+    steps,
+    'NMI at every kept checkpoint',
+  );
+  const nmiAt12 = a.nmiOverTraining.at(-1)?.nmi ?? {};
+  for (const l of a.layers) assert.equal(nmiAt12[l.layer], l.specialisation.nmi, `${l.layer}: the last checkpoint's NMI is the table's`);
+  assert.deepEqual(
     a.stability.map((s) => [s.from, s.to]),
     steps.slice(1).map((s, i) => [steps[i], s]),
   );

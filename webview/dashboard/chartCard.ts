@@ -6,8 +6,8 @@ import type { Palette } from '../shared/palette';
 import type { ChartKind, RunHistory } from './history';
 import type { DataTable } from './tables';
 
-export interface CardSpec {
-  kind: ChartKind;
+export interface CardSpec<K extends string = ChartKind> {
+  kind: K;
   title: string;
   /** What the chart shows, one line under the title. */
   note: string;
@@ -32,7 +32,7 @@ export interface RenderContext {
   layer: number;
 }
 
-export class ChartCard {
+export class ChartCard<K extends string = ChartKind> {
   readonly figure: HTMLElement;
   readonly canvas: HTMLCanvasElement;
   readonly box: HTMLDivElement;
@@ -44,7 +44,7 @@ export class ChartCard {
   readonly extra: HTMLDivElement;
   chart: Chart | null = null;
 
-  constructor(readonly spec: CardSpec) {
+  constructor(readonly spec: CardSpec<K>) {
     const id = `chart-${spec.kind}`;
     // The figure carries the name and description; the canvas's content is in the data table.
     this.canvas = el('canvas', { 'aria-hidden': 'true' });

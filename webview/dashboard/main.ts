@@ -13,6 +13,7 @@ import { controlState, isLiveState, type Command } from './controls';
 import { CHART_KINDS, RunHistory, type ChartKind } from './history';
 import { persistDashboard, restoreDashboard, type UiState } from './persist';
 import { FrameScheduler } from './scheduler';
+import { SpecialisationSection } from './specialisationSection';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 
@@ -36,6 +37,7 @@ class Dashboard {
   private headerQueued = false;
   private readonly cards = new Map<ChartKind, ChartCard>();
   private readonly scheduler: FrameScheduler<ChartKind>;
+  private readonly spec: SpecialisationSection;
 
   private readonly app: HTMLElement;
   private readonly title = el('h1', { id: 'run-title' }, 'Switchyard');
@@ -79,10 +81,11 @@ class Dashboard {
       this.grid.append(card.figure);
     }
     this.grid.addEventListener('tabletoggle', () => this.persistSoon());
-    app.replaceChildren(header, this.banner, this.emptyMessage, this.kpis, this.grid, this.announcer);
-
     this.palette = watchTheme((p) => this.onTheme(p));
+    this.spec = new SpecialisationSection(this.palette, (runId) => post({ type: 'analyze', runId }), () => this.persistSoon());
+    app.replaceChildren(header, this.banner, this.emptyMessage, this.kpis, this.grid, this.spec.element, this.announcer);
     for (const card of this.cards.values()) createChart(card, this.palette);
+    this.spec.attach();
     this.scheduler = new FrameScheduler<ChartKind>((kind) => this.draw(kind), (cb) => requestAnimationFrame(cb));
     this.setView('loading', 'Waiting for the run’s data…');
 
@@ -96,6 +99,7 @@ class Dashboard {
   restore(state: unknown): string | undefined {
     const r = restoreDashboard(state);
     if (!r) return undefined;
+    this.spec.restore((state as { specialisation?: unknown }).specialisation, r.history.runId);
     this.history = r.history;
     this.active = isLiveState(r.history.status) && r.history.run.active;
     this.layerName = r.ui.layer;
@@ -111,6 +115,8 @@ class Dashboard {
         this.active = m.run.active;
         this.clearPending();
         this.showRun();
+        const steps = m.history.filter((r) => r.type === 'step');
+        this.spec.showRun(m.run.id, this.active, steps[steps.length - 1]?.alerts ?? []);
         this.persistNow();
         break;
       }
@@ -119,6 +125,7 @@ class Dashboard {
         const before = this.history!.layers.length;
         this.scheduler.mark(this.history!.addStep(m.data));
         if (this.history!.layers.length !== before) this.fillLayers();
+        this.spec.onStep(m.data.alerts);
         this.queueHeader();
         this.persistSoon();
         break;
@@ -134,13 +141,21 @@ class Dashboard {
         if (!this.accepts(m.runId)) return;
         const previous = this.history!.status?.state;
         this.history!.setStatus(m.data);
+        const wasLive = this.active;
         this.active = isLiveState(m.data);
+        if (wasLive && !this.active) this.spec.onFinished();
         this.clearPending();
         if (previous !== m.data.state) this.announce(`Run ${STATE_LABEL[m.data.state].toLowerCase()}${m.data.message ? `: ${m.data.message}` : ''}`);
         this.updateHeader();
         this.persistNow();
         break;
       }
+      case 'analysis':
+        this.spec.onAnalysis(m.runId, m.analysis);
+        break;
+      case 'analysisError':
+        this.spec.onError(m.runId, m.message);
+        break;
       case 'empty': {
         this.history = null;
         this.active = false;
@@ -174,6 +189,7 @@ class Dashboard {
     this.emptyMessage.textContent = message;
     this.emptyMessage.hidden = view === 'run';
     this.grid.hidden = view !== 'run';
+    this.spec.element.hidden = view !== 'run';
     this.kpis.hidden = view !== 'run';
   }
 
@@ -198,6 +214,7 @@ class Dashboard {
   private onTheme(p: Palette): void {
     this.palette = p;
     for (const card of this.cards.values()) applyPalette(card, p);
+    this.spec?.setPalette(p);
     this.scheduler.mark(CHART_KINDS, true);
   }
 
@@ -290,7 +307,7 @@ class Dashboard {
   private persistNow(): void {
     if (this.persistTimer !== null) clearTimeout(this.persistTimer);
     this.persistTimer = null;
-    if (this.history) vscodeApi().setState(persistDashboard(this.history, this.ui()));
+    if (this.history) vscodeApi().setState({ ...persistDashboard(this.history, this.ui()), specialisation: this.spec.state() });
   }
 }
 

@@ -1,0 +1,192 @@
+// The Specialisation section's charts, drawn from a run's analysis (engine/analysis): the selected
+// layer's experts × tags heatmap, NMI(expert; tag) over training, overflow by position, the capacity
+// what-if (switch vs ntlb) and the routing change between checkpoints. Each with its data table.
+import { Chart, type ChartDataset, type ChartOptions, type ScriptableContext, type TooltipItem } from 'chart.js';
+import type { Analysis } from '../../engine/analysis/analysisSchema';
+import { flatten, mix, toHex } from '../shared/color';
+import { formatInt, formatNumber, formatPercent } from '../shared/format';
+import { seriesColor, seriesDash, type Palette } from '../shared/palette';
+import type { CardSpec, ChartCard } from './chartCard';
+import { axisBase, fmtPct, matrixOptions, rgba, tooltip, type Fmt } from './chartStyle';
+
+export type SpecKind = 'tags' | 'nmi' | 'droppos' | 'whatif' | 'stability';
+export type SpecCard = ChartCard<SpecKind>;
+
+export const SPEC_CARDS: readonly CardSpec<SpecKind>[] = [
+  { kind: 'tags', title: 'Experts × tags', note: "Share of each expert's tokens per tag (token class for a user corpus or the decoder), selected layer" },
+  { kind: 'nmi', title: 'Specialisation over training', note: 'NMI(expert; tag) per layer at each kept checkpoint (0: the router ignores the tag; 1: the tag decides)' },
+  { kind: 'droppos', title: 'Overflow by position', note: 'Share of tokens dropped by position in the sequence, per layer: slots are claimed in token order' },
+  { kind: 'whatif', title: 'Capacity what-if', note: "Selected layer's dropped share replayed at other capacity factors: switch (dropped ride the residual) vs ntlb (re-routed)" },
+  { kind: 'stability', title: 'Routing stability', note: 'Share of validation tokens whose expert changed since the previous kept checkpoint, per layer' },
+];
+
+interface XY {
+  x: number;
+  y: number;
+}
+interface Series {
+  label: string;
+  points: XY[];
+}
+interface TagCell {
+  x: number;
+  y: number;
+  v: number;
+  n: number;
+  color: string;
+}
+
+/** The x axis of each line chart: title and tick format. */
+const X_AXES: Record<Exclude<SpecKind, 'tags'>, { title: string; format: Fmt; y: string; yFormat: Fmt }> = {
+  nmi: { title: 'Checkpoint step', format: formatInt, y: 'NMI', yFormat: (y) => formatNumber(y, 3) },
+  droppos: { title: 'Position in the sequence (bucket start)', format: formatInt, y: 'Dropped', yFormat: fmtPct },
+  whatif: { title: 'Capacity factor', format: (x) => `×${formatNumber(x, 3)}`, y: 'Dropped', yFormat: fmtPct },
+  stability: { title: 'Checkpoint step', format: formatInt, y: 'Tokens that changed expert', yFormat: fmtPct },
+};
+
+function lineOptions(p: Palette, kind: Exclude<SpecKind, 'tags'>): ChartOptions<'line'> {
+  const a = X_AXES[kind];
+  const x = axisBase(p, a.title);
+  const y = axisBase(p, a.y);
+  return {
+    parsing: false,
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    interaction: { mode: 'nearest', axis: 'x', intersect: false },
+    elements: { point: { radius: 2.5, hoverRadius: 4 }, line: { borderWidth: 1.5 } },
+    plugins: {
+      legend: { position: 'bottom', labels: { color: p.foreground, boxWidth: 12, boxHeight: 2, font: { size: p.fontSize - 1 } } },
+      tooltip: {
+        ...tooltip(p),
+        callbacks: {
+          title: (items: TooltipItem<'line'>[]) => (items.length ? `${a.title} ${a.format(items[0].parsed.x ?? 0)}` : ''),
+          label: (item: TooltipItem<'line'>) => `${item.dataset.label ?? ''}: ${a.yFormat(item.parsed.y ?? NaN)}`,
+        },
+      },
+    },
+    scales: {
+      x: { type: 'linear', ...x, ticks: { ...x.ticks, callback: (v: number | string) => a.format(Number(v)) } },
+      y: { type: 'linear', beginAtZero: true, ...(kind === 'nmi' ? { max: 1 } : {}), ...y, ticks: { ...y.ticks, maxTicksLimit: 6, callback: (v: number | string) => a.yFormat(Number(v)) } },
+    },
+  } as ChartOptions<'line'>;
+}
+
+function tagOptions(p: Palette, labels: () => readonly string[]): ChartOptions<'matrix'> {
+  const x = axisBase(p, 'Tag');
+  const y = axisBase(p, 'Expert');
+  return matrixOptions(
+    p,
+    {
+      title: (items: TooltipItem<'matrix'>[]) => {
+        const r = items[0]?.raw as TagCell | undefined;
+        return r ? `Expert ${r.y} · ${labels()[r.x] ?? ''}` : '';
+      },
+      label: (item: TooltipItem<'matrix'>) => {
+        const r = item.raw as TagCell;
+        return `${formatPercent(r.v)} of the expert's tokens (${formatInt(r.n)})`;
+      },
+    },
+    {
+      x: { ...x, grid: { display: false }, min: -0.5, ticks: { ...x.ticks, autoSkip: false, callback: (v: number | string) => labels()[Number(v)] ?? '' } },
+      y: { ...y, ticks: { ...y.ticks, callback: (v: number | string) => `E${v}` } },
+    },
+  );
+}
+
+/** Creates the card's chart; `labels` gives the tag heatmap's current column names. */
+export function createSpecChart(card: SpecCard, p: Palette, labels: () => readonly string[]): void {
+  const kind = card.spec.kind;
+  card.chart =
+    kind === 'tags'
+      ? new Chart(card.canvas, { type: 'matrix', data: { datasets: [] }, options: tagOptions(p, labels) })
+      : new Chart(card.canvas, { type: 'line', data: { datasets: [] }, options: lineOptions(p, kind) });
+}
+
+export function applySpecPalette(card: SpecCard, p: Palette, labels: () => readonly string[]): void {
+  const kind = card.spec.kind;
+  if (card.chart) card.chart.options = (kind === 'tags' ? tagOptions(p, labels) : lineOptions(p, kind)) as never;
+}
+
+/** What each line chart shows of an analysis; `layer` is the selected layer's index. */
+function seriesOf(kind: Exclude<SpecKind, 'tags'>, a: Analysis, layer: number): Series[] {
+  const l = a.layers[layer];
+  switch (kind) {
+    case 'nmi':
+      return a.layers.map((x) => ({ label: x.layer, points: a.nmiOverTraining.filter((n) => x.layer in n.nmi).map((n) => ({ x: n.step, y: n.nmi[x.layer] })) }));
+    case 'droppos':
+      return a.layers.map((x) => ({ label: x.layer, points: x.dropPosition.map((d) => ({ x: d.from, y: d.rate })) }));
+    case 'whatif':
+      return l ? (['switch', 'ntlb'] as const).map((rule) => ({ label: rule, points: l.whatIf.filter((w) => w.rule === rule).map((w) => ({ x: w.capacityFactor, y: w.droppedShare })) })) : [];
+    case 'stability':
+      return a.layers.map((x) => ({ label: x.layer, points: a.stability.filter((s) => x.layer in s.changed).map((s) => ({ x: s.to, y: s.changed[x.layer] })) }));
+  }
+}
+
+const CAPTIONS: Record<Exclude<SpecKind, 'tags'>, string> = {
+  nmi: 'NMI(expert; tag) per sparse layer at each kept checkpoint',
+  droppos: 'Dropped share by position bucket, per sparse layer',
+  whatif: 'Dropped share replayed at each capacity factor, per rule',
+  stability: 'Share of validation tokens whose expert changed, per sparse layer, by checkpoint',
+};
+
+function renderLineCard(card: SpecCard, kind: Exclude<SpecKind, 'tags'>, a: Analysis, layer: number, p: Palette): void {
+  const chart = card.chart as Chart<'line', XY[]> | null;
+  if (!chart) return;
+  const series = seriesOf(kind, a, layer);
+  chart.data.datasets = series.map((s, i): ChartDataset<'line', XY[]> => {
+    const c = seriesColor(p, i);
+    return { label: s.label, data: s.points, borderColor: c, backgroundColor: c, pointBackgroundColor: c, borderDash: seriesDash(i) };
+  });
+  chart.update('none');
+  const ax = X_AXES[kind];
+  const xs = [...new Set(series.flatMap((s) => s.points.map((q) => q.x)))].sort((x, y) => x - y);
+  const rows = xs.map((x) => [ax.format(x), ...series.map((s) => {
+    const q = s.points.find((pt) => pt.x === x);
+    return q ? ax.yFormat(q.y) : '–';
+  })]);
+  const points = series.reduce((m, s) => Math.max(m, s.points.length), 0);
+  card.setStats(points, a.step, series.length);
+  const caption = kind === 'whatif' ? `${CAPTIONS[kind]}, ${a.layers[layer]?.layer ?? ''} (the run: ${a.router} at ×${a.evalCapacityFactor})` : CAPTIONS[kind];
+  card.setTable({ caption, columns: [ax.title, ...series.map((s) => s.label)], rows, summary: series.map((s) => `${s.label}: ${s.points.length} points`) });
+}
+
+function renderTags(card: SpecCard, a: Analysis, layer: number, p: Palette): void {
+  const chart = card.chart as Chart<'matrix', TagCell[]> | null;
+  const l = a.layers[layer];
+  if (!chart || !l) return;
+  const s = l.specialisation;
+  const max = Math.max(1e-9, ...s.experts.flatMap((e) => e.labelShares));
+  const bg = flatten(rgba(p.background), { r: 0, g: 0, b: 0, a: 1 });
+  const color = (v: number) => toHex(mix(bg, { ...rgba(p.blue), a: 1 }, 0.06 + 0.94 * (v / max)));
+  const cells = s.experts.flatMap((e) => e.labelShares.map((v, j) => ({ x: j, y: e.expert, v, n: s.counts[e.expert]?.[j] ?? 0, color: color(v) })));
+  chart.data.datasets = [
+    {
+      label: `Experts × tags of ${l.layer}`,
+      data: cells,
+      backgroundColor: (c: ScriptableContext<'matrix'>) => (c.raw as TagCell | undefined)?.color ?? 'transparent',
+      borderWidth: 0,
+      width: (c: ScriptableContext<'matrix'>) => (c.chart.chartArea ? c.chart.chartArea.width / Math.max(1, s.labels.length) - 1 : 0),
+      height: (c: ScriptableContext<'matrix'>) => (c.chart.chartArea ? c.chart.chartArea.height / Math.max(1, s.experts.length) - 1 : 0),
+    } as ChartDataset<'matrix', TagCell[]>,
+  ];
+  const scales = chart.options.scales as Record<string, { min?: number; max?: number }>;
+  scales.x.max = s.labels.length - 0.5;
+  scales.y.min = -0.5;
+  scales.y.max = s.experts.length - 0.5;
+  card.box.style.height = `${Math.min(420, Math.max(180, s.experts.length * 22 + 80))}px`;
+  chart.update('none');
+  card.setStats(cells.length, a.step, s.experts.length);
+  card.setTable({
+    caption: `Share of each expert's tokens per tag, ${l.layer} (NMI ${formatNumber(s.nmi, 3)})`,
+    columns: ['Expert', 'Tokens', ...s.labels],
+    rows: s.experts.map((e) => [`E${e.expert}`, formatInt(e.tokens), ...e.labelShares.map((v) => formatPercent(v))]),
+    summary: s.experts.map((e) => `E${e.expert}: ${e.dominantLabel ? `mostly ${e.dominantLabel} (${formatPercent(Math.max(...e.labelShares))})` : 'no tokens'}`),
+  });
+}
+
+export function renderSpecCard(card: SpecCard, a: Analysis, layer: number, p: Palette): void {
+  const kind = card.spec.kind;
+  if (kind === 'tags') renderTags(card, a, layer, p);
+  else renderLineCard(card, kind, a, layer, p);
+}

@@ -5,10 +5,11 @@ import { z } from 'zod';
 import { analysisSchema, type Analysis } from '../../engine/analysis/analysisSchema';
 import { alertSchema, type Alert } from '../../engine/train/metrics';
 import { el, fillTable } from '../shared/dom';
-import { formatInt, formatPercent } from '../shared/format';
+import { formatInt } from '../shared/format';
 import type { Palette } from '../shared/palette';
 import { ChartCard } from './chartCard';
 import { applySpecPalette, createSpecChart, renderSpecCard, SPEC_CARDS, type SpecCard } from './specialisationCharts';
+import { topTokensTable } from './tables';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 
 export const specialisationStateSchema = z.object({
@@ -183,21 +184,4 @@ export class SpecialisationSection {
         : [el('li', { class: 'no-alert' }, 'No alert in force at the latest step.')]),
     );
   }
-}
-
-/** One row per expert of the layer: its tokens, dominant tag, top tokens by count and by lift. */
-export function topTokensTable(a: Analysis, layer: number): { caption: string; columns: string[]; rows: string[][] } {
-  const l = a.layers[layer];
-  const text = (id: number) => JSON.stringify(a.tokenTexts[id] ?? `#${id}`);
-  return {
-    caption: `Top tokens per expert, ${l?.layer ?? ''} (lift: share in the expert / share overall)`,
-    columns: ['Expert', 'Tokens', 'Dominant', 'Top by count', 'Top by lift'],
-    rows: (l?.specialisation.experts ?? []).map((e) => [
-      `E${e.expert}`,
-      formatInt(e.tokens),
-      e.dominantLabel ? `${e.dominantLabel} ${formatPercent(Math.max(...e.labelShares))}` : '–',
-      e.topByCount.map((t) => `${text(t.tokenId)} ×${t.count}`).join(' '),
-      e.topByLift.map((t) => `${text(t.tokenId)} ${t.lift.toFixed(1)}`).join(' '),
-    ]),
-  };
 }

@@ -1,5 +1,6 @@
 // The data-table alternative of each chart, as plain strings: the last points of long series plus a
 // one-line summary of each, for screen readers (and for anyone who wants numbers). DOM-free.
+import type { Analysis } from '../../engine/analysis/analysisSchema';
 import { formatBytes, formatInt, formatNumber, formatPercent, formatSeconds } from '../shared/format';
 import type { Heatmap } from './heatmap';
 import { lowerBound, type Point } from './history';
@@ -115,5 +116,22 @@ export function commTable(bars: CommBars, step: number): DataTable {
     columns: ['Layer', 'All-to-all bytes', 'Compute time', 'Communication time'],
     rows,
     summary: [`Step ${formatInt(step)}: ${bars.labels.length} layers; communication is ${formatPercent(total > 0 ? comm / total : 0)} of the expert layers' time`],
+  };
+}
+
+/** One row per expert of the layer: its tokens, dominant tag, top tokens by count and by lift. */
+export function topTokensTable(a: Analysis, layer: number): Omit<DataTable, 'summary'> {
+  const l = a.layers[layer];
+  const text = (id: number) => JSON.stringify(a.tokenTexts[id] ?? `#${id}`);
+  return {
+    caption: `Top tokens per expert, ${l?.layer ?? ''} (lift: share in the expert / share overall)`,
+    columns: ['Expert', 'Tokens', 'Dominant', 'Top by count', 'Top by lift'],
+    rows: (l?.specialisation.experts ?? []).map((e) => [
+      `E${e.expert}`,
+      formatInt(e.tokens),
+      e.dominantLabel ? `${e.dominantLabel} ${formatPercent(Math.max(...e.labelShares))}` : '–',
+      e.topByCount.map((t) => `${text(t.tokenId)} ×${t.count}`).join(' '),
+      e.topByLift.map((t) => `${text(t.tokenId)} ${t.lift.toFixed(1)}`).join(' '),
+    ]),
   };
 }

@@ -9,6 +9,7 @@ import { startTraining, type TrainingChoice } from './commands/startTraining';
 import type { Switchyard } from './context';
 import { EngineManager } from './engine/engineManager';
 import { RoutingDecorations } from './routing/decorations';
+import { RoutingHoverProvider } from './routing/routingHover';
 import { AlertNotifier } from './runs/alertNotifier';
 import { AnalysisLoader } from './runs/analyses';
 import { refreshRuns } from './runs/refreshRuns';
@@ -65,6 +66,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     tree,
     treeVisible,
     vscode.window.registerWebviewViewProvider(ROUTING_VIEW_ID, routingView),
+    // Only a painted token answers: every document may be painted.
+    vscode.languages.registerHoverProvider('*', new RoutingHoverProvider(decorations, (runId) => analyses.analysisFor(runId))),
     engine.onDidChangeState((s) => {
       statusBar.setEngine(s);
       if (s.state === 'crashed' || s.state === 'stopped') runsTree.refresh();

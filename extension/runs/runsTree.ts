@@ -1,7 +1,7 @@
 // The Runs view: runs -> their sparse layers -> their experts, refreshed from live events.
 import * as vscode from 'vscode';
-import type { Analysis } from '../../engine/analysis/analysisSchema';
 import { loadBar, type RunsModel } from './runsModel';
+import { describeSpecialisation } from './specialisationText';
 
 export type RunsNode = { kind: 'run'; runId: string } | { kind: 'layer'; runId: string; layer: string } | { kind: 'expert'; runId: string; layer: string; index: number };
 
@@ -109,31 +109,4 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   dispose(): void {
     this.changed.dispose();
   }
-}
-
-type ExpertAnalysis = Analysis['layers'][number]['specialisation']['experts'][number];
-
-/** "NOUN 52% · “ the” “ of” “ and”" for the row; counts, lifts and every label's share for the tooltip. */
-export function describeSpecialisation(e: ExpertAnalysis, a: Analysis): { description: string; tooltip: string } {
-  const text = (id: number) => `“${a.tokenTexts[id] ?? `#${id}`}”`;
-  const layer = a.layers.find((l) => l.specialisation.experts.includes(e));
-  const labels = layer?.specialisation.labels ?? [];
-  const dominant = e.dominantLabel ? `${e.dominantLabel} ${(100 * Math.max(...e.labelShares)).toFixed(0)}%` : 'no tokens';
-  const top = e.topByLift.length ? e.topByLift : e.topByCount;
-  const shares = e.labelShares
-    .map((s, j) => [labels[j], s] as const)
-    .filter(([, s]) => s > 0)
-    .sort((x, y) => y[1] - x[1])
-    .map(([l, s]) => `${l} ${(100 * s).toFixed(0)}%`);
-  return {
-    description: [dominant, ...top.slice(0, 3).map((t) => text(t.tokenId))].join(' · '),
-    tooltip: [
-      `At step ${a.step} on the validation batches: ${e.tokens} tokens`,
-      shares.length ? `Labels: ${shares.join(', ')}` : '',
-      e.topByCount.length ? `Most taken: ${e.topByCount.map((t) => `${text(t.tokenId)} ×${t.count}`).join(', ')}` : '',
-      e.topByLift.length ? `Most over-represented: ${e.topByLift.map((t) => `${text(t.tokenId)} ×${t.lift.toFixed(1)}`).join(', ')}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n'),
-  };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InferenceResult } from '../../engine/protocol';
+import { tokenExplanation } from '../../extension/routing/tokenExplanation';
 import { tokenHover, tokenRanges } from '../../extension/routing/tokenRanges';
 
 const result: InferenceResult = {
@@ -41,4 +42,21 @@ test('the hover lists every layer with expert, probability and drop', () => {
   const hover = tokenHover(result, 1);
   assert.ok(hover.startsWith(`**" cat"** (token 301)`));
   assert.match(hover, /\| encoder\.block\.1\.layer\.1 \| 3 \| 0\.250 \| 1\.90 \| dropped \|/);
+});
+
+test('the explanation: the token class, and what its expert usually takes from the analysis', () => {
+  const expert = { expert: 3, tokens: 10, labelShares: [0.8, 0.2], dominantLabel: 'NOUN', topByCount: [{ tokenId: 301, count: 6 }], topByLift: [{ tokenId: 301, count: 6, lift: 2.5 }] };
+  const empty = { expert: 0, tokens: 0, labelShares: [0, 0], topByCount: [], topByLift: [] };
+  const layer = { layer: 'encoder.block.1.layer.1', tokens: 10, droppedShare: 0, dropPosition: [], whatIf: [] };
+  const analysis = {
+    run: 'r', step: 10, router: 'switch', evalCapacityFactor: 1, validationBatches: 1, lossAtFactor: [], nmiOverTraining: [], stability: [], tokenTexts: { 301: ' cat' },
+    layers: [{ ...layer, specialisation: { layer: layer.layer, labels: ['NOUN', 'VERB'], counts: [], experts: [empty, empty, empty, expert], nmi: 0.5 } }],
+  };
+  const text = tokenExplanation(result, 1, 0, analysis);
+  assert.ok(text.startsWith('**" cat"** is a *word* token; at encoder.block.1.layer.1 expert 3 took it (then dropped it: over capacity).'), text);
+  assert.match(text, /Expert 3 usually takes: NOUN 80% · “ cat”/);
+  assert.match(text, /- Labels: NOUN 80%, VERB 20%/);
+  assert.match(text, /- Most taken: “ cat” ×6/);
+  assert.match(tokenExplanation(result, 0, 0, undefined, 'it shows once the run stops training'), /What expert 3 usually takes: it shows once the run stops training\.$/);
+  assert.match(tokenExplanation(result, 2, 0, undefined), /is a \*sentinel\* token/, 'a sentinel is no identifier');
 });

@@ -3,7 +3,7 @@
 // the editor, the notifications center, color themes). Called by run.mjs's UI phase: uiChecks declares
 // each check with `check(title, fn, { needed })` and run.mjs runs them in order (a failed `needed`
 // one ends the phase); screenshots go to test-results/e2e/.
-/* global getComputedStyle -- in functions that run in the page */
+/* global getComputedStyle, document -- in functions that run in the page */
 import { pollUntil, webviewFrame, Workbench } from './workbench.mjs';
 
 export const JOKE = 'The <extra_id_0> walks into a bar.';
@@ -328,6 +328,78 @@ export function uiChecks({ page, server, check, shot, say }) {
     await dashboard.locator(`#app[data-view="run"][data-run-id="${runId}"]`).waitFor({ timeout: 120_000 });
     const after = await pollUntil('the restored charts have the run\'s history', () => chartStats(dashboard), (st) => st.loss?.lastStep === before.loss.lastStep && st.loss.points > 0, 120_000);
     say(`ui:   restored ${runId}: loss ${after.loss.points}@${after.loss.lastStep} (before the reload ${before.loss.points}@${before.loss.lastStep})`);
+  });
+
+  check("the dashboard's Specialisation section explains the stopped run: tags per expert, top tokens, what-if, alerts", async () => {
+    // A stopped run is analyzed at its newest checkpoint as soon as the dashboard shows it.
+    const section = dashboard.locator('#specialisation');
+    await dashboard.locator('#specialisation[data-phase="ready"]').waitFor({ timeout: 240_000 });
+    const status = await dashboard.locator('#spec-status').innerText();
+    if (!/^Checkpoint step \d+ · \d+ validation batches in eval mode · switch router at eval capacity factor ×[\d.]+$/.test(status)) throw new Error(`status reads ${JSON.stringify(status)}`);
+    const read = (sel) => section.locator(sel).evaluate((t) => ({ head: [...t.querySelectorAll('thead th')].map((x) => x.textContent), rows: [...t.querySelectorAll('tbody tr')].map((r) => [...r.children].map((c) => c.textContent)) }));
+    // Experts × tags of the selected layer: four experts, each row's shares over the 12 tags sum to 100 % (or it took nothing).
+    const tags = await read('#chart-tags table');
+    if (tags.head.join() !== 'Expert,Tokens,NOUN,VERB,ADJ,ADV,PRON,DET,ADP,NUM,CONJ,PRT,.,X') throw new Error(`tags table columns ${tags.head}`);
+    if (tags.rows.map((r) => r[0]).join() !== 'E0,E1,E2,E3') throw new Error(`tags table rows ${tags.rows.map((r) => r[0])}`);
+    for (const r of tags.rows) {
+      const sum = r.slice(2).reduce((x, c) => x + parseFloat(c), 0);
+      if (!(Math.abs(sum - 100) < 1 || (r[1] === '0' && sum === 0))) throw new Error(`${r[0]}'s tag shares sum to ${sum}%: ${r.join(' ')}`);
+    }
+    // Top tokens per expert: the dominant tag with its share, tokens by count ("text" ×n).
+    const top = await read('#spec-top-tokens');
+    if (top.rows.length !== 4) throw new Error(`${top.rows.length} top-token rows`);
+    for (const r of top.rows) {
+      if (r[1] !== '0' && !(/^[A-Z.]+ \d+\.\d%$/.test(r[2]) && /^".*" ×\d+/.test(r[3]))) throw new Error(`top-token row ${JSON.stringify(r)}`);
+    }
+    // The what-if of the selected layer: both rules at factors 0.5 to 4; more capacity never drops more, ntlb never more than switch.
+    const whatIf = await read('#chart-whatif table');
+    if (whatIf.head.join() !== 'Capacity factor,switch,ntlb') throw new Error(`what-if columns ${whatIf.head}`);
+    const factors = whatIf.rows.map((r) => parseFloat(r[0].slice(1)));
+    if (factors[0] !== 0.5 || factors.at(-1) !== 4) throw new Error(`what-if factors ${factors}`);
+    const pct = (c) => parseFloat(c);
+    whatIf.rows.forEach((r, i) => {
+      if (!(pct(r[2]) <= pct(r[1]))) throw new Error(`at ${r[0]} ntlb drops ${r[2]}, switch ${r[1]}`);
+      if (i && !(pct(r[1]) <= pct(whatIf.rows[i - 1][1]))) throw new Error(`switch drops more at ${r[0]} than at ${whatIf.rows[i - 1][0]}`);
+    });
+    // The alerts list: each alert in force with its step, or that there is none.
+    const alerts = await section.locator('#spec-alerts li').allInnerTexts();
+    if (!alerts.length || !alerts.every((a) => /^⚠ .+ \(since step \d+\)$/.test(a) || a === 'No alert in force at the latest step.')) throw new Error(`alerts list ${JSON.stringify(alerts)}`);
+    say(`ui:   ${status}; E0 ${top.rows[0].slice(2, 4).join(' · ')}; what-if ${whatIf.rows.map((r) => `${r[0]} ${r[1]}/${r[2]}`).join(', ')}; alerts: ${alerts.join(' | ')}`);
+    await section.evaluate((e) => e.scrollIntoView({ block: 'start' }));
+    await pollUntil('the section is at the top of the dashboard', () => section.evaluate((e) => Math.round(e.getBoundingClientRect().top)), (t) => t >= 0 && t < 60, 10_000, 100);
+    await shot('specialisation.png');
+    await dashboard.locator('#app').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  });
+
+  check('hovering a routed token in the editor shows its class and what its expert usually takes', async () => {
+    await page.keyboard.press('Control+P');
+    await wb.quickInput.waitFor({ state: 'visible', timeout: 30_000 });
+    await page.keyboard.type('joke.txt');
+    await wb.quickInput.locator('.quick-input-list .monaco-list-row', { hasText: 'joke.txt' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
+    await editor.waitFor({ timeout: 60_000 });
+    await selectJoke(page, editor);
+    await wb.runCommand('Switchyard: Run on Selection');
+    await pollUntil('the editor paints the tokens', () => wb.editorDecorations('joke.txt'), (d) => d && d.length > 0, 60_000);
+    await page.keyboard.press('End');
+    // The middle of "walks" (columns 17-21 of the joke).
+    const line = editor.locator('.view-line').first();
+    const box = await line.boundingBox();
+    // Monospace: the line's text width over its characters (decorations split it into spans).
+    const charWidth = await line.evaluate((e) => {
+      const r = document.createRange();
+      r.selectNodeContents(e);
+      return r.getBoundingClientRect().width / (e.textContent ?? '').length;
+    });
+    await page.mouse.move(box.x + charWidth * (JOKE.indexOf('walks') + 2.5), box.y + box.height / 2);
+    const hover = page.locator('.monaco-hover', { hasText: 'usually takes' }).first();
+    await hover.waitFor({ state: 'visible', timeout: 60_000 });
+    const text = (await hover.innerText()).replace(/\s+/g, ' ');
+    if (!/"[^"]*walk[^"]*" is a word token; at encoder\.block\.1\.layer\.1 expert [0-3] took it/.test(text)) throw new Error(`hover reads ${JSON.stringify(text.slice(0, 300))}`);
+    if (!/Expert [0-3] usually takes: ([A-Z.]+ \d+%|no tokens)/.test(text)) throw new Error(`hover reads ${JSON.stringify(text.slice(0, 300))}`);
+    say(`ui:   hover: ${text.slice(0, 240)}`);
+    await shot('routing-hover.png');
   });
 }
 

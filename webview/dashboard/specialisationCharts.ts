@@ -7,7 +7,7 @@ import { flatten, mix, toHex } from '../shared/color';
 import { formatInt, formatNumber, formatPercent } from '../shared/format';
 import { seriesColor, seriesDash, type Palette } from '../shared/palette';
 import type { CardSpec, ChartCard } from './chartCard';
-import { axisBase, fmtPct, matrixOptions, rgba, tooltip, type Fmt } from './chartStyle';
+import { axisBase, fmtPct, integerTicks, matrixOptions, rgba, tooltip, type Fmt } from './chartStyle';
 
 export type SpecKind = 'tags' | 'nmi' | 'droppos' | 'whatif' | 'stability';
 export type SpecCard = ChartCard<SpecKind>;
@@ -88,7 +88,7 @@ function tagOptions(p: Palette, labels: () => readonly string[]): ChartOptions<'
       },
     },
     {
-      x: { ...x, grid: { display: false }, min: -0.5, ticks: { ...x.ticks, autoSkip: false, callback: (v: number | string) => labels()[Number(v)] ?? '' } },
+      x: { ...x, grid: { display: false }, min: -0.5, afterBuildTicks: integerTicks(), ticks: { ...x.ticks, autoSkip: false, callback: (v: number | string) => labels()[Number(v)] ?? '' } },
       y: { ...y, ticks: { ...y.ticks, callback: (v: number | string) => `E${v}` } },
     },
   );

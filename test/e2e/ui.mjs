@@ -346,7 +346,8 @@ export function uiChecks({ page, server, check, shot, say }) {
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: 30_000 });
     await input.fill(`${folder}/`);
-    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'config.json' }).first().waitFor({ timeout: 30_000 });
+    // A folder picker lists folders only: the parent's ".." row says the typed folder was read.
+    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: '..' }).first().waitFor({ timeout: 30_000 });
     await page.locator('.quick-input-widget .monaco-button', { hasText: /^\s*Open Model\s*$/ }).first().click();
     await wb.quickInput.waitFor({ state: 'hidden', timeout: 30_000 });
     const row = page.locator('.pane-body .monaco-list-row', { hasText: 'tiny-switch' }).first();

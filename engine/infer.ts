@@ -24,6 +24,7 @@ export interface InferenceTokenizer {
 
 export const MAX_INFER_TOKENS = 512;
 
+/** maxNewTokens 0: the routing alone (the encoder; an imported model's decoder is not even loaded), no fills. */
 export function infer(model: SwitchTransformer, tokenizer: InferenceTokenizer, text: string, maxNewTokens = 32): Inference {
   if (!text.trim()) throw new Error('there is no text to run the model on');
   const enc = tokenizer.encode(text);
@@ -37,6 +38,7 @@ export function infer(model: SwitchTransformer, tokenizer: InferenceTokenizer, t
   const stopId = stopSentinel(inputSentinels, tokenizer);
   const generated = tf.tidy(() => {
     const encoded = model.encode(input, 1, ctx, report);
+    if (maxNewTokens === 0) return [];
     const out: number[] = [model.config.decoderStartTokenId];
     for (let i = 0; i < maxNewTokens; i++) {
       const dec = { ids: Int32Array.from(out), mask: new Float32Array(out.length).fill(1), length: out.length };
@@ -66,7 +68,7 @@ export function infer(model: SwitchTransformer, tokenizer: InferenceTokenizer, t
         entropy: r.tokens.entropy[t],
       })),
     })),
-    fills: sentinelFills(inputSentinels, generated, tokenizer),
+    fills: maxNewTokens === 0 ? [] : sentinelFills(inputSentinels, generated, tokenizer),
     output: tokenizer.decode(generated),
   };
 }

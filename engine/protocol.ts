@@ -65,6 +65,8 @@ export const runSummarySchema = z.object({
   /** Sparse layers, in order: encoder then decoder. */
   layers: z.array(z.string()),
   active: z.boolean(),
+  /** An imported model's source folder (its preset is 'imported'). */
+  importedFrom: z.string().optional(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
@@ -93,6 +95,7 @@ export type StepEventData = z.infer<typeof stepEventDataSchema>;
 // ---- Requests: one params schema and one result schema per method.
 
 const empty = z.object({}).strict();
+const folderPath = z.string().min(1).max(4096);
 const runRef = z.object({ runId: runId.optional() }).strict();
 
 export const methods = {
@@ -125,7 +128,8 @@ export const methods = {
   loadRun: { params: z.object({ runId }).strict(), result: runSummarySchema },
   infer: {
     params: z
-      .object({ runId: runId.optional(), text: z.string().max(MAX_INFER_CHARS), maxTokens: z.number().int().min(1).max(128).optional() })
+      /** maxTokens 0: the routing only (no decoding, no fills): an imported model's decoder stays unloaded. */
+      .object({ runId: runId.optional(), text: z.string().max(MAX_INFER_CHARS), maxTokens: z.number().int().min(0).max(128).optional() })
       .strict(),
     result: inferenceResultSchema,
   },
@@ -145,6 +149,16 @@ export const methods = {
     }),
   },
   deleteRun: { params: z.object({ runId }).strict(), result: z.object({ runId }) },
+  /** A Hugging Face model folder (on the engine's machine) as an inference-only run; `progress` events while it reads. */
+  importHf: {
+    params: z.object({ folder: folderPath, name: z.string().max(100).optional() }).strict(),
+    result: z.object({ run: runSummarySchema, source: z.string(), file: z.string(), parameters: count }),
+  },
+  /** A run as a Hugging Face model folder (an empty or new folder on the engine's machine); `progress` events while it writes. */
+  exportHf: {
+    params: z.object({ runId, folder: folderPath }).strict(),
+    result: z.object({ runId, folder: z.string(), step: count, parameters: count }),
+  },
   getMeshConfig: { params: empty, result: meshConfigSchema },
   setMeshConfig: { params: z.object({ mesh: meshConfigSchema }).strict(), result: meshConfigSchema },
 } as const;
@@ -174,6 +188,8 @@ export const eventSchema = z.discriminatedUnion('event', [
   z.object({ type: z.literal('event'), event: z.literal('validation'), runId, data: validationMetricsSchema }),
   z.object({ type: z.literal('event'), event: z.literal('state'), runId, data: runStatusSchema }),
   z.object({ type: z.literal('event'), event: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+  /** A long importHf / exportHf: `done` of `total` steps (tensors, then the file's write) for `folder`. */
+  z.object({ type: z.literal('event'), event: z.literal('progress'), task: z.enum(['importHf', 'exportHf']), folder: z.string(), done: count, total: count, message: z.string() }),
 ]);
 export type EngineEvent = z.infer<typeof eventSchema>;
 

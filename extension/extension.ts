@@ -3,6 +3,8 @@
 import * as vscode from 'vscode';
 import { controlTraining } from './commands/trainingControls';
 import { restartEngine } from './commands/restartEngine';
+import { exportHf } from './commands/exportHf';
+import { openHfModel } from './commands/openHfModel';
 import { deleteRun, openRun } from './commands/runs';
 import { runOnSelection } from './commands/runOnSelection';
 import { startTraining, type TrainingChoice } from './commands/startTraining';
@@ -94,6 +96,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     command('switchyard.openDashboard', (arg) => openRun(sy, arg ?? dashboard.visibleRunId ?? runs.list()[0]?.id)),
     command('switchyard.openRun', (arg) => openRun(sy, arg)),
     command('switchyard.deleteRun', (arg) => deleteRun(sy, arg)),
+    command('switchyard.openHfModel', (arg) => openHfModel(sy, arg)),
+    command('switchyard.exportHf', (arg) => exportHf(sy, arg)),
     command('switchyard.runOnSelection', (arg) => runOnSelection(sy, arg)),
     command('switchyard.clearRouting', () => {
       decorations.clear();

@@ -12,6 +12,6 @@ export async function exportHf(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options: { runs: { type: 'string', default: 'runs' } }, allowPositionals: true, strict: true });
   if (positionals.length !== 2) throw new UsageError('export-hf takes a run and an output folder');
   const run = findRun(resolve(values.runs), positionals[0]);
-  const { step, parameters } = exportHfModel(run, resolve(positionals[1]));
+  const { step, parameters } = await exportHfModel(run, resolve(positionals[1]));
   console.log(`exported run ${run.id} at step ${step} (${parameters.toLocaleString('en')} parameters) to ${resolve(positionals[1])}`);
 }

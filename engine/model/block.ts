@@ -42,11 +42,11 @@ export class FeedForwardLayer {
       : new DenseActDense(params, `${prefix}.mlp`, config.dModel, config.dFf, config.dropoutRate);
   }
 
-  /** x: [N, d]; mask: [N] real tokens. A token its expert dropped leaves with x unchanged. */
-  forward(x: tf.Tensor2D, mask: Float32Array, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
+  /** x: [B*T, d]; mask: [B*T] real tokens; length: T. A token its expert dropped leaves with x unchanged. */
+  forward(x: tf.Tensor2D, mask: Float32Array, ctx: ForwardContext, report: SparseReport, length?: number): tf.Tensor2D {
     const h = this.norm.forward(x);
     if (this.mlp instanceof DenseActDense) return residual(this.config, x, this.mlp.forward(h, ctx), ctx);
-    const out = this.mlp.forward(h, this.config.routerIgnorePaddingTokens ? mask : null, ctx);
+    const out = this.mlp.forward(h, this.config.routerIgnorePaddingTokens ? mask : null, ctx, length);
     report.routers.push(out.router);
     report.routing.push(out.routing);
     return residual(this.config, x, out.y, ctx);
@@ -97,7 +97,7 @@ export class EncoderBlock {
   }
 
   forward(x: tf.Tensor2D, mask: Float32Array, bias: tf.Tensor, shape: AttentionShape, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
-    return this.ff.forward(this.selfAttention.forward(x, null, bias, shape, ctx), mask, ctx, report);
+    return this.ff.forward(this.selfAttention.forward(x, null, bias, shape, ctx), mask, ctx, report, shape.queryLength);
   }
 }
 
@@ -125,6 +125,6 @@ export class DecoderBlock {
   ): tf.Tensor2D {
     const s = this.selfAttention.forward(x, null, selfBias, shapes.self, ctx);
     const c = this.crossAttention.forward(s, encoded, crossBias, shapes.cross, ctx);
-    return this.ff.forward(c, mask, ctx, report);
+    return this.ff.forward(c, mask, ctx, report, shapes.self.queryLength);
   }
 }

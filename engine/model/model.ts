@@ -10,7 +10,7 @@ import type { ForwardContext } from './context';
 import { RmsNorm } from './layerNorm';
 import { crossEntropy, loadBalancingLoss, routerZLoss } from './losses';
 import { dropout, embed, linear } from './ops';
-import { ParamStore } from './params';
+import { ParamStore, type WeightInit, type WeightReader } from './params';
 import type { LayerRouting } from './stats';
 
 /** A batch of B sequences, flattened row-major. Masks are 1 for real tokens, 0 for padding. */
@@ -51,26 +51,42 @@ export class SwitchTransformer {
   /** [vocab, dModel], shared by encoder and decoder inputs. */
   readonly shared: tf.Variable;
   readonly encoder: EncoderBlock[];
-  readonly decoder: DecoderBlock[];
   readonly encoderNorm: RmsNorm;
-  readonly decoderNorm: RmsNorm;
-  /** [dModel, vocab] */
-  readonly lmHead: tf.Variable;
+  private decoderParts: DecoderParts | null = null;
 
   constructor(
     readonly config: SwitchConfig,
     seed = 0,
     /** Weights to start from, by name (see ParamStore); the initializers otherwise. */
-    initial?: ConstructorParameters<typeof ParamStore>[2],
+    initial?: WeightInit,
+    /**
+     * Where the decoder's weights come from when it is built on first use (an imported model: routing
+     * needs only the encoder, and switch-base-8's decoder is over half of its 2.5 GB). Built now otherwise.
+     */
+    private readonly lazyDecoder?: () => WeightReader,
   ) {
     const c = config;
     const p = (this.params = new ParamStore(seed, c.initScale, initial));
     this.shared = p.weight('shared.weight', [c.vocabSize, c.dModel], 1);
     this.encoder = Array.from({ length: c.numLayers }, (_, i) => new EncoderBlock(c, p, i, isSparseLayer(c, i, c.encoderSparseStep)));
     this.encoderNorm = new RmsNorm(p, 'encoder.final_layer_norm', c.dModel, c.layerNormEpsilon);
-    this.decoder = Array.from({ length: c.numDecoderLayers }, (_, i) => new DecoderBlock(c, p, i, isSparseLayer(c, i, c.decoderSparseStep)));
-    this.decoderNorm = new RmsNorm(p, 'decoder.final_layer_norm', c.dModel, c.layerNormEpsilon);
-    this.lmHead = p.weight('lm_head.weight', [c.dModel, c.vocabSize]);
+    if (!lazyDecoder) this.decoderParts = buildDecoder(c, p);
+  }
+
+  get decoderLoaded(): boolean {
+    return this.decoderParts !== null;
+  }
+
+  /** The decoder's blocks, norm and LM head, built (and for a lazy one, read) on the first call. */
+  loadDecoder(): DecoderParts {
+    if (this.decoderParts) return this.decoderParts;
+    const reader = (this.lazyDecoder as () => WeightReader)();
+    try {
+      this.decoderParts = this.params.withInitial(reader.read, () => buildDecoder(this.config, this.params));
+    } finally {
+      reader.close();
+    }
+    return this.decoderParts;
   }
 
   /** [B*T] ids -> [B*T, d] encoder output. */
@@ -84,14 +100,15 @@ export class SwitchTransformer {
 
   /** -> [B*Tdec, vocab] logits for each decoder position, given the encoder's output. */
   decode(dec: SequenceInput, enc: SequenceInput, encoded: tf.Tensor2D, batchSize: number, ctx: ForwardContext, report: SparseReport): tf.Tensor2D {
+    const { decoder, decoderNorm, lmHead } = this.loadDecoder();
     const [b, te, td] = [batchSize, enc.length, dec.length];
-    const selfBias = tf.add(this.decoder[0].selfAttention.attention.positionBias(td, td), attentionMask(dec.mask, b, td, td, true));
+    const selfBias = tf.add(decoder[0].selfAttention.attention.positionBias(td, td), attentionMask(dec.mask, b, td, td, true));
     const crossBias = attentionMask(enc.mask, b, td, te, false);
     const shapes = { self: { batch: b, queryLength: td, keyLength: td }, cross: { batch: b, queryLength: td, keyLength: te } };
     let x = dropout(embed(this.shared as tf.Tensor2D, dec.ids), this.config.dropoutRate, ctx);
-    for (const block of this.decoder) x = block.forward(x, dec.mask, encoded, selfBias, crossBias, shapes, ctx, report);
-    const h = dropout(this.decoderNorm.forward(x), this.config.dropoutRate, ctx);
-    return linear(h, this.lmHead as tf.Tensor2D) as tf.Tensor2D;
+    for (const block of decoder) x = block.forward(x, dec.mask, encoded, selfBias, crossBias, shapes, ctx, report);
+    const h = dropout(decoderNorm.forward(x), this.config.dropoutRate, ctx);
+    return linear(h, lmHead as tf.Tensor2D) as tf.Tensor2D;
   }
 
   /** The training objective on one batch. Call inside tf.tidy / an optimizer's minimize. */
@@ -113,6 +130,21 @@ export class SwitchTransformer {
   dispose(): void {
     this.params.dispose();
   }
+}
+
+interface DecoderParts {
+  decoder: DecoderBlock[];
+  decoderNorm: RmsNorm;
+  /** [dModel, vocab] */
+  lmHead: tf.Variable;
+}
+
+function buildDecoder(c: SwitchConfig, p: ParamStore): DecoderParts {
+  return {
+    decoder: Array.from({ length: c.numDecoderLayers }, (_, i) => new DecoderBlock(c, p, i, isSparseLayer(c, i, c.decoderSparseStep))),
+    decoderNorm: new RmsNorm(p, 'decoder.final_layer_norm', c.dModel, c.layerNormEpsilon),
+    lmHead: p.weight('lm_head.weight', [c.dModel, c.vocabSize]),
+  };
 }
 
 function sumScalars(xs: tf.Scalar[]): tf.Scalar {

@@ -2,6 +2,14 @@
 // [E, d, ff] variable copies the whole of it once per slice).
 import * as tf from '@tensorflow/tfjs-core';
 
+/** A weight's starting value by name (an imported model's weights). */
+export type WeightInit = (name: string, shape: number[]) => tf.Tensor;
+/** Weights read from a file that is open until close(). */
+export interface WeightReader {
+  read: WeightInit;
+  close(): void;
+}
+
 export class ParamStore {
   readonly vars = new Map<string, tf.Variable>();
   private seedCounter: number;
@@ -12,7 +20,7 @@ export class ParamStore {
     /** std = sqrt(initScale / fanIn): the paper's scaled-down initialization. */
     private readonly initScale: number,
     /** Values to start from instead of the initializers (an imported model's weights), by name. */
-    private readonly initial?: (name: string, shape: number[]) => tf.Tensor,
+    private initial?: WeightInit,
   ) {
     // Offset by one: tfjs treats a seed of 0 as "no seed" and draws from Math.random instead.
     this.seedCounter = seed + 1;
@@ -28,6 +36,17 @@ export class ParamStore {
   /** A weight of ones (RMS norm scales). */
   ones(name: string, shape: number[]): tf.Variable {
     return this.add(name, this.initial ? this.initial(name, shape) : tf.ones(shape));
+  }
+
+  /** Builds weights with `initial` as their source (a part of the model loaded later). */
+  withInitial<T>(initial: WeightInit, build: () => T): T {
+    const before = this.initial;
+    this.initial = initial;
+    try {
+      return build();
+    } finally {
+      this.initial = before;
+    }
   }
 
   private add(name: string, value: tf.Tensor): tf.Variable {

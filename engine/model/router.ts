@@ -10,7 +10,7 @@ import { sampleExperts } from './exploration';
 import { planNoTokenLeftBehind } from './ntlbPlan';
 import { dropout, linear, toBf16 } from './ops';
 import type { ParamStore } from './params';
-import { expertCapacity, planTopK, type RoutingPlan } from './routingPlan';
+import { expertCapacity, planPerGroup, planTopK, type RoutingPlan } from './routingPlan';
 
 export interface RouterOutput {
   /** [N, E] logits of the router, for the z-loss. */
@@ -29,8 +29,11 @@ export interface RouterOutput {
 }
 
 export interface Router {
-  /** x: [N, d]; mask: [N] 1 for real tokens (null: all real). */
-  route(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext): RouterOutput;
+  /**
+   * x: [N, d]; mask: [N] 1 for real tokens (null: all real); sequenceLength: tokens per sequence of
+   * the batch, for a fixed expertCapacity (HF's, per sequence); without it the batch is one group.
+   */
+  route(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext, sequenceLength?: number): RouterOutput;
 }
 
 abstract class LinearRouter implements Router {
@@ -48,7 +51,7 @@ abstract class LinearRouter implements Router {
     this.classifier = params.weight(`${prefix}.router.classifier.weight`, [config.dModel, config.numExperts]);
   }
 
-  route(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext): RouterOutput {
+  route(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext, sequenceLength?: number): RouterOutput {
     const c = this.config;
     let input: tf.Tensor2D = x;
     // Noise on the router's input only: the experts see the clean tokens.
@@ -68,7 +71,9 @@ abstract class LinearRouter implements Router {
     const factor = ctx.training ? c.capacityFactor : c.evalCapacityFactor;
     const capacity = c.expertCapacity ?? expertCapacity(realTokens * this.assignmentsPerToken, e, factor);
     const drawn = ctx.training && c.routerExploration === 'sample' ? sampleExperts(probsHost, mask, n, e, uniform(ctx)) : undefined;
-    const plan = this.plan(probsHost, mask, n, capacity, drawn);
+    // HF's expert_capacity is a number of slots per sequence; a capacity factor's counts over the batch.
+    const group = c.expertCapacity !== undefined && sequenceLength ? sequenceLength : n;
+    const plan = planPerGroup(probsHost, mask, n, e, group, (p, m, gn, t0) => this.plan(p, m, gn, capacity, drawn?.subarray(t0, t0 + gn)));
     return { logits, probs, probsHost, plan, gates: this.gates(probs, plan), mask, balanceLoss: this.balanceLoss };
   }
 

@@ -99,28 +99,94 @@ export function planTopK(
   return finishPlan({ k, numTokens: n, numExperts, capacity, expertIndex, position, kept, routedPerExpert });
 }
 
+type PlanParts = Pick<RoutingPlan, 'k' | 'numTokens' | 'numExperts' | 'capacity' | 'expertIndex' | 'position' | 'kept' | 'routedPerExpert'> &
+  Partial<Pick<RoutingPlan, 'dropped' | 'keptAtChoice' | 'expertsPerToken'>>;
+
 /**
  * Derives the dispatch and combine indices from each assignment's expert, slot and kept flag, and
- * the dropped count (routed minus kept, unless the rule says otherwise).
+ * the dropped count (routed minus kept, unless the rule says otherwise). groupSize: tokens per group
+ * when slots were counted per group (HF's per-sequence capacity); the whole batch by default.
  */
-export function finishPlan(
-  p: Pick<RoutingPlan, 'k' | 'numTokens' | 'numExperts' | 'capacity' | 'expertIndex' | 'position' | 'kept' | 'routedPerExpert'> &
-    Partial<Pick<RoutingPlan, 'dropped' | 'keptAtChoice' | 'expertsPerToken'>>,
-): RoutingPlan {
-  const keptPerExpert = new Int32Array(p.numExperts);
-  for (let a = 0; a < p.kept.length; a++) if (p.kept[a]) keptPerExpert[p.expertIndex[a]]++;
-  const offset = new Int32Array(p.numExperts);
-  for (let e = 1; e < p.numExperts; e++) offset[e] = offset[e - 1] + keptPerExpert[e - 1];
-  const total = offset[p.numExperts - 1] + keptPerExpert[p.numExperts - 1];
+export function finishPlan(p: PlanParts, groupSize = p.numTokens): RoutingPlan {
+  const E = p.numExperts;
+  const groups = Math.max(1, Math.ceil(p.numTokens / groupSize));
+  const groupOf = (a: number) => Math.floor((a % p.numTokens) / groupSize);
+  // [G, E] kept per group and expert; a group's rows of an expert follow the earlier groups' rows.
+  const before = new Int32Array(groups * E);
+  for (let a = 0; a < p.kept.length; a++) if (p.kept[a]) before[groupOf(a) * E + p.expertIndex[a]]++;
+  const keptPerExpert = new Int32Array(E);
+  for (let g = 0; g < groups; g++) {
+    for (let e = 0; e < E; e++) {
+      const n = before[g * E + e];
+      before[g * E + e] = keptPerExpert[e];
+      keptPerExpert[e] += n;
+    }
+  }
+  const offset = new Int32Array(E);
+  for (let e = 1; e < E; e++) offset[e] = offset[e - 1] + keptPerExpert[e - 1];
+  const total = offset[E - 1] + keptPerExpert[E - 1];
   const dispatchIdx = new Int32Array(total);
   const combineIdx = new Int32Array(p.kept.length).fill(-1);
   for (let a = 0; a < p.kept.length; a++) {
     if (!p.kept[a]) continue;
-    // Kept slots of an expert are exactly 0..kept-1, so the slot is the offset within the expert.
-    const row = offset[p.expertIndex[a]] + p.position[a];
+    // Kept slots of an expert in a group are exactly 0..kept-1, so the slot is the offset within the expert's rows of the group.
+    const e = p.expertIndex[a];
+    const row = offset[e] + before[groupOf(a) * E + e] + p.position[a];
     dispatchIdx[row] = a;
     combineIdx[a] = row;
   }
   const dropped = p.dropped ?? p.routedPerExpert.reduce((s, r) => s + r, 0) - total;
   return { ...p, keptPerExpert, dispatchIdx, combineIdx, dropped };
+}
+
+/**
+ * HF's fixed expert_capacity is per sequence: each group of `groupSize` tokens (a sequence of a
+ * batch) is planned on its own by `plan`, then the plans are joined as one over all N tokens.
+ * probs: [N, E]; mask: [N] or null.
+ */
+export function planPerGroup(
+  probs: Float32Array,
+  mask: Float32Array | null,
+  numTokens: number,
+  numExperts: number,
+  groupSize: number,
+  plan: (probs: Float32Array, mask: Float32Array | null, n: number, offset: number) => RoutingPlan,
+): RoutingPlan {
+  if (groupSize >= numTokens) return plan(probs, mask, numTokens, 0);
+  if (numTokens % groupSize) throw new Error(`${numTokens} tokens are not whole groups of ${groupSize}`);
+  const parts: RoutingPlan[] = [];
+  for (let t0 = 0; t0 < numTokens; t0 += groupSize) {
+    parts.push(plan(probs.subarray(t0 * numExperts, (t0 + groupSize) * numExperts), mask?.subarray(t0, t0 + groupSize) ?? null, groupSize, t0));
+  }
+  const { k, capacity } = parts[0];
+  const n = numTokens;
+  const expertIndex = new Int32Array(k * n);
+  const position = new Int32Array(k * n);
+  const kept = new Uint8Array(k * n);
+  const routedPerExpert = new Int32Array(numExperts);
+  let dropped = 0;
+  const sum = (field: 'keptAtChoice' | 'expertsPerToken') => {
+    if (!parts[0][field]) return undefined;
+    const out = new Int32Array(parts[0][field].length);
+    for (const q of parts) (q[field] as Int32Array).forEach((v, i) => (out[i] += v));
+    return out;
+  };
+  parts.forEach((q, g) => {
+    for (let j = 0; j < k; j++) {
+      // Assignment (j, t) of the group is (j, g*groupSize + t) of the batch.
+      const from = j * groupSize;
+      const to = j * n + g * groupSize;
+      expertIndex.set(q.expertIndex.subarray(from, from + groupSize), to);
+      position.set(q.position.subarray(from, from + groupSize), to);
+      kept.set(q.kept.subarray(from, from + groupSize), to);
+    }
+    q.routedPerExpert.forEach((r, e) => (routedPerExpert[e] += r));
+    dropped += q.dropped;
+  });
+  const keptAtChoice = sum('keptAtChoice');
+  const expertsPerToken = sum('expertsPerToken');
+  return finishPlan(
+    { k, numTokens: n, numExperts, capacity, expertIndex, position, kept, routedPerExpert, dropped, ...(keptAtChoice ? { keptAtChoice } : {}), ...(expertsPerToken ? { expertsPerToken } : {}) },
+    groupSize,
+  );
 }

@@ -33,9 +33,9 @@ export class SparseMlp {
     );
   }
 
-  /** x: [N, dModel] (already layer-normed); mask: [N] 1 for real tokens. */
-  forward(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext): SparseMlpOutput {
-    const r = this.router.route(x, mask, ctx); // the router always sees float32
+  /** x: [N, dModel] (already layer-normed); mask: [N] 1 for real tokens; sequenceLength: see Router.route. */
+  forward(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext, sequenceLength?: number): SparseMlpOutput {
+    const r = this.router.route(x, mask, ctx, sequenceLength); // the router always sees float32
     const expertInput = this.config.dtype === 'bfloat16' ? toBf16(x) : x;
     const y = dispatchPerExpert(expertInput, r.plan, r.gates, (e, xe) => this.experts[e].forward(xe, ctx));
     return { y, router: r, routing: layerRouting(this.name, r.probsHost, r.plan) };

@@ -212,6 +212,8 @@ const handlers: { [M in Method]: (service: EngineService, params: Params<M>) => 
   infer: (s, p) => s.infer(p),
   getMetrics: (s, p) => s.getMetrics(p),
   deleteRun: (s, p) => s.deleteRun(p),
+  importHf: (s, p) => s.importHf(p),
+  exportHf: (s, p) => s.exportHf(p),
   getMeshConfig: (s) => s.getMeshConfig(),
   setMeshConfig: (s, p) => s.setMeshConfig(p),
 };

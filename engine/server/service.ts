@@ -3,6 +3,10 @@
 // it reports everything that happens as protocol events.
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { exportHfModel } from '../formats/hf/exportRun';
+import { importHfModel } from '../formats/hf/importRun';
+import type { ProgressFn } from '../formats/hf/tensors';
 import { analyzeRun } from '../analysis/analyzeRun';
 import type { BackendInfo } from '../backend';
 import { infer } from '../infer';
@@ -148,6 +152,37 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     return { runId: p.runId };
   }
 
+  /** Reads the model whole before making the run: a bad folder is one error and no run. */
+  async importHf(p: Params<'importHf'>): Promise<Result<'importHf'>> {
+    const folder = resolve(p.folder);
+    const progress = this.progress('importHf', folder);
+    try {
+      const { run, file, parameters } = await importHfModel(folder, this.runsDir, p.name, progress);
+      progress(1, 1, `imported ${run.id}`);
+      this.lastRun = run.id; // Run on Selection without a run named uses the model just opened
+      return { run: this.summary(run.id), source: folder, file, parameters };
+    } catch (err) {
+      throw new ProtocolError('bad_request', `importHf: ${(err as Error).message}`);
+    }
+  }
+
+  async exportHf(p: Params<'exportHf'>): Promise<Result<'exportHf'>> {
+    const run = this.run(p.runId);
+    const folder = resolve(p.folder);
+    const progress = this.progress('exportHf', folder);
+    try {
+      const { step, parameters } = await exportHfModel(run, folder, progress);
+      progress(1, 1, `exported ${run.id}`);
+      return { runId: run.id, folder, step, parameters };
+    } catch (err) {
+      throw new ProtocolError('bad_request', `exportHf: ${(err as Error).message}`);
+    }
+  }
+
+  private progress(task: 'importHf' | 'exportHf', folder: string): ProgressFn {
+    return (done, total, message) => this.send({ type: 'event', event: 'progress', task, folder, done, total, message });
+  }
+
   getMeshConfig(): Result<'getMeshConfig'> {
     return this.mesh;
   }
@@ -247,6 +282,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
       ...(lastStep ? { crossEntropy: lastStep.crossEntropy } : {}),
       layers,
       active: this.trainer?.run.id === runId,
+      ...(config.imported ? { importedFrom: config.imported.source } : {}),
     };
   }
 

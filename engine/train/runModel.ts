@@ -57,9 +57,16 @@ export function restoreWeights(model: SwitchTransformer, weights: Map<string, Na
  */
 export const IMPORTED_WEIGHTS = 'weights.safetensors';
 
-/** Built from its weights directly: initializing 620 M parameters first would take minutes. */
+/**
+ * Built from its weights directly: initializing 620 M parameters first would take minutes. The
+ * decoder is read on its first use (routing needs only the encoder and the shared embedding).
+ */
 function importedModel(run: RunDir, config: RunConfig): SwitchTransformer {
-  const file = openSafetensorsFile(join(run.path, IMPORTED_WEIGHTS));
+  const open = () => {
+    const file = openSafetensorsFile(join(run.path, IMPORTED_WEIGHTS));
+    return { file, read: (name: string, shape: number[]) => tf.tensor(file.readSync(name), shape), close: () => file.close() };
+  };
+  const { file, read, close } = open();
   try {
     // Every weight checked before any is made, so that a mismatch loads nothing.
     const want = new Map(hfParams(config.model, false).map((p) => [p.engineName, p.transposed ? [p.hfShape[1], p.hfShape[0]] : p.hfShape]));
@@ -67,8 +74,8 @@ function importedModel(run: RunDir, config: RunConfig): SwitchTransformer {
       const have = file.tensors.get(name)?.shape;
       if (have?.join() !== shape.join()) throw new Error(`${IMPORTED_WEIGHTS} ${have ? `has ${name} of shape [${have}], the model's is [${shape}]` : `has no weight ${name}`}`);
     }
-    return new SwitchTransformer(config.model, config.training.seed, (name, shape) => tf.tensor(file.readSync(name), shape));
+    return new SwitchTransformer(config.model, config.training.seed, read, open);
   } finally {
-    file.close();
+    close();
   }
 }

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { describeError } from '../engine/engineManager';
 import { runIdOf, type Switchyard } from '../context';
 
-async function pickRun(sy: Switchyard, title: string): Promise<string | undefined> {
+export async function pickRun(sy: Switchyard, title: string): Promise<string | undefined> {
   await sy.refreshRuns();
   const pick = await vscode.window.showQuickPick(
     sy.runs.list().map((r) => ({ label: r.id, description: `${r.preset} · ${r.state} · step ${r.step}` })),

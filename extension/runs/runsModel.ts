@@ -21,6 +21,8 @@ export interface RunView {
   layers: LayerMetrics[];
   /** Router-health alerts in force at the latest step event. */
   alerts: Alert[];
+  /** An imported model's source folder. */
+  importedFrom?: string;
   /** What its experts learned, at its newest checkpoint (fetched when a layer is opened). */
   analysis?: Analysis;
 }
@@ -45,6 +47,7 @@ export class RunsModel {
         crossEntropy: s.crossEntropy,
         message: s.status?.message,
         layerNames: s.layers,
+        ...(s.importedFrom ? { importedFrom: s.importedFrom } : {}),
         layers: prev?.layers ?? [],
         alerts: prev?.alerts ?? [],
         ...(prev?.analysis ? { analysis: prev.analysis } : {}),
@@ -54,7 +57,7 @@ export class RunsModel {
 
   /** Applies an engine event; returns the id of the run it changed, or undefined. */
   apply(e: EngineEvent): string | undefined {
-    if (e.event === 'log') return undefined;
+    if (e.event === 'log' || e.event === 'progress') return undefined;
     const run = this.runs.get(e.runId);
     if (!run) return undefined; // a run this list has not loaded yet: the next refresh brings it
     if (e.event === 'step') {

@@ -66,10 +66,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const item = new vscode.TreeItem(run.id, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = nodeKey(node);
       const ce = run.crossEntropy === undefined ? '' : ` · cross-entropy ${run.crossEntropy.toFixed(3)}`;
-      item.description = `${run.preset} · ${run.router} ×${run.numExperts} · step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
-      item.iconPath = new vscode.ThemeIcon(STATE_ICONS[run.state] ?? 'circle-outline');
+      item.description = run.importedFrom
+        ? `imported · ${run.router} ×${run.numExperts} · ${run.importedFrom}`
+        : `${run.preset} · ${run.router} ×${run.numExperts} · step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
+      item.iconPath = new vscode.ThemeIcon(run.importedFrom ? 'cloud-download' : (STATE_ICONS[run.state] ?? 'circle-outline'));
       item.contextValue = `run.${run.state}`;
-      item.tooltip = [`${run.id}`, `${run.state}${run.message ? `: ${run.message}` : ''}`, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
+      const state = run.importedFrom ? `imported from ${run.importedFrom} (inference only)` : `${run.state}${run.message ? `: ${run.message}` : ''}`;
+      item.tooltip = [`${run.id}`, state, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
       item.command = { command: 'switchyard.openRun', title: 'Open Run', arguments: [run.id] };
       return item;
     }

@@ -2,9 +2,10 @@
 
     /usr/bin/python3 run_reference.py DIR < cases.json > results.json
 
-cases.json: [{"input_ids": [...], "decoder_input_ids": [...]}, ...], one sequence each (batch 1).
-Each result: "logits" [Tdec * vocab] and per sparse layer (encoder, then decoder) its name, router
-"probs" [T * E], top-1 "expert" [T] and "dropped" [T], all flattened row-major.
+cases.json: [{"input_ids": [...], "decoder_input_ids": [...]}, ...], one sequence each (batch 1), or
+a batch of B sequences of one length as lists of lists ([[...], [...]]).
+Each result: "logits" [B * Tdec * vocab] and per sparse layer (encoder, then decoder) its name, router
+"probs" [B * T * E], top-1 "expert" [B * T] and "dropped" [B * T], all flattened row-major.
 """
 import json
 import os
@@ -49,7 +50,8 @@ def main():
     results = []
     with torch.no_grad():
         for case in json.load(sys.stdin):
-            logits, report = forward(sd, cfg, torch.tensor([case["input_ids"]]), torch.tensor([case["decoder_input_ids"]]))
+            batch = lambda ids: torch.tensor(ids if isinstance(ids[0], list) else [ids])  # noqa: E731
+            logits, report = forward(sd, cfg, batch(case["input_ids"]), batch(case["decoder_input_ids"]))
             results.append({
                 "logits": logits.flatten().tolist(),
                 "layers": [

@@ -4,6 +4,11 @@
 // each check with `check(title, fn, { needed })` and run.mjs runs them in order (a failed `needed`
 // one ends the phase); screenshots go to test-results/e2e/.
 /* global getComputedStyle, document -- in functions that run in the page */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pollUntil, webviewFrame, Workbench } from './workbench.mjs';
 
 export const JOKE = 'The <extra_id_0> walks into a bar.';
@@ -400,6 +405,30 @@ export function uiChecks({ page, server, check, shot, say }) {
     if (!/Expert [0-3] usually takes: ([A-Z.]+ \d+%|no tokens)/.test(text)) throw new Error(`hover reads ${JSON.stringify(text.slice(0, 300))}`);
     say(`ui:   hover: ${text.slice(0, 240)}`);
     await shot('routing-hover.png');
+  });
+
+  check('Open Hugging Face Model… from the palette: the folder picker, then the Runs view row reads imported with its folder', async () => {
+    // A tiny random checkpoint in HF's layout, made by the PyTorch reference (Debian's python3-torch).
+    const folder = join(mkdtempSync(join(tmpdir(), 'switchyard-ui-hf-')), 'tiny-switch');
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'python', 'hf_reference', 'make_checkpoint.py');
+    const made = spawnSync('/usr/bin/python3', [script, folder, '--no-bin'], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`make_checkpoint.py failed: ${made.stderr}`);
+    await wb.runCommand('Switchyard: Open Hugging Face Model…', { then: 'quickPick' });
+    // code-server's folder picker is VS Code's simple file dialog, in the quick input: type the path, then its Open Model button.
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(`${folder}/`);
+    // A folder picker lists folders only: the parent's ".." row says the typed folder was read.
+    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: '..' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.quick-input-widget .monaco-button', { hasText: /^\s*Open Model\s*$/ }).first().click();
+    await wb.quickInput.waitFor({ state: 'hidden', timeout: 30_000 });
+    const row = page.locator('.pane-body .monaco-list-row', { hasText: 'tiny-switch' }).first();
+    await row.waitFor({ timeout: 120_000 });
+    const description = await row.locator('.label-description').textContent();
+    const expected = `imported · switch ×4 · ${folder}`;
+    if (description?.trim() !== expected) throw new Error(`the Runs row says ${JSON.stringify(description)}, not ${JSON.stringify(expected)}`);
+    say(`ui:   imported row: ${description}`);
+    await shot('hf-imported.png');
   });
 }
 

@@ -57,7 +57,7 @@ function logitsOf(model: SwitchTransformer, inputIds: number[], decoderIds: numb
 test('import(export(run)) routes, fills and predicts exactly as the run; PyTorch\'s HF forward gives its logits', async () => {
   const run = makeRun(join(tmp, 'runs'));
   const out = join(tmp, 'exported');
-  exportHfModel(run, out);
+  await exportHfModel(run, out);
   const hfConfig = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   assert.equal(hfConfig.expert_capacity, 3);
   assert.equal(hfConfig.tie_word_embeddings, false);
@@ -91,7 +91,7 @@ test('an imported HF model exports back to the same tensors, names and shapes', 
   const original = makeCheckpoint(join(tmp, 'hf'), '--untied');
   const { run } = await importHfModel(original, join(tmp, 'runs'), 'hf');
   const out = join(tmp, 're-exported');
-  exportHfModel(run, out);
+  await exportHfModel(run, out);
   const a = openSafetensors(original);
   const b = openSafetensors(out);
   try {

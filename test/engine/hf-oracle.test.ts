@@ -32,14 +32,15 @@ before(async () => {
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The engine's forward on one sequence: logits, and every sparse layer's routing and full router probabilities. */
-function engineForward(model: SwitchTransformer, inputIds: number[], decoderIds: number[]) {
+/** The engine's forward on B sequences of one length: logits, and every sparse layer's routing and full router probabilities. */
+function engineForward(model: SwitchTransformer, inputIds: number[][], decoderIds: number[][]) {
   const report = newSparseReport();
   const ctx = new ForwardContext(false);
-  const seq = (ids: number[]) => ({ ids: Int32Array.from(ids), mask: new Float32Array(ids.length).fill(1), length: ids.length });
+  const b = inputIds.length;
+  const seq = (ids: number[][]) => ({ ids: Int32Array.from(ids.flat()), mask: new Float32Array(ids.flat().length).fill(1), length: ids[0].length });
   const logits = tf.tidy(() => {
     const enc = seq(inputIds);
-    return model.decode(seq(decoderIds), enc, model.encode(enc, 1, ctx, report), 1, ctx, report);
+    return model.decode(seq(decoderIds), enc, model.encode(enc, b, ctx, report), b, ctx, report);
   });
   const values = logits.dataSync() as Float32Array;
   logits.dispose();
@@ -66,7 +67,7 @@ async function checkAgainstReference(dir: string, label: string): Promise<void> 
     const worst = { probs: 0, logits: 0 };
     cases.forEach((c, k) => {
       const ref = reference[k];
-      const out = engineForward(model, c.input_ids, c.decoder_input_ids);
+      const out = engineForward(model, [c.input_ids], [c.decoder_input_ids]);
       assert.deepEqual(out.routing.map((r) => r.layer), ref.layers.map((l) => l.layer), 'the same sparse layers, in the same order');
       ref.layers.forEach((l, i) => {
         const r = out.routing[i];
@@ -98,4 +99,42 @@ test('the same checkpoint from pytorch_model.bin alone (zip + pickle, tied stora
 
 test('an untied checkpoint in two safetensors shards matches HF\'s forward', async () => {
   await checkAgainstReference(makeCheckpoint(join(tmp, 'sharded'), '--untied', '--shards', '2', '--seed', '3'), 'untied-sharded');
+});
+
+test('a batch of sequences keeps HF\'s expert_capacity per sequence, not per batch', async () => {
+  const dir = makeCheckpoint(join(tmp, 'batch'), '--seed', '5');
+  const { run } = await importHfModel(dir, join(tmp, 'runs'), 'batch');
+  const { model, tokenizer } = loadRunModel(run);
+  try {
+    // Three sequences of 24 tokens: each overflows 4 experts × 4 slots on its own; counted over the
+    // batch (72 tokens, 16 slots) far more would drop.
+    const texts = [LONG, 'A cat and a dog sat on the mat of the bar. '.repeat(3), SHORT.repeat(4)];
+    const inputIds = texts.map((t) => tokenizer.encode(t).ids.slice(0, 24));
+    assert.ok(inputIds.every((ids) => ids.length === 24));
+    const decoderIds = inputIds.map((ids) => [0, ...ids.slice(0, 5)]);
+    const [ref] = JSON.parse(python(['run_reference.py', dir], JSON.stringify([{ input_ids: inputIds, decoder_input_ids: decoderIds }]))) as Reference[];
+    const out = engineForward(model, inputIds, decoderIds);
+    let dropped = 0;
+    ref.layers.forEach((l, i) => {
+      const r = out.routing[i];
+      assert.equal(r.capacity, 4, `${l.layer}: HF's expert_capacity`);
+      assert.deepEqual(Array.from(r.tokens.expert), l.expert, `${l.layer}: chosen experts`);
+      assert.deepEqual(Array.from(r.tokens.dropped), l.dropped, `${l.layer}: dropped tokens, per sequence`);
+      assert.ok(maxAbsDiff(out.probs[i], l.probs) <= TOLERANCE, `${l.layer}: router probabilities`);
+      // Every sequence keeps at most 4 tokens per expert.
+      const length = r.tokens.expert.length / 3; // 24 in the encoder, 6 in the decoder
+      for (let s = 0; s < 3; s++) {
+        const kept = new Array(4).fill(0);
+        for (let t = s * length; t < (s + 1) * length; t++) if (!r.tokens.dropped[t]) kept[r.tokens.expert[t]]++;
+        assert.ok(Math.max(...kept) <= 4, `${l.layer}, sequence ${s}: kept per expert ${kept}`);
+      }
+      dropped += l.dropped.reduce((sum, d) => sum + d, 0);
+    });
+    const logits = maxAbsDiff(out.logits, ref.logits);
+    console.log(`batch of 3: decoder logits max |Δ| ${logits.toExponential(2)}; ${dropped} dropped token-layers`);
+    assert.ok(logits <= TOLERANCE, `decoder logits differ by ${logits}`);
+    assert.ok(dropped > 0);
+  } finally {
+    model.dispose();
+  }
 });

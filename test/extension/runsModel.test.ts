@@ -56,3 +56,12 @@ test('load bar', () => {
   assert.equal(loadBar(0.5), '████░░░░');
   assert.equal(loadBar(1.7), '████████');
 });
+
+test('an imported model keeps its source folder, and progress events change no run', () => {
+  const model = new RunsModel();
+  model.setRuns([{ ...summary('20261205-hf', 'stopped'), preset: 'imported', importedFrom: '/models/switch-base-8' }, summary('20261205-a', 'stopped')]);
+  assert.equal(model.get('20261205-hf')?.importedFrom, '/models/switch-base-8');
+  assert.equal(model.get('20261205-a')?.importedFrom, undefined);
+  const progress: EngineEvent = { type: 'event', event: 'progress', task: 'importHf', folder: '/models/switch-base-8', done: 3, total: 10, message: 'reading shared.weight' };
+  assert.equal(model.apply(progress), undefined);
+});

@@ -11,9 +11,10 @@ import { IMPORTED_WEIGHTS } from '../../train/runModel';
 import type { RunDir } from '../../train/runStore';
 import { hfParams } from './names';
 import { openSafetensorsFile, SAFETENSORS_FILE, writeSafetensors } from './safetensors';
+import { nextTurn, type ProgressFn } from './tensors';
 import { transpose } from './weights';
 
-export function exportHfModel(run: RunDir, out: string): { step: number; parameters: number } {
+export async function exportHfModel(run: RunDir, out: string, onProgress: ProgressFn = () => {}): Promise<{ step: number; parameters: number }> {
   if (existsSync(out) && readdirSync(out).length) throw new Error(`${out} is not empty`);
   const config = parseRunConfig(run.readJson('config.json'));
   const { step, weightOf, close } = runWeights(run, config.imported !== undefined);
@@ -21,7 +22,10 @@ export function exportHfModel(run: RunDir, out: string): { step: number; paramet
   const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
   let parameters = 0;
   try {
-    for (const p of hfParams(c, false)) {
+    const params = hfParams(c, false);
+    for (const [i, p] of params.entries()) {
+      onProgress(i, params.length + 1, `converting ${p.engineName}`);
+      await nextTurn();
       const values = weightOf(p.engineName);
       if (!values) throw new Error(`run ${run.id}'s weights have no ${p.engineName}`);
       tensors.set(p.hfName, { shape: p.hfShape, values: p.transposed ? transpose(values, p.hfShape[1], p.hfShape[0]) : values });
@@ -30,6 +34,8 @@ export function exportHfModel(run: RunDir, out: string): { step: number; paramet
   } finally {
     close();
   }
+  onProgress(tensors.size, tensors.size + 1, `writing ${SAFETENSORS_FILE}`);
+  await nextTurn();
   mkdirSync(out, { recursive: true });
   writeSafetensors(join(out, SAFETENSORS_FILE), tensors);
   // HF's capacity is a fixed number of slots per sequence: the run's eval capacity at its input length.

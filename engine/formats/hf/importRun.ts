@@ -10,7 +10,8 @@ import { IMPORTED_WEIGHTS } from '../../train/runModel';
 import { createRun, type RunDir } from '../../train/runStore';
 import { fromHfConfig } from './config';
 import { writeSafetensors } from './safetensors';
-import { CheckpointFormatError } from './tensors';
+import { hfParams } from './names';
+import { CheckpointFormatError, nextTurn, type ProgressFn } from './tensors';
 import { HfTokenizer } from './tokenizer';
 import { checkLayout, openHfCheckpoint, readEngineWeights } from './weights';
 
@@ -21,7 +22,7 @@ export interface ImportedRun {
   parameters: number;
 }
 
-export async function importHfModel(dir: string, runsDir: string, name?: string): Promise<ImportedRun> {
+export async function importHfModel(dir: string, runsDir: string, name?: string, onProgress: ProgressFn = () => {}): Promise<ImportedRun> {
   const source = resolve(dir);
   const readJson = (file: string): unknown => {
     try {
@@ -40,7 +41,8 @@ export async function importHfModel(dir: string, runsDir: string, name?: string)
   const { file, source: tensors } = await openHfCheckpoint(source);
   try {
     checkLayout(file, tensors, model, tieWordEmbeddings);
-    const weights = await readEngineWeights(tensors, model, tieWordEmbeddings);
+    const weights = await readEngineWeights(tensors, model, tieWordEmbeddings, onProgress, 1);
+    const steps = hfParams(model, tieWordEmbeddings).length;
     const config = parseRunConfig({
       preset: 'base',
       model,
@@ -50,6 +52,8 @@ export async function importHfModel(dir: string, runsDir: string, name?: string)
     });
     const run = createRun(runsDir, (name ?? basename(source)).replace(/[^\w.-]+/g, '-'));
     try {
+      onProgress(steps, steps + 1, `writing ${IMPORTED_WEIGHTS}`);
+      await nextTurn();
       writeSafetensors(join(run.path, IMPORTED_WEIGHTS), weights);
       run.writeJson('tokenizer.json', tokenizerJson);
       run.writeJson('hf_config.json', hfConfig);

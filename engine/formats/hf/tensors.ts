@@ -19,6 +19,14 @@ export interface TensorSource {
   close(): void;
 }
 
+/**
+ * Progress of a long import or export: `done` of `total` steps (tensors, then the write). The reader
+ * awaits the event loop between tensors, so that a server's sockets carry the reports as they come.
+ */
+export type ProgressFn = (done: number, total: number, message: string) => void;
+
+export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class CheckpointFormatError extends Error {
   constructor(file: string, why: string) {
     super(`${file}: ${why}`);

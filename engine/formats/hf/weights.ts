@@ -7,7 +7,7 @@ import type { SwitchConfig } from '../../model/config';
 import type { NamedTensor } from '../../train/checkpoint';
 import { hfParams, tiedAliases } from './names';
 import { openSafetensors, SAFETENSORS_FILE, SAFETENSORS_INDEX } from './safetensors';
-import { CheckpointFormatError, type TensorSource } from './tensors';
+import { CheckpointFormatError, nextTurn, type ProgressFn, type TensorSource } from './tensors';
 import { openTorchBin, TORCH_BIN_FILE } from './torchBin';
 
 /** The checkpoint in an HF model folder: safetensors when it has them (as from_pretrained prefers), else pytorch_model.bin. */
@@ -41,9 +41,19 @@ export function checkLayout(file: string, source: TensorSource, c: SwitchConfig,
 }
 
 /** Every engine weight, read from a checked source. */
-export async function readEngineWeights(source: TensorSource, c: SwitchConfig, tieWordEmbeddings: boolean): Promise<Map<string, NamedTensor>> {
+export async function readEngineWeights(
+  source: TensorSource,
+  c: SwitchConfig,
+  tieWordEmbeddings: boolean,
+  onProgress: ProgressFn = () => {},
+  /** Steps after the read, for the progress total (the caller's write). */
+  stepsAfter = 0,
+): Promise<Map<string, NamedTensor>> {
   const weights = new Map<string, NamedTensor>();
-  for (const p of hfParams(c, tieWordEmbeddings)) {
+  const params = hfParams(c, tieWordEmbeddings);
+  for (const [i, p] of params.entries()) {
+    onProgress(i, params.length + stepsAfter, `reading ${p.hfName}`);
+    await nextTurn();
     const values = await source.read(p.hfName);
     weights.set(p.engineName, p.transposed ? { shape: [p.hfShape[1], p.hfShape[0]], values: transpose(values, p.hfShape[0], p.hfShape[1]) } : { shape: p.hfShape, values });
   }

@@ -1,0 +1,128 @@
+import json
+import math
+import os
+import socket
+import tempfile
+import unittest
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+import switchyard_probe
+from tests.moe_models import TinyMoE, train
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def read_records(folder):
+    with open(os.path.join(folder, "metrics.jsonl"), encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def capture(seen):
+    """on_step: what the routers did at each step, counted independently of the probe."""
+
+    def on_step(step, model):
+        mask = model.switch.router.last_mask  # [B, S, E] kept one-hot
+        chosen = model.mixtral.last_chosen  # [T, 2]
+        seen[step] = {"switch.kept": mask.reshape(-1, 4).sum(0).tolist(), "mixtral.routed": torch.bincount(chosen.reshape(-1), minlength=4).tolist()}
+
+    return on_step
+
+
+class SingleProcess(unittest.TestCase):
+    def test_records_every_nth_step_with_counts_the_routers_made(self):
+        folder = os.path.join(tempfile.mkdtemp(), "my-run")
+        seen = {}
+        train(folder, steps=12, every=5, on_step=capture(seen))
+        records = read_records(folder)
+        self.assertEqual([r["step"] for r in records], [1, 5, 10])
+        for r in records:
+            switch, mixtral = r["layers"]
+            self.assertEqual((switch["layer"], mixtral["layer"]), ("switch.router", "mixtral.gate"))
+            # Switch: top-1, 4 × 16 tokens; kept within 4 per expert per sequence (4 sequences).
+            self.assertEqual(switch["assignments"], 64)
+            self.assertEqual(switch["kept"], seen[r["step"]]["switch.kept"])
+            self.assertEqual(switch["capacity"], 16)
+            self.assertTrue(all(k <= 16 and k <= n for k, n in zip(switch["kept"], switch["routed"])))
+            self.assertEqual(sum(switch["kept"]) + switch["dropped"], 64)
+            # Mixtral: top-2 of 64 tokens, no capacity, so no kept counts.
+            self.assertEqual(mixtral["routed"], seen[r["step"]]["mixtral.routed"])
+            self.assertEqual(mixtral["assignments"], 128)
+            self.assertNotIn("kept", mixtral)
+            for layer in (switch, mixtral):
+                self.assertTrue(0 < layer["normalizedEntropy"] <= 1)
+                self.assertAlmostEqual(layer["normalizedEntropy"], layer["routerEntropy"] / math.log(4))
+                self.assertAlmostEqual(sum(layer["meanProb"]), 1, places=5)
+                self.assertAlmostEqual(layer["maxShare"], max(layer["routed"]) / layer["assignments"])
+            self.assertTrue(math.isfinite(r["loss"]) and r["tokens"] == 64 and r["probeSeconds"] > 0)
+        self.assertTrue(any(r["layers"][0]["dropped"] > 0 for r in records), "capacity 4 per sequence drops some tokens")
+        status = read_json(os.path.join(folder, "status.json"))
+        self.assertEqual((status["id"], status["state"], status["step"], status["steps"]), ("my-run", "completed", 12, 12))
+        config = read_json(os.path.join(folder, "config.json"))
+        self.assertEqual(config["external"]["producer"], "pytorch-probe")
+        self.assertEqual([(l["name"], l["topK"], l.get("expertCapacity")) for l in config["layers"]], [("switch.router", 1, 4), ("mixtral.gate", 2, None)])
+
+    def test_names_routers_by_hand_and_says_when_it_finds_none(self):
+        model = TinyMoE()
+        probe = switchyard_probe.attach(model, os.path.join(tempfile.mkdtemp(), "named"), every=1, routers={"mixtral.gate": 1})
+        model(torch.randint(0, 64, (2, 8)))
+        probe.step(0)
+        probe.close()
+        (layer,) = read_records(probe.writer.folder)[0]["layers"]
+        self.assertEqual((layer["layer"], layer["topK"], layer["assignments"]), ("mixtral.gate", 1, 16))
+        with self.assertRaisesRegex(ValueError, "found no router"):
+            switchyard_probe.attach(torch.nn.Linear(4, 4), tempfile.mkdtemp())
+        with self.assertRaisesRegex(ValueError, "no module named 'nope'"):
+            switchyard_probe.attach(model, tempfile.mkdtemp(), routers={"nope": 2})
+
+    def test_a_torn_last_line_leaves_the_records_before_it_whole(self):
+        folder = os.path.join(tempfile.mkdtemp(), "torn")
+        train(folder, steps=5, every=5)
+        with open(os.path.join(folder, "metrics.jsonl"), "a") as f:
+            f.write('{"type":"step","step":6,"lay')  # a crash mid-write
+        with open(os.path.join(folder, "metrics.jsonl"), encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        self.assertEqual([json.loads(l)["step"] for l in lines[:-1]], [1, 5])
+
+
+def _worker(rank, world, port, folder, out):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    seen = {}
+    train(folder, steps=6, every=3, seed=rank, on_step=capture(seen))
+    with open(os.path.join(out, "rank%d.json" % rank), "w") as f:
+        json.dump(seen, f)
+    dist.destroy_process_group()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TwoProcesses(unittest.TestCase):
+    def test_counts_are_summed_over_ranks_and_rank_0_alone_writes(self):
+        folder = os.path.join(tempfile.mkdtemp(), "ddp-run")
+        out = tempfile.mkdtemp()
+        mp.spawn(_worker, args=(2, free_port(), folder, out), nprocs=2, join=True)
+        ranks = [read_json(os.path.join(out, "rank%d.json" % r)) for r in range(2)]
+        records = read_records(folder)
+        self.assertEqual([r["step"] for r in records], [1, 3, 6])
+        for r in records:
+            switch, mixtral = r["layers"]
+            s = str(r["step"])
+            self.assertEqual(switch["assignments"], 128)
+            self.assertEqual(switch["kept"], [a + b for a, b in zip(ranks[0][s]["switch.kept"], ranks[1][s]["switch.kept"])])
+            self.assertEqual(mixtral["routed"], [a + b for a, b in zip(ranks[0][s]["mixtral.routed"], ranks[1][s]["mixtral.routed"])])
+            self.assertNotEqual(ranks[0][s]["mixtral.routed"], ranks[1][s]["mixtral.routed"], "the ranks saw different data")
+        self.assertEqual(read_json(os.path.join(folder, "status.json"))["state"], "completed")
+
+
+if __name__ == "__main__":
+    unittest.main()

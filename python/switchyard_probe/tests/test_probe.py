@@ -80,14 +80,13 @@ class SingleProcess(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "no module named 'nope'"):
             switchyard_probe.attach(model, tempfile.mkdtemp(), routers={"nope": 2})
 
-    def test_a_torn_last_line_leaves_the_records_before_it_whole(self):
-        folder = os.path.join(tempfile.mkdtemp(), "torn")
-        train(folder, steps=5, every=5)
-        with open(os.path.join(folder, "metrics.jsonl"), "a") as f:
-            f.write('{"type":"step","step":6,"lay')  # a crash mid-write
-        with open(os.path.join(folder, "metrics.jsonl"), encoding="utf-8") as f:
-            lines = f.read().split("\n")
-        self.assertEqual([json.loads(l)["step"] for l in lines[:-1]], [1, 5])
+    def test_the_folder_is_a_run_from_attach_on_and_a_crash_marks_it_stopped(self):
+        folder = os.path.join(tempfile.mkdtemp(), "early")
+        probe = switchyard_probe.attach(TinyMoE(), folder, every=1)
+        self.assertEqual(sorted(os.listdir(folder)), ["config.json", "metrics.jsonl", "status.json"])
+        self.assertEqual(read_json(os.path.join(folder, "status.json"))["state"], "running")
+        probe._at_exit()  # what atexit runs when the script ends without close()
+        self.assertEqual(read_json(os.path.join(folder, "status.json"))["state"], "stopped")
 
 
 def _worker(rank, world, port, folder, out):

@@ -20,6 +20,13 @@ test('docs/run-format.schema.json is what `npm run schema` generates from the zo
   assert.equal(published, JSON.stringify(runFormatJsonSchema(), null, 2) + '\n', 'stale: run `npm run schema`');
 });
 
+test('the examples in docs/run-format.md are valid', () => {
+  const blocks = [...readFileSync(join(repo, 'docs', 'run-format.md'), 'utf8').matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]));
+  assert.equal(blocks.length, 2);
+  runRecordSchema.parse(blocks[0]);
+  runFolderConfigSchema.parse(blocks[1]);
+});
+
 test('a step record needs its step and per-layer routed counts; everything else is optional', () => {
   const minimal = { type: 'step', step: 3, layers: [{ layer: 'moe.0', numExperts: 2, routed: [5, 3] }] };
   assert.deepEqual(runRecordSchema.parse(minimal), minimal);

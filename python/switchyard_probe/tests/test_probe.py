@@ -89,6 +89,19 @@ class SingleProcess(unittest.TestCase):
         self.assertEqual(read_json(os.path.join(folder, "status.json"))["state"], "stopped")
 
 
+class TrainerCallbackImport(unittest.TestCase):
+    def test_the_hf_adapter_needs_transformers_and_says_so(self):
+        try:
+            import transformers  # noqa: F401
+        except ImportError:
+            with self.assertRaisesRegex(ImportError, "needs the transformers package"):
+                import switchyard_probe.hf  # noqa: F401
+        else:
+            from switchyard_probe.hf import SwitchyardCallback
+
+            self.assertTrue(callable(SwitchyardCallback))
+
+
 def _worker(rank, world, port, folder, out):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)

@@ -89,6 +89,44 @@ class SingleProcess(unittest.TestCase):
         self.assertEqual(read_json(os.path.join(folder, "status.json"))["state"], "stopped")
 
 
+class TopKGate(torch.nn.Module):
+    """DeepSpeed's gate interface (deepspeed/moe/sharded_moe.py): a `wg` linear, k, and a forward
+    returning (l_aux, combine_weights [S, E, C], dispatch_mask [S, E, C], exp_counts [E])."""
+
+    def __init__(self, d_model, num_experts, capacity):
+        super().__init__()
+        self.k, self.capacity = 1, capacity
+        self.wg = torch.nn.Linear(d_model, num_experts, bias=False)
+
+    def forward(self, x):  # x [S, D]
+        gates = torch.softmax(self.wg(x), dim=-1)
+        mask = torch.nn.functional.one_hot(gates.argmax(-1), gates.shape[1])  # [S, E]
+        exp_counts = mask.sum(0)
+        l_aux = (gates.mean(0) * mask.float().mean(0)).sum() * gates.shape[1]
+        position = torch.cumsum(mask, 0) * mask - 1  # [S, E] slot in the expert's queue, -1 where not chosen
+        mask = mask * (position < self.capacity)
+        dispatch = torch.nn.functional.one_hot(position.clamp(0, self.capacity - 1), self.capacity) * mask[..., None]  # [S, E, C]
+        return l_aux, dispatch * gates[..., None], dispatch.bool(), exp_counts
+
+
+class DeepSpeedGate(unittest.TestCase):
+    def test_kept_slots_and_l_aux_come_from_the_gate(self):
+        torch.manual_seed(1)
+        gate = TopKGate(8, 4, capacity=3)
+        model = torch.nn.Sequential(gate)
+        probe = switchyard_probe.attach(model, os.path.join(tempfile.mkdtemp(), "ds"), every=1)
+        x = torch.randn(20, 8)
+        l_aux, _, dispatch, exp_counts = gate(x)
+        probe.step(7)
+        probe.close()
+        (layer,) = read_records(probe.writer.folder)[0]["layers"]
+        self.assertEqual(layer["routed"], exp_counts.tolist())
+        self.assertEqual(layer["kept"], dispatch.sum(dim=(0, 2)).tolist())
+        self.assertEqual((layer["capacity"], layer["dropped"]), (3, 20 - int(dispatch.sum())))
+        self.assertGreater(layer["dropped"], 0)
+        self.assertAlmostEqual(read_records(probe.writer.folder)[0]["auxLoss"], float(l_aux), places=5)
+
+
 class TrainerCallbackImport(unittest.TestCase):
     def test_the_hf_adapter_needs_transformers_and_says_so(self):
         try:

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../engine/cli';
 import { readRoutingTrace } from '../../engine/formats/megatron/routingTrace';
+import { readTokensPerExpert } from '../../engine/formats/megatron/tokensPerExpert';
 import { runFolderConfigSchema, runFolderStatusSchema, runRecordSchema } from '../../engine/train/runFormat';
 import { listRuns, readMetrics } from '../../engine/train/runStore';
 
@@ -31,6 +32,17 @@ test('a broken trace is refused with the file, line and what is wrong', () => {
   assert.throws(() => readRoutingTrace(fixtures), /holds no router_trace_rank\*\.jsonl/);
 });
 
+test('a tokens-per-expert dump: microbatches summed, each rank its own experts under expert parallelism', () => {
+  const t = readTokensPerExpert(join(fixtures, 'save', 'tokens_per_expert'), 2);
+  assert.equal(t.numExperts, 4);
+  assert.deepEqual([...t.steps.keys()], [10, 20]);
+  // layer 3 at iteration 20: rank 0 [[3, 20], [1, 2]] -> experts 0-1; rank 1 [[13, 20], [1, 2]] -> experts 2-3
+  assert.deepEqual(t.steps.get(20)!.get('decoder.layers.3'), [4, 22, 14, 22]);
+  // Without expert parallelism the two ranks are replicas of the same 2 experts: summed.
+  assert.deepEqual(readTokensPerExpert(join(fixtures, 'save', 'tokens_per_expert')).steps.get(20)!.get('decoder.layers.3'), [18, 44]);
+  assert.throws(() => readTokensPerExpert(join(fixtures, 'broken-tpe')), /rank0\.jsonl:2: tpe microbatches have different expert counts/);
+});
+
 test('switchyard import --from megatron writes a run the run store lists and whose records validate', async () => {
   await withTempDirAsync(async (runs) => {
     const code = await main(['import', '--from', 'megatron', join(fixtures, 'router_trace'), '--name', 'moe-trace', '--runs', runs]);
@@ -49,6 +61,13 @@ test('switchyard import --from megatron writes a run the run store lists and who
     assert.deepEqual(first.layers[0].routed, [3, 2, 3, 4]);
     assert.equal(first.layers[0].assignments, 12);
     assert.equal(await main(['import', '--from', 'fairseq', 'x', '--runs', runs]), 1, 'an unsupported source is a usage error');
+    // Megatron's save folder, holding tokens_per_expert/
+    assert.equal(await main(['import', '--from', 'megatron', join(fixtures, 'save'), '--expert-parallel', '2', '--name', 'tpe', '--runs', runs]), 0);
+    const tpeId = listRuns(runs).find((r) => r.includes('tpe'))!;
+    const tpe = readMetrics(join(runs, tpeId, 'metrics.jsonl'), runRecordSchema).records;
+    assert.deepEqual(tpe.map((r) => r.step), [10, 20]);
+    assert.ok(tpe[1].type === 'step');
+    assert.deepEqual(tpe[1].layers[1].routed, [4, 22, 14, 22]);
   });
 });
 

@@ -1,13 +1,35 @@
-// A Megatron router trace becomes a run folder in the run format (external, producer 'megatron'):
+// A Megatron router trace or tokens-per-expert dump becomes a run folder in the run format (external, producer 'megatron'):
 // one step record per traced step with each layer's routed counts; listed like any run.
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { RUN_FORMAT_VERSION, runRecordSchema, type ExternalRunConfig, type RunRecord } from '../../train/runFormat';
 import { newId, RunDir } from '../../train/runStore';
-import { readRoutingTrace } from './routingTrace';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readRoutingTrace, traceFiles } from './routingTrace';
+import { readTokensPerExpert } from './tokensPerExpert';
 
-export function importMegatronTrace(source: string, runsDir: string, name?: string, numExperts?: number): { run: RunDir; records: number; warnings: string[] } {
-  const trace = readRoutingTrace(source, numExperts);
+export interface MegatronImportOptions {
+  name?: string;
+  /** Experts per layer (a router trace only names those it routed to). */
+  numExperts?: number;
+  /** Expert-parallel size, for a tokens-per-expert dump. */
+  expertParallel?: number;
+}
+
+/**
+ * `source`: a router-trace folder (router_trace_rank*.jsonl), a tokens-per-expert folder (rank*.jsonl),
+ * Megatron's save folder holding tokens_per_expert/, or one such file.
+ */
+export function importMegatron(source: string, runsDir: string, o: MegatronImportOptions = {}): { run: RunDir; records: number; warnings: string[] } {
+  const tpeDir = join(source, 'tokens_per_expert');
+  const isTrace = (() => {
+    try {
+      return traceFiles(source).every((f) => /router_trace_rank\d+\.jsonl$/.test(f));
+    } catch {
+      return false;
+    }
+  })();
+  const trace = isTrace ? readRoutingTrace(source, o.numExperts) : readTokensPerExpert(existsSync(tpeDir) ? tpeDir : source, o.expertParallel);
+  const name = o.name;
   const records: RunRecord[] = [...trace.steps.keys()]
     .sort((a, b) => a - b)
     .map((step) =>
@@ -32,7 +54,7 @@ export function importMegatronTrace(source: string, runsDir: string, name?: stri
     format: 'switchyard-run',
     version: RUN_FORMAT_VERSION,
     external: { producer: 'megatron', source: resolve(source), createdAt: new Date().toISOString() },
-    layers: [...trace.topK].map(([layer, k]) => ({ name: layer, numExperts: trace.numExperts, topK: k, router: 'TopKRouter' })),
+    layers: [...trace.topK].map(([layer, k]) => ({ name: layer, numExperts: trace.numExperts, ...(k ? { topK: k } : {}), router: 'TopKRouter' })),
   };
   run.writeJson('config.json', config); // last: the folder is a run once config.json exists
   return { run, records: records.length, warnings: trace.warnings };

@@ -3,6 +3,7 @@ import { analyze, ANALYZE_USAGE } from './commands/analyze';
 import { experiment, EXPERIMENT_USAGE } from './commands/experiment';
 import { exportHf, EXPORT_HF_USAGE } from './commands/exportHf';
 import { importHf, IMPORT_HF_USAGE } from './commands/importHf';
+import { importRun, IMPORT_USAGE } from './commands/importRun';
 import { info } from './commands/info';
 import { distill, DISTILL_USAGE, finetune, FINETUNE_USAGE } from './commands/startFrom';
 import { infer, INFER_USAGE } from './commands/infer';
@@ -22,6 +23,7 @@ commands:
   ${SERVE_USAGE}
   ${IMPORT_HF_USAGE}
   ${EXPORT_HF_USAGE}
+  ${IMPORT_USAGE}
   info [--backend auto|tensorflow|wasm|cpu]
 `;
 
@@ -36,6 +38,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   info,
   'import-hf': importHf,
   'export-hf': exportHf,
+  import: importRun,
 };
 
 export async function main(argv: string[]): Promise<number> {

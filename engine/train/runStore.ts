@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { z } from 'zod';
 import { metricsRecordSchema, type MetricsRecord, type StepMetrics } from './metrics';
 
 export class RunNotFoundError extends Error {
@@ -109,31 +110,34 @@ export class MetricsWriter {
   }
 }
 
-export interface MetricsRead {
-  records: MetricsRecord[];
+export interface MetricsRead<R = MetricsRecord> {
+  records: R[];
   /** Lines that were skipped (a torn last line after a crash, or a corrupt one), with why. */
   warnings: string[];
 }
 
-/** Reads metrics.jsonl, skipping (and reporting) any line that is torn or does not validate. */
-export function readMetrics(file: string): MetricsRead {
-  const records: MetricsRecord[] = [];
+/**
+ * Reads metrics.jsonl, skipping (and reporting) any line that is torn or does not validate against
+ * `schema`: the engine's own records by default, or runFormat's runRecordSchema for any producer's.
+ */
+export function readMetrics<S extends z.ZodType = typeof metricsRecordSchema>(file: string, schema?: S): MetricsRead<z.infer<S>> {
+  const records: z.infer<S>[] = [];
   const warnings: string[] = [];
   if (!existsSync(file)) return { records, warnings };
   const lines = readFileSync(file, 'utf8').split('\n');
   lines.forEach((line, i) => {
     if (!line.trim()) return;
-    const record = parseMetricsLine(line);
-    if (record) return records.push(record);
+    const record = parseLine(line, schema ?? metricsRecordSchema);
+    if (record) return records.push(record as z.infer<S>);
     const torn = i === lines.length - 1 ? ' (torn last line, probably a crash while writing)' : '';
     warnings.push(`${file}:${i + 1}: skipped an unreadable metrics line${torn}`);
   });
   return { records, warnings };
 }
 
-function parseMetricsLine(line: string): MetricsRecord | undefined {
+function parseLine<S extends z.ZodType>(line: string, schema: S): z.infer<S> | undefined {
   try {
-    return metricsRecordSchema.parse(JSON.parse(line));
+    return schema.parse(JSON.parse(line));
   } catch {
     return undefined;
   }
@@ -155,7 +159,7 @@ export function lastStepRecord(file: string): StepMetrics | undefined {
       const lines = buf.toString('utf8').split('\n');
       if (start > 0) lines.shift(); // cut somewhere inside a line
       for (let i = lines.length - 1; i >= 0; i--) {
-        const record = lines[i].trim() ? parseMetricsLine(lines[i]) : undefined;
+        const record = lines[i].trim() ? parseLine(lines[i], metricsRecordSchema) : undefined;
         if (record?.type === 'step') return record;
       }
       if (start === 0) return undefined;

@@ -65,6 +65,8 @@ export const runSummarySchema = z.object({
   /** Sparse layers, in order: encoder then decoder. */
   layers: z.array(z.string()),
   active: z.boolean(),
+  /** An external run (written by another program, read-only): its folder's path. */
+  external: z.string().optional(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
@@ -145,6 +147,11 @@ export const methods = {
     }),
   },
   deleteRun: { params: z.object({ runId }).strict(), result: z.object({ runId }) },
+  /** Follows exactly these folders (each a run folder or a folder of runs) as external, read-only runs. */
+  watchRunFolders: {
+    params: z.object({ folders: z.array(z.string().min(1).max(4096)).max(100) }).strict(),
+    result: z.object({ runs: z.array(runSummarySchema), warnings: z.array(z.string()) }),
+  },
   getMeshConfig: { params: empty, result: meshConfigSchema },
   setMeshConfig: { params: z.object({ mesh: meshConfigSchema }).strict(), result: meshConfigSchema },
 } as const;

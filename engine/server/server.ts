@@ -212,6 +212,7 @@ const handlers: { [M in Method]: (service: EngineService, params: Params<M>) => 
   infer: (s, p) => s.infer(p),
   getMetrics: (s, p) => s.getMetrics(p),
   deleteRun: (s, p) => s.deleteRun(p),
+  watchRunFolders: (s, p) => s.watchRunFolders(p),
   getMeshConfig: (s) => s.getMeshConfig(),
   setMeshConfig: (s, p) => s.setMeshConfig(p),
 };

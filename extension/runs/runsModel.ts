@@ -23,6 +23,8 @@ export interface RunView {
   alerts: Alert[];
   /** What its experts learned, at its newest checkpoint (fetched when a layer is opened). */
   analysis?: Analysis;
+  /** An external run's folder: another program writes it, so it is read-only here. */
+  external?: string;
 }
 
 export class RunsModel {
@@ -48,6 +50,7 @@ export class RunsModel {
         layers: prev?.layers ?? [],
         alerts: prev?.alerts ?? [],
         ...(prev?.analysis ? { analysis: prev.analysis } : {}),
+        ...(s.external ? { external: s.external } : {}),
       });
     }
   }

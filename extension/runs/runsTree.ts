@@ -66,10 +66,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const item = new vscode.TreeItem(run.id, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = nodeKey(node);
       const ce = run.crossEntropy === undefined ? '' : ` · cross-entropy ${run.crossEntropy.toFixed(3)}`;
-      item.description = `${run.preset} · ${run.router} ×${run.numExperts} · step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
-      item.iconPath = new vscode.ThemeIcon(STATE_ICONS[run.state] ?? 'circle-outline');
-      item.contextValue = `run.${run.state}`;
-      item.tooltip = [`${run.id}`, `${run.state}${run.message ? `: ${run.message}` : ''}`, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
+      item.description = `${run.external ? 'external · ' : ''}${run.preset} · ${run.router} ×${run.numExperts} · step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
+      // An external run's icon says so; its context value hides pause, stop, resume and delete.
+      item.iconPath = new vscode.ThemeIcon(run.external ? 'remote-explorer' : (STATE_ICONS[run.state] ?? 'circle-outline'));
+      item.contextValue = run.external ? `run.external.${run.state}` : `run.${run.state}`;
+      item.tooltip = [`${run.id}`, ...(run.external ? [`external, read-only: ${run.external}`] : []), `${run.state}${run.message ? `: ${run.message}` : ''}`, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
       item.command = { command: 'switchyard.openRun', title: 'Open Run', arguments: [run.id] };
       return item;
     }

@@ -22,7 +22,7 @@ export function externalSummary(run: ExternalRun): RunSummary {
   const loose = (raw ?? {}) as { model?: { router?: unknown; numExperts?: unknown } };
   return {
     id: run.id,
-    preset: config?.preset ?? 'external',
+    preset: config?.preset ?? 'custom', // a model not from the engine's presets
     router: config?.model.router ?? (typeof loose.model?.router === 'string' ? loose.model.router : 'router'),
     numExperts: config?.model.numExperts ?? last?.layers[0]?.numExperts ?? (Number.isInteger(loose.model?.numExperts) ? (loose.model?.numExperts as number) : 0),
     ...(status ? { status } : {}),

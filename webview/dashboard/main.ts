@@ -134,7 +134,8 @@ class Dashboard {
         if (!this.accepts(m.runId)) return;
         const previous = this.history!.status?.state;
         this.history!.setStatus(m.data);
-        this.active = isLiveState(m.data);
+        // An external run is never the engine's to pause or stop, whatever its status.json says.
+        this.active = isLiveState(m.data) && !this.history!.run.external;
         this.clearPending();
         if (previous !== m.data.state) this.announce(`Run ${STATE_LABEL[m.data.state].toLowerCase()}${m.data.message ? `: ${m.data.message}` : ''}`);
         this.updateHeader();

@@ -67,6 +67,8 @@ export const runSummarySchema = z.object({
   active: z.boolean(),
   /** An imported model's source folder (its preset is 'imported'). */
   importedFrom: z.string().optional(),
+  /** An external run (written by another program, read-only): its folder's path. */
+  external: z.string().optional(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
@@ -158,6 +160,11 @@ export const methods = {
   exportHf: {
     params: z.object({ runId, folder: folderPath }).strict(),
     result: z.object({ runId, folder: z.string(), step: count, parameters: count }),
+  },
+  /** Follows exactly these folders (each a run folder or a folder of runs) as external, read-only runs. */
+  watchRunFolders: {
+    params: z.object({ folders: z.array(z.string().min(1).max(4096)).max(100) }).strict(),
+    result: z.object({ runs: z.array(runSummarySchema), warnings: z.array(z.string()) }),
   },
   getMeshConfig: { params: empty, result: meshConfigSchema },
   setMeshConfig: { params: z.object({ mesh: meshConfigSchema }).strict(), result: meshConfigSchema },

@@ -15,6 +15,8 @@ import { RoutingHoverProvider } from './routing/routingHover';
 import { AlertNotifier } from './runs/alertNotifier';
 import { AnalysisLoader } from './runs/analyses';
 import { refreshRuns } from './runs/refreshRuns';
+import { RunFolders } from './runs/runFolders';
+import { openRunFolder } from './commands/openRunFolder';
 import { RunsModel } from './runs/runsModel';
 import { RunsTreeProvider } from './runs/runsTree';
 import { StatusBar } from './statusBar';
@@ -51,6 +53,11 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     refreshRuns: () => refreshRuns(engine, runs, runsTree, log),
   };
 
+  const runFolders = new RunFolders(context.workspaceState, engine, () => sy.refreshRuns());
+  // A step of a run not listed yet (a new run in a followed folder of runs) brings one refresh.
+  let listing: Promise<void> | undefined;
+  const refreshOnce = () => (listing ??= sy.refreshRuns().finally(() => (listing = undefined)));
+
   const tree = vscode.window.createTreeView('switchyard.runs', { treeDataProvider: runsTree, showCollapseAll: true });
   // The Runs view is the first thing that needs the engine: opening it starts it.
   const treeVisible = tree.onDidChangeVisibility((e) => e.visible && void sy.refreshRuns());
@@ -67,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     decorations,
     tree,
     treeVisible,
+    runFolders,
     vscode.window.registerWebviewViewProvider(ROUTING_VIEW_ID, routingView),
     // Only a painted token answers: every document may be painted.
     vscode.languages.registerHoverProvider('*', new RoutingHoverProvider(decorations, (runId) => analyses.analysisFor(runId))),
@@ -80,7 +88,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       if (e.event === 'log') return log[e.level](e.message);
       const changed = runs.apply(e);
       if (changed) runsTree.refresh(changed);
-      else if (e.event === 'state') void sy.refreshRuns(); // a run this view has not listed yet
+      else if (e.event === 'state' || e.event === 'step') void refreshOnce(); // a run this view has not listed yet
     }),
     routingView.onDidSelectLayer((layer) => {
       const p = decorations.current;
@@ -95,6 +103,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     command('switchyard.stopTraining', (arg) => controlTraining(sy, 'stop', arg)),
     command('switchyard.openDashboard', (arg) => openRun(sy, arg ?? dashboard.visibleRunId ?? runs.list()[0]?.id)),
     command('switchyard.openRun', (arg) => openRun(sy, arg)),
+    command('switchyard.openRunFolder', (arg) => openRunFolder(runFolders, arg)),
     command('switchyard.deleteRun', (arg) => deleteRun(sy, arg)),
     command('switchyard.openHfModel', (arg) => openHfModel(sy, arg)),
     command('switchyard.exportHf', (arg) => exportHf(sy, arg)),

@@ -17,6 +17,8 @@ export interface Settings {
   mesh: MeshConfig;
   /** Router-health alert thresholds for new runs. */
   alerts: AlertThresholds;
+  /** Run folders (or folders of runs) written by other programs, followed as external runs. */
+  runFolders: string[];
 }
 
 export function readSettings(): Settings {
@@ -37,6 +39,7 @@ export function readSettings(): Settings {
       deviceFlops: 1e12 * c.get('mesh.deviceTflops', 61.5),
       linkBandwidth: 1e9 * c.get('mesh.linkGBps', 82),
     },
+    runFolders: c.get<string[]>('runFolders', []).filter((f) => typeof f === 'string' && f.trim() !== ''),
     alerts: {
       collapseFactor: c.get('alerts.collapseFactor', DEFAULT_THRESHOLDS.collapseFactor),
       collapseSteps: c.get('alerts.collapseSteps', DEFAULT_THRESHOLDS.collapseSteps),

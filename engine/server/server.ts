@@ -214,6 +214,7 @@ const handlers: { [M in Method]: (service: EngineService, params: Params<M>) => 
   deleteRun: (s, p) => s.deleteRun(p),
   importHf: (s, p) => s.importHf(p),
   exportHf: (s, p) => s.exportHf(p),
+  watchRunFolders: (s, p) => s.watchRunFolders(p),
   getMeshConfig: (s) => s.getMeshConfig(),
   setMeshConfig: (s, p) => s.setMeshConfig(p),
 };

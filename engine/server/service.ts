@@ -3,7 +3,7 @@
 // it reports everything that happens as protocol events.
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { exportHfModel } from '../formats/hf/exportRun';
 import { importHfModel } from '../formats/hf/importRun';
 import type { ProgressFn } from '../formats/hf/tensors';
@@ -17,10 +17,12 @@ import type { MetricsRecord, StepMetrics } from '../train/metrics';
 import { parseRunConfig, resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { loadRunModel, type RunModel } from '../train/runModel';
 import { listCheckpoints } from '../train/checkpoint';
-import { lastStepRecord, listRuns, openRun, readMetrics, RunNotFoundError, type RunDir } from '../train/runStore';
+import { lastStepRecord, listRuns, openRun, readMetrics, RunDir, RunNotFoundError } from '../train/runStore';
 import { Trainer } from '../train/trainer';
 import { sparseLayerNames } from '../model/block';
 import { version } from '../../package.json';
+import { ExternalRuns } from '../runFolders/externalRuns';
+import { engineModel, externalSummary } from '../runFolders/externalSummary';
 
 /** Emits `event` for every protocol event that all clients should get. */
 export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
@@ -32,12 +34,25 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   /** The run trained or loaded last: what `infer` uses when it names none. */
   private lastRun: string | null = null;
   private readonly analyses = new Map<string, Result<'analyzeRun'>>();
+  /** Run folders written by other programs, followed live. */
+  readonly external = new ExternalRuns();
 
   constructor(
     readonly runsDir: string,
     readonly backend: BackendInfo,
   ) {
     super();
+    this.external.on('record', (runId, r) => {
+      if (r.type === 'validation') return this.send({ type: 'event', event: 'validation', runId, data: r });
+      const model = engineModel(this.run(runId).path);
+      this.send({ type: 'event', event: 'step', runId, data: model ? this.withMesh(r, model, this.mesh) : r, coalesced: 0 });
+    });
+    this.external.on('status', (runId) => {
+      const ext = this.external.get(runId);
+      const status = ext && externalSummary(ext).status;
+      if (status) this.send({ type: 'event', event: 'state', runId, data: status });
+    });
+    this.external.on('warning', (message) => this.send({ type: 'event', event: 'log', level: 'warn', message }));
   }
 
   private send(event: EngineEvent): void {
@@ -49,7 +64,13 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   listRuns(): Result<'listRuns'> {
-    return { runs: listRuns(this.runsDir).flatMap((id) => this.summaryOrNothing(id)) };
+    return { runs: [...listRuns(this.runsDir).flatMap((id) => this.summaryOrNothing(id)), ...this.external.list().map(externalSummary)] };
+  }
+
+  watchRunFolders(p: Params<'watchRunFolders'>): Result<'watchRunFolders'> {
+    const warnings = this.external.setFolders(p.folders);
+    for (const message of warnings) this.send({ type: 'event', event: 'log', level: 'warn', message });
+    return { runs: this.external.list().map(externalSummary), warnings };
   }
 
   async startTraining(p: Params<'startTraining'>): Promise<Result<'startTraining'>> {
@@ -62,6 +83,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   async resumeRun(p: Params<'resumeRun'>): Promise<Result<'resumeRun'>> {
     this.requireIdle();
+    this.writable(p.runId);
     this.run(p.runId); // an unknown run is not_found, not a failure
     return this.launch(await Trainer.open(this.runsDir, p.runId, this.backend.name, p.steps), this.mesh);
   }
@@ -139,13 +161,15 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     // Thin step records evenly, always keeping the last; validation records are few and all kept.
     const stride = Math.max(1, Math.ceil((steps.length - 1) / (max - 1)));
     const keep = new Set(steps.filter((_, i) => i % stride === 0 || i === steps.length - 1));
-    const { dModel, dFf, numExperts } = parseRunConfig(run.readJson('config.json')).model;
-    const withMesh = (r: MetricsRecord) => (r.type === 'step' ? this.withMesh(r, { dModel, dFf, numExperts }, this.mesh) : r);
+    // An external run's config.json may not be the engine's: its steps then go without a mesh.
+    const model = this.external.get(p.runId) ? engineModel(run.path) : parseRunConfig(run.readJson('config.json')).model;
+    const withMesh = (r: MetricsRecord) => (r.type === 'step' && model ? this.withMesh(r, model, this.mesh) : r);
     return { runId: run.id, records: inRange.filter((r) => r.type !== 'step' || keep.has(r)).map(withMesh), totalSteps: steps.length, warnings };
   }
 
   deleteRun(p: Params<'deleteRun'>): Result<'deleteRun'> {
     if (this.trainer?.run.id === p.runId) throw new ProtocolError('conflict', `run ${p.runId} is training: stop it first`);
+    this.writable(p.runId);
     const run = this.run(p.runId);
     this.unload(p.runId);
     rmSync(run.path, { recursive: true, force: true });
@@ -194,6 +218,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   /** Stops any training with a final checkpoint (engine shutdown). */
   async shutdown(): Promise<void> {
+    this.external.dispose();
     this.trainer?.stop();
     await this.training;
     for (const id of [...this.loaded.keys()]) this.unload(id);
@@ -240,7 +265,15 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     return this.trainer;
   }
 
+  /** External runs are read-only: another program writes them. */
+  private writable(runId: string): void {
+    const ext = this.external.get(runId);
+    if (ext) throw new ProtocolError('conflict', `run ${runId} is external (${ext.path}) and read-only`);
+  }
+
   private run(runId: string): RunDir {
+    const ext = this.external.get(runId);
+    if (ext) return new RunDir(dirname(ext.path), basename(ext.path));
     try {
       return openRun(this.runsDir, runId);
     } catch (err) {
@@ -264,6 +297,8 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   private summary(runId: string): RunSummary {
+    const ext = this.external.get(runId);
+    if (ext) return externalSummary(ext);
     const run = this.run(runId);
     const config = parseRunConfig(run.readJson('config.json'));
     const c = config.model;

@@ -25,6 +25,8 @@ export interface RunView {
   importedFrom?: string;
   /** What its experts learned, at its newest checkpoint (fetched when a layer is opened). */
   analysis?: Analysis;
+  /** An external run's folder: another program writes it, so it is read-only here. */
+  external?: string;
 }
 
 export class RunsModel {
@@ -51,6 +53,7 @@ export class RunsModel {
         layers: prev?.layers ?? [],
         alerts: prev?.alerts ?? [],
         ...(prev?.analysis ? { analysis: prev.analysis } : {}),
+        ...(s.external ? { external: s.external } : {}),
       });
     }
   }

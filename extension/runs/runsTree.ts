@@ -66,13 +66,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const item = new vscode.TreeItem(run.id, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = nodeKey(node);
       const ce = run.crossEntropy === undefined ? '' : ` · cross-entropy ${run.crossEntropy.toFixed(3)}`;
+      const progress = `step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
       item.description = run.importedFrom
         ? `imported · ${run.router} ×${run.numExperts} · ${run.importedFrom}`
-        : `${run.preset} · ${run.router} ×${run.numExperts} · step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
-      item.iconPath = new vscode.ThemeIcon(run.importedFrom ? 'cloud-download' : (STATE_ICONS[run.state] ?? 'circle-outline'));
-      item.contextValue = `run.${run.state}`;
+        : `${run.external ? 'external · ' : ''}${run.preset} · ${run.router} ×${run.numExperts} · ${progress}`;
+      // An imported or external run's icon says so; an external run's context value hides pause, stop, resume and delete.
+      item.iconPath = new vscode.ThemeIcon(run.importedFrom ? 'cloud-download' : run.external ? 'remote-explorer' : (STATE_ICONS[run.state] ?? 'circle-outline'));
+      item.contextValue = run.external ? `run.external.${run.state}` : `run.${run.state}`;
       const state = run.importedFrom ? `imported from ${run.importedFrom} (inference only)` : `${run.state}${run.message ? `: ${run.message}` : ''}`;
-      item.tooltip = [`${run.id}`, state, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
+      item.tooltip = [`${run.id}`, ...(run.external ? [`external, read-only: ${run.external}`] : []), state, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
       item.command = { command: 'switchyard.openRun', title: 'Open Run', arguments: [run.id] };
       return item;
     }

@@ -4,11 +4,11 @@
 // each check with `check(title, fn, { needed })` and run.mjs runs them in order (a failed `needed`
 // one ends the phase); screenshots go to test-results/e2e/.
 /* global getComputedStyle, document -- in functions that run in the page */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 import { pollUntil, webviewFrame, Workbench } from './workbench.mjs';
 
 export const JOKE = 'The <extra_id_0> walks into a bar.';
@@ -429,6 +429,36 @@ export function uiChecks({ page, server, check, shot, say }) {
     if (description?.trim() !== expected) throw new Error(`the Runs row says ${JSON.stringify(description)}, not ${JSON.stringify(expected)}`);
     say(`ui:   imported row: ${description}`);
     await shot('hf-imported.png');
+  });
+
+  check('Open Run Folder… on a folder another process is writing: an external row that follows its steps, and the dashboard', async () => {
+    // The writer of the run format (the PyTorch probe can take its place): a record every 500 ms.
+    const folder = join(mkdtempSync(join(tmpdir(), 'sy-ui-ext-')), 'cluster-job');
+    const writer = spawn(process.execPath, [fileURLToPath(new URL('../../scripts/runFolderWriter.mjs', import.meta.url)), folder, '--steps', '400', '--interval', '500'], { stdio: 'ignore' });
+    try {
+      await pollUntil('the writer starts', async () => existsSync(join(folder, 'metrics.jsonl')), (x) => x, 30_000);
+      // code-server's folder dialog is a quick input: type the path, accept it.
+      await wb.runCommand('Switchyard: Open Run Folder…', { then: 'quickPick' });
+      const box = wb.quickInput.locator('input');
+      await box.fill(folder);
+      await page.keyboard.press('Enter');
+      if (await wb.quickInput.isVisible()) await page.keyboard.press('Enter'); // a dialog that first went into the folder
+      const row = page.locator('.pane-body .monaco-list-row', { hasText: /ext-cluster-job-/ }).first();
+      await row.waitFor({ timeout: 60_000 });
+      const read = () => row.evaluate((r) => r.querySelector('.label-description')?.textContent ?? '');
+      const stepOf = (text) => Number(/step (\d+)/.exec(text)?.[1] ?? NaN);
+      const first = await pollUntil('the external row shows a step', read, (d) => /^external · /.test(d) && stepOf(d) > 0, 30_000);
+      const later = await pollUntil('the external row follows new records', read, (d) => stepOf(d) >= stepOf(first) + 3, 30_000);
+      say(`ui:   external row: ${JSON.stringify(first)} → ${JSON.stringify(later)}`);
+      await row.click();
+      await dashboard.locator('#app[data-view="run"][data-run-id^="ext-cluster-job-"]').waitFor({ timeout: 60_000 });
+      const a = await pollUntil('the dashboard has the external run', () => chartStats(dashboard), (st) => st.loss?.lastStep > 0, 60_000);
+      const b = await pollUntil('the dashboard follows new records', () => chartStats(dashboard), (st) => st.loss?.lastStep >= a.loss.lastStep + 3, 60_000);
+      say(`ui:   external dashboard: loss ${a.loss.points}@${a.loss.lastStep} → ${b.loss.points}@${b.loss.lastStep}`);
+      await shot('external-run.png');
+    } finally {
+      writer.kill();
+    }
   });
 }
 

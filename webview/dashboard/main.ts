@@ -142,7 +142,8 @@ class Dashboard {
         const previous = this.history!.status?.state;
         this.history!.setStatus(m.data);
         const wasLive = this.active;
-        this.active = isLiveState(m.data);
+        // An external run is never the engine's to pause or stop, whatever its status.json says.
+        this.active = isLiveState(m.data) && !this.history!.run.external;
         if (wasLive && !this.active) this.spec.onFinished();
         this.clearPending();
         if (previous !== m.data.state) this.announce(`Run ${STATE_LABEL[m.data.state].toLowerCase()}${m.data.message ? `: ${m.data.message}` : ''}`);

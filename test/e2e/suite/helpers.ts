@@ -2,6 +2,8 @@
 // real signals (engine events, engine state changes) with deadlines, a short training run, and a spy
 // on error notifications. Every wait names what it waited for when it times out.
 import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineInfo, EngineState } from '../../../extension/engine/engineManager';
 import type { SwitchyardApi } from '../../../extension/extension';
@@ -188,4 +190,13 @@ export async function treeChildren(api: SwitchyardApi, node?: Parameters<Switchy
 
 export function label(item: vscode.TreeItem): string {
   return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+}
+
+/**
+ * Starts a process that writes a run folder in the run format, a record every `intervalMs`, as a
+ * foreign trainer would (today a Node script; the PyTorch probe can take its place here).
+ */
+export function startRunWriter(folder: string, steps: number, intervalMs: number): ChildProcess {
+  const script = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'scripts', 'runFolderWriter.mjs');
+  return spawn(process.execPath, [script, folder, '--steps', String(steps), '--interval', String(intervalMs)], { stdio: 'ignore' });
 }

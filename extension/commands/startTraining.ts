@@ -50,7 +50,7 @@ function showProgress(sy: Switchyard, run: RunSummary): void {
       new Promise<void>((done) => {
         let reported = 0;
         const sub = sy.engine.onEvent((e) => {
-          if (e.event === 'log' || e.runId !== run.id) return;
+          if (e.event === 'log' || e.event === 'experiment' || e.runId !== run.id) return;
           if (e.event === 'step') {
             const total = run.status?.steps || 1;
             const pct = (100 * e.data.step) / total;

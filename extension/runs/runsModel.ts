@@ -54,7 +54,7 @@ export class RunsModel {
 
   /** Applies an engine event; returns the id of the run it changed, or undefined. */
   apply(e: EngineEvent): string | undefined {
-    if (e.event === 'log') return undefined;
+    if (e.event === 'log' || e.event === 'experiment') return undefined;
     const run = this.runs.get(e.runId);
     if (!run) return undefined; // a run this list has not loaded yet: the next refresh brings it
     if (e.event === 'step') {

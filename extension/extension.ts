@@ -5,6 +5,8 @@ import { controlTraining } from './commands/trainingControls';
 import { restartEngine } from './commands/restartEngine';
 import { deleteRun, openRun } from './commands/runs';
 import { runOnSelection } from './commands/runOnSelection';
+import { resumeExperiment, runExperiment, stopExperiment, type ExperimentChoice } from './commands/runExperiment';
+import { distillRun, finetuneRun } from './commands/startFromRun';
 import { startTraining, type TrainingChoice } from './commands/startTraining';
 import type { Switchyard } from './context';
 import { EngineManager } from './engine/engineManager';
@@ -73,6 +75,10 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       statusBar.onEvent(e);
       alertNotifier.onEvent(e);
       if (e.event === 'log') return log[e.level](e.message);
+      if (e.event === 'experiment') {
+        runs.applyExperiment(e.data);
+        return runsTree.refresh();
+      }
       const changed = runs.apply(e);
       if (changed) runsTree.refresh(changed);
       else if (e.event === 'state') void sy.refreshRuns(); // a run this view has not listed yet
@@ -91,6 +97,11 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     command('switchyard.openDashboard', (arg) => openRun(sy, arg ?? dashboard.visibleRunId ?? runs.list()[0]?.id)),
     command('switchyard.openRun', (arg) => openRun(sy, arg)),
     command('switchyard.deleteRun', (arg) => deleteRun(sy, arg)),
+    command('switchyard.runExperiment', (choice) => runExperiment(sy, choice as ExperimentChoice | undefined)),
+    command('switchyard.resumeExperiment', (arg) => resumeExperiment(sy, arg)),
+    command('switchyard.stopExperiment', (arg) => stopExperiment(sy, arg)),
+    command('switchyard.distillRun', (arg) => distillRun(sy, arg)),
+    command('switchyard.finetuneRun', (arg) => finetuneRun(sy, arg)),
     command('switchyard.runOnSelection', (arg) => runOnSelection(sy, arg)),
     command('switchyard.clearRouting', () => {
       decorations.clear();

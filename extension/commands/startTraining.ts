@@ -38,12 +38,12 @@ export async function startTraining(sy: Switchyard, given?: TrainingChoice): Pro
     return undefined;
   }
   await sy.refreshRuns();
-  showProgress(sy, run);
+  showTrainingProgress(sy, run);
   return run;
 }
 
 /** A notification that follows the run; Cancel stops it (with a checkpoint). */
-function showProgress(sy: Switchyard, run: RunSummary): void {
+export function showTrainingProgress(sy: Switchyard, run: RunSummary): void {
   void vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Switchyard: training ${run.id}`, cancellable: true },
     (progress, cancel) =>

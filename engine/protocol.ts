@@ -100,6 +100,8 @@ const experimentParams = z
     name: z.string().min(1).max(200),
     entries: z.array(z.unknown()).optional(),
     preset: z.string().optional(),
+    /** The base config every run starts from, as a `--config` file: { model, training }. */
+    config: z.record(z.string(), z.unknown()).optional(),
     /** One of steps or minutes per run; neither: the preset's steps. */
     steps: z.number().int().positive().optional(),
     minutes: z.number().positive().optional(),

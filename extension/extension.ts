@@ -7,6 +7,7 @@ import { deleteRun, openRun } from './commands/runs';
 import { runOnSelection } from './commands/runOnSelection';
 import { resumeExperiment, runExperiment, stopExperiment, type ExperimentChoice } from './commands/runExperiment';
 import { distillRun, finetuneRun } from './commands/startFromRun';
+import { compareRuns } from './commands/compareRuns';
 import { startTraining, type TrainingChoice } from './commands/startTraining';
 import type { Switchyard } from './context';
 import { EngineManager } from './engine/engineManager';
@@ -50,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     refreshRuns: () => refreshRuns(engine, runs, runsTree, log),
   };
 
-  const tree = vscode.window.createTreeView('switchyard.runs', { treeDataProvider: runsTree, showCollapseAll: true });
+  const tree = vscode.window.createTreeView('switchyard.runs', { treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true });
   // The Runs view is the first thing that needs the engine: opening it starts it.
   const treeVisible = tree.onDidChangeVisibility((e) => e.visible && void sy.refreshRuns());
   if (tree.visible) void sy.refreshRuns();
@@ -100,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     command('switchyard.runExperiment', (choice) => runExperiment(sy, choice as ExperimentChoice | undefined)),
     command('switchyard.resumeExperiment', (arg) => resumeExperiment(sy, arg)),
     command('switchyard.stopExperiment', (arg) => stopExperiment(sy, arg)),
+    command('switchyard.compareRuns', (arg, selected) => compareRuns(sy, arg, selected)),
     command('switchyard.distillRun', (arg) => distillRun(sy, arg)),
     command('switchyard.finetuneRun', (arg) => finetuneRun(sy, arg)),
     command('switchyard.runOnSelection', (arg) => runOnSelection(sy, arg)),

@@ -273,8 +273,8 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const builtIn = BUILT_IN_GRIDS[p.name];
     if (!p.entries && !builtIn) throw new ProtocolError('bad_request', `'${p.name}' is not a built-in grid (${Object.keys(BUILT_IN_GRIDS).join(', ')}); send a grid file's entries`);
     const corpus: CorpusSpec | undefined = p.corpus === undefined ? undefined : p.corpus === 'brown' ? { kind: 'brown' } : storedCorpus({ kind: 'files', spec: p.corpus });
-    const steps = p.steps ?? badRequestOnError('experiment', () => resolveRunConfig({ preset: p.preset }).training.steps);
-    return { name: p.name, grid: p.entries ?? builtIn.entries, preset: p.preset, corpus, budget: p.minutes !== undefined ? { minutes: p.minutes } : { steps } };
+    const steps = p.steps ?? badRequestOnError('experiment', () => resolveRunConfig({ preset: p.preset, overrides: p.config }).training.steps);
+    return { name: p.name, grid: p.entries ?? builtIn.entries, preset: p.preset, base: p.config, corpus, budget: p.minutes !== undefined ? { minutes: p.minutes } : { steps } };
   }
 
   /** Trains the experiment's runs in the background, each followed like any run. */
@@ -381,7 +381,7 @@ async function badRequestOnErrorAsync<T>(what: string, f: () => Promise<T>): Pro
 }
 
 function resolveGridOrBadRequest(spec: ExperimentSpec): GridRun[] {
-  return badRequestOnError('experiment', () => resolveGrid(spec.grid, { preset: spec.preset, corpus: spec.corpus, steps: 'steps' in spec.budget ? spec.budget.steps : 1 }));
+  return badRequestOnError('grid', () => resolveGrid(spec.grid, { preset: spec.preset, overrides: spec.base, corpus: spec.corpus, steps: 'steps' in spec.budget ? spec.budget.steps : 1 }));
 }
 
 function pickDefined<T extends object>(o: T): Partial<T> {

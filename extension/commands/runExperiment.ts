@@ -15,6 +15,8 @@ export interface ExperimentChoice {
   name: string;
   entries?: unknown[];
   preset?: string;
+  /** The base config of every run: { model, training }. */
+  config?: Record<string, unknown>;
   steps?: number;
   minutes?: number;
   corpus?: string;

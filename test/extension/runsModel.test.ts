@@ -56,3 +56,26 @@ test('load bar', () => {
   assert.equal(loadBar(0.5), '████░░░░');
   assert.equal(loadBar(1.7), '████████');
 });
+
+test('experiments: listed newest first; an experiment event replaces its record or adds a new one; a run event leaves them alone', () => {
+  const m = new RunsModel();
+  const exp = (id: string, createdAt: string, state: 'running' | 'interrupted' | 'completed') => ({
+    id,
+    name: `${id}.json`,
+    budget: { steps: 10 },
+    runs: [{ name: 'switch', runId: null, state: 'pending' as const }],
+    state,
+    createdAt,
+    updatedAt: createdAt,
+  });
+  m.setExperiments([exp('a', '2026-12-01T00:00:00Z', 'completed'), exp('b', '2026-12-02T00:00:00Z', 'interrupted')]);
+  assert.deepEqual(m.experiments().map((e) => e.id), ['b', 'a']);
+  m.applyExperiment(exp('b', '2026-12-02T00:00:00Z', 'running'));
+  m.applyExperiment(exp('c', '2026-12-03T00:00:00Z', 'running'));
+  assert.deepEqual(m.experiments().map((e) => `${e.id}:${e.state}`), ['c:running', 'b:running', 'a:completed']);
+  const event: EngineEvent = { type: 'event', event: 'experiment', data: exp('a', '2026-12-01T00:00:00Z', 'running') };
+  assert.equal(m.apply(event), undefined, 'the runs model does not take experiment events as run events');
+  assert.equal(m.experiment('a')?.state, 'completed');
+  m.setExperiments([]);
+  assert.deepEqual(m.experiments(), []);
+});

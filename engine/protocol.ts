@@ -6,6 +6,7 @@
 // message, `hello`, which also carries its protocol version. Requests carry an id and get exactly
 // one `response` or `error`; events are pushed.
 import { analysisSchema } from './analysis/analysisSchema';
+import { experimentSummarySchema } from './experiments/experimentSchema';
 import { z } from 'zod';
 import { meshConfigSchema } from './mesh/meshConfig';
 import { meshStepSchema } from './mesh/meshStep';
@@ -96,6 +97,30 @@ export type StepEventData = z.infer<typeof stepEventDataSchema>;
 
 // ---- Requests: one params schema and one result schema per method.
 
+const experimentId = z.string().regex(/^[\w.-]+$/, 'an experiment id: letters, digits, _ . -').max(200);
+/** A grid to run: a built-in grid's name, or `entries` (a grid file's content) under a name. */
+const experimentParams = z
+  .object({
+    name: z.string().min(1).max(200),
+    entries: z.array(z.unknown()).optional(),
+    preset: z.string().optional(),
+    /** The base config every run starts from, as a `--config` file: { model, training }. */
+    config: z.record(z.string(), z.unknown()).optional(),
+    /** One of steps or minutes per run; neither: the preset's steps. */
+    steps: z.number().int().positive().optional(),
+    minutes: z.number().positive().optional(),
+    corpus: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((p) => p.steps === undefined || p.minutes === undefined, { message: 'give steps or minutes, not both' });
+export const experimentPlanSchema = z.object({
+  runs: z.array(z.object({ name: z.string(), router: z.string(), numExperts: count })),
+  /** Estimated seconds for the whole experiment; null when nothing here measures it. */
+  seconds: z.number().nullable(),
+  basis: z.string(),
+});
+export type ExperimentPlan = z.infer<typeof experimentPlanSchema>;
+
 const empty = z.object({}).strict();
 const folderPath = z.string().min(1).max(4096);
 const runRef = z.object({ runId: runId.optional() }).strict();
@@ -166,6 +191,32 @@ export const methods = {
     params: z.object({ folders: z.array(z.string().min(1).max(4096)).max(100) }).strict(),
     result: z.object({ runs: z.array(runSummarySchema), warnings: z.array(z.string()) }),
   },
+  /** Experiments in the runs folder (runs/experiments/<id>/experiment.json), oldest first. */
+  listExperiments: { params: empty, result: z.object({ experiments: z.array(experimentSummarySchema) }) },
+  /** Resolves the grid (every bad field named) and estimates its time, without starting anything. */
+  planExperiment: { params: experimentParams, result: experimentPlanSchema },
+  /** Starts the grid's runs one after the other; `experiment` events follow its progress. */
+  startExperiment: { params: experimentParams, result: experimentSummarySchema },
+  /** Carries on an interrupted experiment: finished runs kept, the interrupted one resumed. */
+  resumeExperiment: { params: z.object({ id: experimentId }).strict(), result: experimentSummarySchema },
+  /** Stops the running experiment after the current step, with a checkpoint; resolves once it has stopped. */
+  stopExperiment: { params: z.object({ id: experimentId.optional() }).strict(), result: experimentSummarySchema },
+  /** A dense student of a Switch run, from its non-expert weights (engine/train/distill.ts). */
+  distill: { params: z.object({ teacher: runId, steps: z.number().int().positive().optional() }).strict(), result: runSummarySchema },
+  /** A run continued on another corpus, with the paper's fine-tuning dropout unless given. */
+  finetune: {
+    params: z
+      .object({
+        from: runId,
+        /** 'brown', or a folder, file or glob of text files. */
+        corpus: z.string().min(1),
+        steps: z.number().int().positive().optional(),
+        expertDropoutRate: z.number().min(0).lt(1).optional(),
+        dropoutRate: z.number().min(0).lt(1).optional(),
+      })
+      .strict(),
+    result: runSummarySchema,
+  },
   getMeshConfig: { params: empty, result: meshConfigSchema },
   setMeshConfig: { params: z.object({ mesh: meshConfigSchema }).strict(), result: meshConfigSchema },
 } as const;
@@ -197,6 +248,8 @@ export const eventSchema = z.discriminatedUnion('event', [
   z.object({ type: z.literal('event'), event: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
   /** A long importHf / exportHf: `done` of `total` steps (tensors, then the file's write) for `folder`. */
   z.object({ type: z.literal('event'), event: z.literal('progress'), task: z.enum(['importHf', 'exportHf']), folder: z.string(), done: count, total: count, message: z.string() }),
+  /** An experiment's record changed: a run started or ended, or the experiment did. */
+  z.object({ type: z.literal('event'), event: z.literal('experiment'), data: experimentSummarySchema }),
 ]);
 export type EngineEvent = z.infer<typeof eventSchema>;
 

@@ -7,6 +7,9 @@ import { exportHf } from './commands/exportHf';
 import { openHfModel } from './commands/openHfModel';
 import { deleteRun, openRun } from './commands/runs';
 import { runOnSelection } from './commands/runOnSelection';
+import { resumeExperiment, runExperiment, stopExperiment, type ExperimentChoice } from './commands/runExperiment';
+import { distillRun, finetuneRun } from './commands/startFromRun';
+import { compareRuns } from './commands/compareRuns';
 import { startTraining, type TrainingChoice } from './commands/startTraining';
 import type { Switchyard } from './context';
 import { EngineManager } from './engine/engineManager';
@@ -58,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   let listing: Promise<void> | undefined;
   const refreshOnce = () => (listing ??= sy.refreshRuns().finally(() => (listing = undefined)));
 
-  const tree = vscode.window.createTreeView('switchyard.runs', { treeDataProvider: runsTree, showCollapseAll: true });
+  const tree = vscode.window.createTreeView('switchyard.runs', { treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true });
   // The Runs view is the first thing that needs the engine: opening it starts it.
   const treeVisible = tree.onDidChangeVisibility((e) => e.visible && void sy.refreshRuns());
   if (tree.visible) void sy.refreshRuns();
@@ -86,6 +89,10 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       statusBar.onEvent(e);
       alertNotifier.onEvent(e);
       if (e.event === 'log') return log[e.level](e.message);
+      if (e.event === 'experiment') {
+        runs.applyExperiment(e.data);
+        return runsTree.refresh();
+      }
       const changed = runs.apply(e);
       if (changed) runsTree.refresh(changed);
       else if (e.event === 'state' || e.event === 'step') void refreshOnce(); // a run this view has not listed yet
@@ -107,6 +114,12 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     command('switchyard.deleteRun', (arg) => deleteRun(sy, arg)),
     command('switchyard.openHfModel', (arg) => openHfModel(sy, arg)),
     command('switchyard.exportHf', (arg) => exportHf(sy, arg)),
+    command('switchyard.runExperiment', (choice) => runExperiment(sy, choice as ExperimentChoice | undefined)),
+    command('switchyard.resumeExperiment', (arg) => resumeExperiment(sy, arg)),
+    command('switchyard.stopExperiment', (arg) => stopExperiment(sy, arg)),
+    command('switchyard.compareRuns', (arg, selected) => compareRuns(sy, arg, selected)),
+    command('switchyard.distillRun', (arg) => distillRun(sy, arg)),
+    command('switchyard.finetuneRun', (arg) => finetuneRun(sy, arg)),
     command('switchyard.runOnSelection', (arg) => runOnSelection(sy, arg)),
     command('switchyard.clearRouting', () => {
       decorations.clear();

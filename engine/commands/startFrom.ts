@@ -3,12 +3,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
-import { Tokenizer } from '../data/tokenizer';
-import { copyNonExpertWeights, gainKept, studentConfig } from '../train/distill';
+import { gainKept } from '../train/distill';
 import { parseRunConfig, type RunConfig } from '../train/runConfig';
-import { loadRunModel, restoreWeights } from '../train/runModel';
 import { findRun, readMetrics, type RunDir } from '../train/runStore';
-import { Trainer } from '../train/trainer';
+import { createFromRun, distillConfig, FINETUNE_DROPOUT, finetuneConfig, type StartKind } from '../train/startFrom';
 import { backendOption, positiveIntOption, requiredOption, UsageError } from './args';
 import { corpusOption, trainWithProgress } from './train';
 
@@ -26,13 +24,12 @@ export async function finetune(argv: string[]): Promise<void> {
     strict: true,
   });
   const from = requiredOption('from', values.from);
-  const corpus = corpusOption(requiredOption('corpus', values.corpus));
-  const dropout = { expertDropoutRate: rateOption('expert-dropout', values['expert-dropout'], 0.4), dropoutRate: rateOption('dropout', values.dropout, 0.1) };
+  const corpus = corpusOption(requiredOption('corpus', values.corpus))!;
+  const expertDropoutRate = rateOption('expert-dropout', values['expert-dropout'], FINETUNE_DROPOUT.expertDropoutRate);
+  const dropoutRate = rateOption('dropout', values.dropout, FINETUNE_DROPOUT.dropoutRate);
   const steps = positiveIntOption('steps', values.steps);
   const source = findRun(values.runs, from);
-  const base = parseRunConfig(source.readJson('config.json'));
-  const config = parseRunConfig({ ...base, model: { ...base.model, ...dropout }, training: { ...base.training, steps: steps ?? base.training.steps }, corpus });
-  await startFrom(source, values, config, 'finetune');
+  await startFrom(source, values, finetuneConfig(source, { corpus, expertDropoutRate, dropoutRate, steps }), 'finetune');
 }
 
 /** A dense student of a Switch teacher, trained on 0.25 × soft + 0.75 × hard cross-entropy. */
@@ -41,16 +38,10 @@ export async function distill(argv: string[]): Promise<void> {
   const ref = requiredOption('teacher', values.teacher);
   const steps = positiveIntOption('steps', values.steps);
   const teacher = findRun(values.runs, ref);
-  const base = parseRunConfig(teacher.readJson('config.json'));
-  if (base.model.router === 'dense') throw new UsageError(`run ${teacher.id} is dense: distillation needs a Switch teacher`);
+  if (parseRunConfig(teacher.readJson('config.json')).model.router === 'dense') throw new UsageError(`run ${teacher.id} is dense: distillation needs a Switch teacher`);
   const baseline = values.baseline === undefined ? null : findRun(values.runs, values.baseline);
   if (baseline && parseRunConfig(baseline.readJson('config.json')).model.router !== 'dense') throw new UsageError(`--baseline: run ${baseline.id} is not dense`);
-  const config = parseRunConfig({
-    ...base,
-    model: studentConfig(base.model),
-    training: { ...base.training, steps: steps ?? base.training.steps },
-  });
-  const student = await startFrom(teacher, values, config, 'distill');
+  const student = await startFrom(teacher, values, distillConfig(teacher, steps), 'distill');
   if (!baseline) return;
   // The paper's measure: how much of the teacher's gain over a dense model the student keeps.
   const [b, t, st] = [baseline, teacher, student].map(lastValidationCrossEntropy);
@@ -67,32 +58,10 @@ function lastValidationCrossEntropy(run: RunDir): number {
 }
 
 /** Creates and trains the new run; returns its folder. */
-async function startFrom(source: RunDir, values: { runs: string; backend?: string }, config: RunConfig, kind: 'finetune' | 'distill'): Promise<RunDir> {
-  const backendChoice = backendOption(values.backend);
-  const backend = await initBackend(backendChoice);
-  const from = loadRunModel(source);
-  if (!from.checkpoint) {
-    from.model.dispose();
-    throw new Error(`run ${source.id} has no checkpoint to start from`);
-  }
-  if (!(from.tokenizer instanceof Tokenizer)) {
-    from.model.dispose();
-    throw new Error(`run ${source.id} is an imported model: ${kind} starts from runs trained here`);
-  }
-  const tokenizer = from.tokenizer;
-  const weights = from.checkpoint.weights;
-  let copied: string[] = [];
-  const trainer = await Trainer.create(resolve(values.runs), config, backend.name, {
-    tokenizer,
-    initModel: (model) => {
-      if (kind === 'finetune') restoreWeights(model, weights);
-      else copied = copyNonExpertWeights(from.model, model);
-    },
-    origin: { kind, from: source.path, step: from.step },
-    ...(kind === 'distill' ? { teacher: from.model } : {}),
-  });
-  if (kind === 'finetune') from.model.dispose();
-  else process.stderr.write(`student: ${copied.length} of ${trainer.model.params.vars.size} weights copied from the teacher (step ${from.step}); its FFNs where the teacher had experts start fresh\n`);
+async function startFrom(source: RunDir, values: { runs: string; backend?: string }, config: RunConfig, kind: StartKind): Promise<RunDir> {
+  const backend = await initBackend(backendOption(values.backend));
+  const { trainer, copied, step } = await createFromRun(resolve(values.runs), source, config, kind, backend.name);
+  if (kind === 'distill') process.stderr.write(`student: ${copied.length} of ${trainer.model.params.vars.size} weights copied from the teacher (step ${step}); its FFNs where the teacher had experts start fresh\n`);
   await trainWithProgress(trainer, backend);
   return trainer.run;
 }

@@ -3,40 +3,19 @@
 // the grid, each run's id and state, so that a killed experiment resumes where it stopped: finished
 // runs are kept, the interrupted run resumes from its checkpoint, the rest start.
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
 import type { BackendName } from '../backend';
-import { corpusSpecSchema, type CorpusSpec } from '../train/runConfig';
+import type { CorpusSpec } from '../train/runConfig';
 import { newId, readMetrics, RunDir } from '../train/runStore';
 import { Trainer } from '../train/trainer';
-import { gridSchema, resolveGrid, type GridRun } from './grid';
+import { experimentSchema, type Budget, type ExperimentRecord, type ExperimentSummary } from './experimentSchema';
+import { resolveGrid, type GridRun } from './grid';
 import { experimentResults, resultsMarkdown, trainingClock, type RunOutcome } from './results';
 
 /** A time-budgeted run's step target: the clock stops it long before. */
 const TIME_BUDGET_MAX_STEPS = 1_000_000;
 
-const budgetSchema = z.union([z.object({ steps: z.number().int().positive() }).strict(), z.object({ minutes: z.number().positive() }).strict()]);
-export type Budget = z.infer<typeof budgetSchema>;
-
-const experimentSchema = z
-  .object({
-    id: z.string(),
-    /** A built-in grid's name or the grid file's path. */
-    name: z.string(),
-    preset: z.string().optional(),
-    /** The base config every run starts from (a `--config` file's content). */
-    base: z.unknown().optional(),
-    corpus: corpusSpecSchema.optional(),
-    budget: budgetSchema,
-    grid: gridSchema,
-    runs: z.array(z.object({ name: z.string(), runId: z.string().nullable(), state: z.enum(['pending', 'running', 'completed', 'diverged']) }).strict()),
-    state: z.enum(['running', 'interrupted', 'completed']),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .strict();
-export type ExperimentRecord = z.infer<typeof experimentSchema>;
 export type ExperimentState = ExperimentRecord['state'];
 
 export interface ExperimentSpec {
@@ -53,6 +32,8 @@ interface ExperimentEvents {
   /** A run starts or resumes. */
   run: [{ index: number; name: string; trainer: Trainer }];
   log: [string];
+  /** experiment.json was written (a run started or ended, the state changed). */
+  change: [];
 }
 
 export class Experiment extends EventEmitter<ExperimentEvents> {
@@ -75,6 +56,28 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
 
   get budget(): Budget {
     return this.record.budget;
+  }
+
+  /** The record as listed to clients (its grid and base config left out). */
+  summary(): ExperimentSummary {
+    const { id, name, preset, budget, runs, state, createdAt, updatedAt } = this.record;
+    return { id, name, ...(preset ? { preset } : {}), budget, runs: runs.map((r) => ({ ...r })), state, createdAt, updatedAt };
+  }
+
+  /** Every readable experiment in `runsDir/experiments`, oldest first; unreadable folders are left out. */
+  static list(runsDir: string): Experiment[] {
+    const home = join(runsDir, 'experiments');
+    if (!existsSync(home)) return [];
+    return readdirSync(home, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(home, d.name, 'experiment.json')))
+      .flatMap((d) => {
+        try {
+          return [Experiment.open(runsDir, d.name)];
+        } catch {
+          return [];
+        }
+      })
+      .sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
   }
 
   /** Checks every run's config first: a bad grid writes nothing. */
@@ -185,6 +188,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   private save(): void {
     this.record.updatedAt = new Date().toISOString();
     this.dir.writeJson('experiment.json', this.record);
+    this.emit('change');
   }
 }
 

@@ -120,36 +120,55 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
   };
 }
 
-/** The results as a Markdown table, equal steps and equal time side by side. */
-export function resultsMarkdown(title: string, results: ExperimentResults): string {
+/** The results table's header and cells, as shown in results.md and in the editor's Compare view. */
+export function resultsTable(results: ExperimentResults): { columns: string[]; rows: string[][] } {
   const { commonStep, commonSeconds } = results;
   const f = (x: number | null, digits: number) => (x === null ? '—' : x.toFixed(digits));
   const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
-  const rows = results.runs.map((r) =>
-    [
-      r.name,
-      r.state,
-      r.steps,
-      f(r.crossEntropyAtStep, 3),
-      f(r.crossEntropyAtTime, 3),
-      f(r.stepsPerSecond, 2),
-      f(r.tokensPerSecond, 0),
-      pct(r.overflowMean),
-      pct(r.overflowMax),
-      f(r.loadCvMean, 3),
-      f(r.routerEntropy, 3),
-      r.diverged ? 'yes' : 'no',
-    ].join(' | '),
-  );
+  const rows = results.runs.map((r) => [
+    r.name,
+    r.state,
+    String(r.steps),
+    f(r.crossEntropyAtStep, 3),
+    f(r.crossEntropyAtTime, 3),
+    f(r.stepsPerSecond, 2),
+    f(r.tokensPerSecond, 0),
+    pct(r.overflowMean),
+    pct(r.overflowMax),
+    f(r.loadCvMean, 3),
+    f(r.routerEntropy, 3),
+    r.diverged ? 'yes' : 'no',
+  ]);
+  const columns = [
+    'run',
+    'state',
+    'steps',
+    `val CE @ step ${commonStep ?? '—'}`,
+    `val CE @ ${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`}`,
+    'steps/s',
+    'tokens/s',
+    'overflow mean',
+    'overflow max',
+    'load CV',
+    'router entropy',
+    'diverged',
+  ];
+  return { columns, rows };
+}
+
+/** The results as a Markdown table, equal steps and equal time side by side. */
+export function resultsMarkdown(title: string, results: ExperimentResults): string {
+  const { commonStep, commonSeconds } = results;
+  const { columns, rows } = resultsTable(results);
   return [
     `# ${title}`,
     '',
     `Validation cross-entropy at equal steps (step ${commonStep ?? '—'}) and at equal training time (${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`}, interpolated between validations).`,
     'Training time sums the steps only (no validation or checkpoints). Overflow and load CV: mean over steps and sparse layers; entropy: normalized (1 = uniform), over the last step records.',
     '',
-    `| run | state | steps | val CE @ step ${commonStep ?? '—'} | val CE @ ${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`} | steps/s | tokens/s | overflow mean | overflow max | load CV | router entropy | diverged |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r} |`),
+    `| ${columns.join(' | ')} |`,
+    `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
   ].join('\n');
 }

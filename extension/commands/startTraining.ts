@@ -38,19 +38,19 @@ export async function startTraining(sy: Switchyard, given?: TrainingChoice): Pro
     return undefined;
   }
   await sy.refreshRuns();
-  showProgress(sy, run);
+  showTrainingProgress(sy, run);
   return run;
 }
 
 /** A notification that follows the run; Cancel stops it (with a checkpoint). */
-function showProgress(sy: Switchyard, run: RunSummary): void {
+export function showTrainingProgress(sy: Switchyard, run: RunSummary): void {
   void vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Switchyard: training ${run.id}`, cancellable: true },
     (progress, cancel) =>
       new Promise<void>((done) => {
         let reported = 0;
         const sub = sy.engine.onEvent((e) => {
-          if (e.event === 'log' || e.event === 'progress' || e.runId !== run.id) return;
+          if (e.event === 'log' || e.event === 'progress' || e.event === 'experiment' || e.runId !== run.id) return;
           if (e.event === 'step') {
             const total = run.status?.steps || 1;
             const pct = (100 * e.data.step) / total;

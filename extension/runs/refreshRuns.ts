@@ -6,10 +6,13 @@ import type { RunsTreeProvider } from './runsTree';
 
 export async function refreshRuns(engine: EngineManager, runs: RunsModel, tree: RunsTreeProvider, log: vscode.LogOutputChannel): Promise<void> {
   try {
-    runs.setRuns((await engine.request('listRuns', {})).runs);
+    const [list, experiments] = await Promise.all([engine.request('listRuns', {}), engine.request('listExperiments', {})]);
+    runs.setRuns(list.runs);
+    runs.setExperiments(experiments.experiments);
   } catch (err) {
     log.warn(`could not list runs: ${describeError(err)}`);
     runs.setRuns([]);
+    runs.setExperiments([]);
   }
   tree.refresh();
 }

@@ -1,6 +1,7 @@
 // What the Runs view shows, kept up to date from the engine's events (no polling): each run, its
 // sparse layers from the latest step, and their experts. Pure, so that it is tested without VS Code.
 import type { Analysis } from '../../engine/analysis/analysisSchema';
+import type { ExperimentSummary } from '../../engine/experiments/experimentSchema';
 import type { EngineEvent, RunStatus, RunSummary } from '../../engine/protocol';
 import type { Alert, LayerMetrics } from '../../engine/train/metrics';
 
@@ -31,6 +32,27 @@ export interface RunView {
 
 export class RunsModel {
   private readonly runs = new Map<string, RunView>();
+  private readonly experimentsById = new Map<string, ExperimentSummary>();
+
+  /** Replaces the experiments from a listExperiments answer. */
+  setExperiments(list: ExperimentSummary[]): void {
+    this.experimentsById.clear();
+    for (const e of list) this.experimentsById.set(e.id, e);
+  }
+
+  /** An `experiment` event's record: new or updated. */
+  applyExperiment(e: ExperimentSummary): void {
+    this.experimentsById.set(e.id, e);
+  }
+
+  experiment(id: string): ExperimentSummary | undefined {
+    return this.experimentsById.get(id);
+  }
+
+  /** Newest first. */
+  experiments(): ExperimentSummary[] {
+    return [...this.experimentsById.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
 
   /** Replaces the list from a listRuns answer, keeping the live layer figures of known runs. */
   setRuns(summaries: RunSummary[]): void {
@@ -60,7 +82,7 @@ export class RunsModel {
 
   /** Applies an engine event; returns the id of the run it changed, or undefined. */
   apply(e: EngineEvent): string | undefined {
-    if (e.event === 'log' || e.event === 'progress') return undefined;
+    if (e.event === 'log' || e.event === 'progress' || e.event === 'experiment') return undefined;
     const run = this.runs.get(e.runId);
     if (!run) return undefined; // a run this list has not loaded yet: the next refresh brings it
     if (e.event === 'step') {

@@ -3,9 +3,19 @@ import * as vscode from 'vscode';
 import { loadBar, type RunsModel } from './runsModel';
 import { describeSpecialisation } from './specialisationText';
 
-export type RunsNode = { kind: 'run'; runId: string } | { kind: 'layer'; runId: string; layer: string } | { kind: 'expert'; runId: string; layer: string; index: number };
+export type RunsNode =
+  | { kind: 'run'; runId: string }
+  | { kind: 'layer'; runId: string; layer: string }
+  | { kind: 'expert'; runId: string; layer: string; index: number }
+  | { kind: 'experiments'; runId?: undefined }
+  | { kind: 'experiment'; experimentId: string; runId?: undefined }
+  /** A run of an experiment's grid: `runId` once it has started. */
+  | { kind: 'experimentRun'; experimentId: string; index: number; runId?: string };
 
 function nodeKey(node: RunsNode): string {
+  if (node.kind === 'experiments') return 'experiments';
+  if (node.kind === 'experiment') return `experiment:${node.experimentId}`;
+  if (node.kind === 'experimentRun') return `xrun:${node.experimentId}:${node.index}`;
   if (node.kind === 'run') return `run:${node.runId}`;
   if (node.kind === 'layer') return `layer:${node.runId}:${node.layer}`;
   return `expert:${node.runId}:${node.layer}:${node.index}`;
@@ -35,7 +45,20 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
-    if (!node) return this.model.list().map((r) => this.node({ kind: 'run', runId: r.id }));
+    if (!node) {
+      const runs = this.model.list().map((r) => this.node({ kind: 'run', runId: r.id }));
+      return this.model.experiments().length ? [this.node({ kind: 'experiments' }), ...runs] : runs;
+    }
+    if (node.kind === 'experiments') return this.model.experiments().map((e) => this.node({ kind: 'experiment', experimentId: e.id }));
+    if (node.kind === 'experiment') {
+      const runs = this.model.experiment(node.experimentId)?.runs ?? [];
+      return runs.map((r, index) => {
+        const n = this.node({ kind: 'experimentRun', experimentId: node.experimentId, index });
+        if (r.runId) n.runId = r.runId;
+        return n;
+      });
+    }
+    if (node.kind === 'experimentRun' || node.runId === undefined) return [];
     const run = this.model.get(node.runId);
     if (!run) return [];
     if (node.kind === 'run') return run.layerNames.map((layer) => this.node({ kind: 'layer', runId: run.id, layer }));
@@ -56,10 +79,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** Drops the nodes of a run that is gone (deleted). */
   private forget(runId: string): void {
-    for (const [key, node] of this.nodes) if (node.runId === runId) this.nodes.delete(key);
+    for (const [key, node] of this.nodes) if (node.runId === runId && node.kind !== 'experimentRun') this.nodes.delete(key);
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'experiments' || node.kind === 'experiment' || node.kind === 'experimentRun') return experimentItem(this.model, node, nodeKey(node));
     const run = this.model.get(node.runId);
     if (!run) return new vscode.TreeItem('(gone)');
     if (node.kind === 'run') {
@@ -114,4 +138,44 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+const EXPERIMENT_ICONS: Record<string, string> = { running: 'sync~spin', interrupted: 'debug-pause', completed: 'pass', pending: 'circle-outline', diverged: 'error' };
+
+/** The Experiments group, an experiment (its state and progress), and a run of its grid. */
+function experimentItem(model: RunsModel, node: Extract<RunsNode, { kind: 'experiments' | 'experiment' | 'experimentRun' }>, id: string): vscode.TreeItem {
+  if (node.kind === 'experiments') {
+    const item = new vscode.TreeItem('Experiments', vscode.TreeItemCollapsibleState.Expanded);
+    item.id = id;
+    item.description = `${model.experiments().length}`;
+    item.iconPath = new vscode.ThemeIcon('beaker');
+    item.contextValue = 'experiments';
+    return item;
+  }
+  const e = model.experiment(node.experimentId);
+  if (!e) return new vscode.TreeItem('(gone)');
+  if (node.kind === 'experiment') {
+    const item = new vscode.TreeItem(e.name, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = id;
+    const done = e.runs.filter((r) => r.state === 'completed' || r.state === 'diverged').length;
+    const budget = 'steps' in e.budget ? `${e.budget.steps} steps` : `${e.budget.minutes} min`;
+    item.description = `${e.state} · ${done}/${e.runs.length} runs · ${budget} each`;
+    item.tooltip = `${e.id}\n${e.state}${e.state === 'interrupted' ? ': Resume Experiment carries on where it stopped' : ''}`;
+    item.iconPath = new vscode.ThemeIcon(EXPERIMENT_ICONS[e.state] ?? 'beaker');
+    item.contextValue = `experiment.${e.state}`;
+    return item;
+  }
+  const entry = e.runs[node.index];
+  const run = entry?.runId ? model.get(entry.runId) : undefined;
+  const item = new vscode.TreeItem(entry?.name ?? '(gone)');
+  item.id = id;
+  const ce = run?.crossEntropy === undefined ? '' : ` · cross-entropy ${run.crossEntropy.toFixed(3)}`;
+  item.description = [entry?.state, run ? `step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}` : entry?.runId ?? 'not started'].filter(Boolean).join(' · ');
+  item.tooltip = entry?.runId ?? 'not started yet';
+  item.iconPath = new vscode.ThemeIcon(EXPERIMENT_ICONS[entry?.state ?? 'pending']);
+  if (run) {
+    item.contextValue = `run.${run.state}`;
+    item.command = { command: 'switchyard.openRun', title: 'Open Run', arguments: [run.id] };
+  }
+  return item;
 }

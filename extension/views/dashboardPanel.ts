@@ -118,7 +118,7 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private onEngineEvent(e: EngineEvent): void {
-    if (!this.panel || e.event === 'log' || e.event === 'progress') return;
+    if (!this.panel || e.event === 'log' || e.event === 'progress' || e.event === 'experiment') return;
     if (e.event === 'state' && e.data.state === 'running' && e.runId !== this.runId) {
       // A new run started: follow it.
       this.runId = e.runId;

@@ -65,3 +65,26 @@ test('an imported model keeps its source folder, and progress events change no r
   const progress: EngineEvent = { type: 'event', event: 'progress', task: 'importHf', folder: '/models/switch-base-8', done: 3, total: 10, message: 'reading shared.weight' };
   assert.equal(model.apply(progress), undefined);
 });
+
+test('experiments: listed newest first; an experiment event replaces its record or adds a new one; a run event leaves them alone', () => {
+  const m = new RunsModel();
+  const exp = (id: string, createdAt: string, state: 'running' | 'interrupted' | 'completed') => ({
+    id,
+    name: `${id}.json`,
+    budget: { steps: 10 },
+    runs: [{ name: 'switch', runId: null, state: 'pending' as const }],
+    state,
+    createdAt,
+    updatedAt: createdAt,
+  });
+  m.setExperiments([exp('a', '2026-12-01T00:00:00Z', 'completed'), exp('b', '2026-12-02T00:00:00Z', 'interrupted')]);
+  assert.deepEqual(m.experiments().map((e) => e.id), ['b', 'a']);
+  m.applyExperiment(exp('b', '2026-12-02T00:00:00Z', 'running'));
+  m.applyExperiment(exp('c', '2026-12-03T00:00:00Z', 'running'));
+  assert.deepEqual(m.experiments().map((e) => `${e.id}:${e.state}`), ['c:running', 'b:running', 'a:completed']);
+  const event: EngineEvent = { type: 'event', event: 'experiment', data: exp('a', '2026-12-01T00:00:00Z', 'running') };
+  assert.equal(m.apply(event), undefined, 'the runs model does not take experiment events as run events');
+  assert.equal(m.experiment('a')?.state, 'completed');
+  m.setExperiments([]);
+  assert.deepEqual(m.experiments(), []);
+});

@@ -51,6 +51,7 @@ export function enginePid(api: SwitchyardApi): number {
 function describeEvent(e: EngineEvent): string {
   if (e.event === 'log') return `log ${e.message.slice(0, 80)}`;
   if (e.event === 'progress') return `progress ${e.task} ${e.done}/${e.total}`;
+  if (e.event === 'experiment') return `experiment ${e.data.id} ${e.data.state}`;
   if (e.event === 'step') return `step ${e.runId}@${e.data.step}`;
   if (e.event === 'validation') return `validation ${e.runId}@${e.data.step}`;
   return `state ${e.runId} ${e.data.state}@${e.data.step}`;

@@ -1,0 +1,31 @@
+// experiment.json's shape, and what clients see of an experiment (engine/protocol.ts). Schemas
+// only, so that the extension and webviews can import them without the trainer.
+import { z } from 'zod';
+import { corpusSpecSchema } from '../train/runConfig';
+import { gridSchema } from './grid';
+
+export const budgetSchema = z.union([z.object({ steps: z.number().int().positive() }).strict(), z.object({ minutes: z.number().positive() }).strict()]);
+export type Budget = z.infer<typeof budgetSchema>;
+
+export const experimentSchema = z
+  .object({
+    id: z.string(),
+    /** A built-in grid's name or the grid file's path. */
+    name: z.string(),
+    preset: z.string().optional(),
+    /** The base config every run starts from (a `--config` file's content). */
+    base: z.unknown().optional(),
+    corpus: corpusSpecSchema.optional(),
+    budget: budgetSchema,
+    grid: gridSchema,
+    runs: z.array(z.object({ name: z.string(), runId: z.string().nullable(), state: z.enum(['pending', 'running', 'completed', 'diverged']) }).strict()),
+    state: z.enum(['running', 'interrupted', 'completed']),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .strict();
+export type ExperimentRecord = z.infer<typeof experimentSchema>;
+
+/** What clients see of an experiment (engine/protocol.ts). */
+export const experimentSummarySchema = experimentSchema.pick({ id: true, name: true, preset: true, budget: true, runs: true, state: true, createdAt: true, updatedAt: true });
+export type ExperimentSummary = z.infer<typeof experimentSummarySchema>;

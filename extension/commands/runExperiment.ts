@@ -1,0 +1,175 @@
+// Switchyard: Run Experiment — a built-in grid or a grid file, steps or minutes per run, a
+// confirmation with the number of runs and the estimated time, then the engine's experiment runner
+// (engine/experiments) with one progress notification; Cancel stops it resumable. Also Resume
+// Experiment, for an interrupted one.
+import * as vscode from 'vscode';
+import type { ExperimentSummary } from '../../engine/experiments/experimentSchema';
+import { BUILT_IN_GRIDS } from '../../engine/experiments/grid';
+import type { ExperimentPlan } from '../../engine/protocol';
+import { describeError } from '../engine/engineManager';
+import type { Switchyard } from '../context';
+
+/** What the picks decide; a test passes it to skip them (`confirmed` skips the confirmation too). */
+export interface ExperimentChoice {
+  /** A built-in grid's name, or a grid file's name with `entries`. */
+  name: string;
+  entries?: unknown[];
+  preset?: string;
+  /** The base config of every run: { model, training }. */
+  config?: Record<string, unknown>;
+  steps?: number;
+  minutes?: number;
+  corpus?: string;
+  confirmed?: boolean;
+}
+
+/** Stopping waits for the current step and its checkpoint. */
+const STOP_TIMEOUT_MS = 120_000;
+
+export async function runExperiment(sy: Switchyard, given?: ExperimentChoice): Promise<ExperimentSummary | undefined> {
+  const choice = given ?? (await pickExperiment());
+  if (!choice) return undefined;
+  const { confirmed, ...params } = choice;
+  try {
+    const plan = await sy.engine.request('planExperiment', params);
+    if (!confirmed && !(await confirm(choice, plan))) return undefined;
+    const started = await sy.engine.request('startExperiment', params);
+    sy.runs.applyExperiment(started);
+    await sy.refreshRuns();
+    showProgress(sy, started);
+    return started;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Switchyard: could not run the experiment: ${describeError(err)}`);
+    return undefined;
+  }
+}
+
+export async function resumeExperiment(sy: Switchyard, arg: unknown): Promise<ExperimentSummary | undefined> {
+  const id = experimentIdOf(arg);
+  if (!id) return undefined;
+  try {
+    const resumed = await sy.engine.request('resumeExperiment', { id });
+    sy.runs.applyExperiment(resumed);
+    await sy.refreshRuns();
+    showProgress(sy, resumed);
+    return resumed;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Switchyard: could not resume experiment ${id}: ${describeError(err)}`);
+    return undefined;
+  }
+}
+
+export async function stopExperiment(sy: Switchyard, arg?: unknown): Promise<ExperimentSummary | undefined> {
+  try {
+    return await sy.engine.request('stopExperiment', experimentIdOf(arg) ? { id: experimentIdOf(arg) } : {}, STOP_TIMEOUT_MS);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Switchyard: could not stop the experiment: ${describeError(err)}`);
+    return undefined;
+  }
+}
+
+/** An experiment id from a command's argument: an id or an Experiments tree node. */
+export function experimentIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object' && 'experimentId' in arg && typeof arg.experimentId === 'string') return arg.experimentId;
+  return undefined;
+}
+
+function formatSeconds(s: number): string {
+  return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
+async function confirm(choice: ExperimentChoice, plan: ExperimentPlan): Promise<boolean> {
+  const budget = choice.minutes !== undefined ? `${choice.minutes} min` : choice.steps !== undefined ? `${choice.steps} steps` : "the preset's steps";
+  const time = plan.seconds === null ? `time unknown (${plan.basis})` : `about ${formatSeconds(plan.seconds)} (${plan.basis})`;
+  const ok = await vscode.window.showInformationMessage(
+    `Run experiment ${choice.name}: ${plan.runs.length} runs (${plan.runs.map((r) => r.name).join(', ')}), ${budget} each, one after the other. Estimated ${time}.`,
+    { modal: true },
+    'Run',
+  );
+  return ok === 'Run';
+}
+
+/** One notification for the whole experiment: run k of n and its step; Cancel stops it, resumable. */
+function showProgress(sy: Switchyard, started: ExperimentSummary): void {
+  void vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Switchyard: experiment ${started.name}`, cancellable: true },
+    (progress, cancel) =>
+      new Promise<void>((done) => {
+        let current = started;
+        let reported = 0;
+        const report = (stepShare: number, message: string) => {
+          const finished = current.runs.filter((r) => r.state === 'completed' || r.state === 'diverged').length;
+          const pct = (100 * (finished + stepShare)) / Math.max(1, current.runs.length);
+          progress.report({ increment: Math.max(0, pct - reported), message });
+          reported = Math.max(reported, pct);
+        };
+        const sub = sy.engine.onEvent((e) => {
+          if (e.event === 'experiment' && e.data.id === started.id) {
+            current = e.data;
+            if (e.data.state !== 'running') return finish();
+            return report(0, `run ${current.runs.findIndex((r) => r.state === 'running') + 1}/${current.runs.length}`);
+          }
+          if (e.event !== 'step') return;
+          const index = current.runs.findIndex((r) => r.runId === e.runId);
+          if (index < 0) return;
+          const steps = 'steps' in current.budget ? current.budget.steps : 0;
+          report(steps ? Math.min(1, e.data.step / steps) : 0, `run ${index + 1}/${current.runs.length} ${current.runs[index].name} · step ${e.data.step}${steps ? `/${steps}` : ''} · loss ${e.data.loss.toFixed(3)}`);
+        });
+        const stateSub = sy.engine.onDidChangeState((s) => s.state !== 'running' && finish());
+        const cancelSub = cancel.onCancellationRequested(() => void stopExperiment(sy, started.id));
+        function finish() {
+          sub.dispose();
+          stateSub.dispose();
+          cancelSub.dispose();
+          done();
+        }
+      }),
+  );
+}
+
+async function pickExperiment(): Promise<ExperimentChoice | undefined> {
+  const grid = await vscode.window.showQuickPick(
+    [
+      ...Object.entries(BUILT_IN_GRIDS).map(([name, g]) => ({ label: name, description: `${g.entries.length} runs`, detail: g.mirrors })),
+      { label: 'Grid file…', description: 'a JSON list of config overrides', detail: 'e.g. [{"name": "cf1", "model": {"capacityFactor": 1}}, …]' },
+    ],
+    { title: 'Switchyard: Run Experiment (1/3) grid' },
+  );
+  if (!grid) return undefined;
+  let name = grid.label;
+  let entries: unknown[] | undefined;
+  if (grid.label === 'Grid file…') {
+    const [file] = (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Grid file': ['json'] }, title: 'Grid file' })) ?? [];
+    if (!file) return undefined;
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Switchyard: ${file.fsPath} is not valid JSON: ${(err as Error).message}`);
+      return undefined;
+    }
+    if (!Array.isArray(parsed)) {
+      void vscode.window.showErrorMessage(`Switchyard: ${file.fsPath} must hold a JSON list of config overrides`);
+      return undefined;
+    }
+    name = file.path.split('/').pop() ?? 'grid.json';
+    entries = parsed;
+  }
+  const kind = await vscode.window.showQuickPick(
+    [
+      { label: 'Steps', description: 'the same number of steps per run (equal steps)' },
+      { label: 'Minutes', description: 'the same training time per run (equal time)' },
+    ],
+    { title: 'Switchyard: Run Experiment (2/3) budget per run' },
+  );
+  if (!kind) return undefined;
+  const value = await vscode.window.showInputBox({
+    title: `Switchyard: Run Experiment (3/3) ${kind.label.toLowerCase()} per run`,
+    value: kind.label === 'Steps' ? '200' : '5',
+    validateInput: (v) => (Number(v) > 0 && (kind.label === 'Minutes' || Number.isInteger(Number(v))) ? null : `a positive ${kind.label === 'Steps' ? 'whole ' : ''}number`),
+  });
+  if (!value) return undefined;
+  return { name, ...(entries ? { entries } : {}), ...(kind.label === 'Steps' ? { steps: Number(value) } : { minutes: Number(value) }) };
+}

@@ -1,0 +1,168 @@
+// Experiments, in the real extension host with the real engine: Run Experiment on a tiny grid (its
+// arguments skip the picks), the Experiments node of the Runs tree with its runs, Stop and Resume
+// Experiment (the interrupted run carries on from its checkpoint), the confirmation's estimate from
+// the runs already measured, a bad grid named field by field; Distill and Fine-tune on a run.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { ExperimentSummary } from '../../../engine/experiments/experimentSchema';
+import type { EngineEvent, RunSummary } from '../../../engine/protocol';
+import type { ExperimentChoice } from '../../../extension/commands/runExperiment';
+import type { SwitchyardApi } from '../../../extension/extension';
+import { ensureEngine, EventLog, getApi, isState, label, SMALL_CONFIG, spyErrorMessages, treeChildren } from './helpers';
+
+const grid = (name: string, steps: number): ExperimentChoice => ({
+  name,
+  entries: [
+    { name: 'switch', model: { router: 'switch' } },
+    { name: 'dense', model: { router: 'dense' } },
+  ],
+  preset: 'tiny',
+  config: SMALL_CONFIG,
+  corpus: 'brown',
+  steps,
+  confirmed: true,
+});
+
+const isExperiment = (id: string, state: ExperimentSummary['state']) => (e: EngineEvent): e is Extract<EngineEvent, { event: 'experiment' }> =>
+  e.event === 'experiment' && e.data.id === id && e.data.state === state;
+
+async function experimentRows(api: SwitchyardApi, id: string) {
+  await api.refreshRuns();
+  const [group] = await treeChildren(api);
+  assert.equal(label(group.item), 'Experiments', 'the Runs tree starts with the Experiments node');
+  const experiments = await treeChildren(api, group.node);
+  const row = experiments.find((x) => x.item.id === `experiment:${id}`);
+  assert.ok(row, `experiment ${id} under Experiments: ${experiments.map((x) => x.item.id).join(', ')}`);
+  return { row, runs: await treeChildren(api, row.node) };
+}
+
+suite('experiments', () => {
+  let api: SwitchyardApi;
+  let log: EventLog;
+  let finished: ExperimentSummary | undefined;
+
+  suiteSetup(async () => {
+    api = await getApi();
+    await ensureEngine(api);
+  });
+  setup(() => (log = new EventLog(api)));
+  teardown(() => log.dispose());
+
+  test('Run Experiment trains the grid one run after the other; the Experiments node groups its runs', async function () {
+    this.timeout(300_000);
+    const started = await vscode.commands.executeCommand<ExperimentSummary | undefined>('switchyard.runExperiment', grid('tiny-grid.json', 10));
+    assert.ok(started, 'switchyard.runExperiment returned nothing');
+    assert.equal(started.state, 'running');
+    assert.deepEqual(started.runs.map((r) => r.name), ['switch', 'dense']);
+    const done = await log.waitFor(`experiment ${started.id} completed`, isExperiment(started.id, 'completed'), 280_000);
+    finished = done.data;
+    assert.deepEqual(finished.runs.map((r) => r.state), ['completed', 'completed']);
+    const { row, runs } = await experimentRows(api, started.id);
+    assert.equal(label(row.item), 'tiny-grid.json');
+    assert.equal(row.item.description, 'completed · 2/2 runs · 10 steps each');
+    assert.equal(row.item.contextValue, 'experiment.completed');
+    assert.deepEqual(runs.map((r) => label(r.item)), ['switch', 'dense']);
+    for (const [i, r] of runs.entries()) {
+      assert.match(String(r.item.description), /^completed · step 10\/10 · cross-entropy \d+\.\d{3}$/, `row ${label(r.item)}`);
+      assert.equal(r.item.tooltip, finished.runs[i].runId);
+      assert.equal(r.item.contextValue, 'run.completed', 'a run of an experiment has the run menu (Distill, Fine-tune…)');
+    }
+  });
+
+  test("an experiment's Compare opens its results table as Markdown; Compare Runs on a selection does too", async function () {
+    this.timeout(60_000);
+    assert.ok(finished, 'needs the first test');
+    const out = await vscode.commands.executeCommand<{ markdown: string } | undefined>('switchyard.compareRuns', { experimentId: finished.id });
+    assert.ok(out, 'switchyard.compareRuns returned nothing');
+    const editor = vscode.window.activeTextEditor;
+    assert.equal(editor?.document.languageId, 'markdown');
+    assert.equal(editor?.document.getText(), out.markdown, 'the editor shows the table returned');
+    const lines = out.markdown.split('\n');
+    assert.equal(lines[0], `# Experiment tiny-grid.json (${finished.id})`);
+    assert.ok(lines.includes('| run | state | steps | val CE @ step 10 | ' + lines.find((l) => l.startsWith('| run |'))!.split(' | ').slice(4).join(' | ')), 'header');
+    const rows = lines.filter((l) => /^\| (switch|dense) \|/.test(l));
+    assert.equal(rows.length, 2, out.markdown);
+    for (const row of rows) assert.match(row, /^\| (switch|dense) \| completed \| 10 \| \d+\.\d{3} \| \d+\.\d{3} \| /);
+    assert.match(rows.find((r) => r.startsWith('| dense'))!, /\| — \| — \| — \| — \| no \|$/, 'a dense run has no overflow, load CV or entropy');
+    const ids = finished.runs.map((r) => r.runId!);
+    const selection = await vscode.commands.executeCommand<{ markdown: string } | undefined>('switchyard.compareRuns', { runId: ids[0] }, ids.map((runId) => ({ kind: 'run', runId })));
+    assert.ok(selection);
+    assert.equal(selection.markdown.split('\n').filter((l) => ids.some((id) => l.startsWith(`| ${id} | completed | 10 |`))).length, 2, selection.markdown);
+  });
+
+  test('the confirmation estimates the time from the runs measured here; a bad grid names its field', async function () {
+    this.timeout(60_000);
+    const params = grid('tiny-grid.json', 100);
+    delete params.confirmed;
+    const plan = await api.engine.request('planExperiment', params);
+    assert.deepEqual(plan.runs.map((r) => `${r.name}:${r.router}`), ['switch:switch', 'dense:dense']);
+    assert.ok(plan.seconds !== null && plan.seconds > 0, `estimate: ${JSON.stringify(plan)}`);
+    assert.match(plan.basis, /^100 steps × 2 runs at the speed of earlier runs here \(2 of 2 of the same shape/);
+    const errors = spyErrorMessages();
+    try {
+      const bad = await vscode.commands.executeCommand('switchyard.runExperiment', { ...grid('bad.json', 10), entries: [{ model: { numExperts: -1 } }, { model: { router: 'nope' } }] });
+      assert.equal(bad, undefined);
+      assert.equal(errors.messages.length, 1, JSON.stringify(errors.messages));
+      assert.match(errors.messages[0].text, /^Switchyard: could not run the experiment: grid: invalid config:.*\[0\]\.model\.numExperts: .*\[1\]\.model\.router: /s);
+    } finally {
+      errors.restore();
+    }
+  });
+
+  test('Stop Experiment interrupts it after a checkpoint; Resume Experiment carries on the same run', async function () {
+    this.timeout(300_000);
+    const started = await vscode.commands.executeCommand<ExperimentSummary | undefined>('switchyard.runExperiment', grid('stop-grid.json', 40));
+    assert.ok(started);
+    const step = await log.waitFor('a step past 12 of the first run', (e) => e.event === 'step' && e.data.step > 12, 120_000);
+    const stopped = await vscode.commands.executeCommand<ExperimentSummary | undefined>('switchyard.stopExperiment', { experimentId: started.id });
+    assert.ok(stopped);
+    assert.equal(stopped.state, 'interrupted');
+    assert.equal(stopped.runs[0].state, 'running', 'the interrupted run is kept to resume');
+    assert.equal(stopped.runs[1].state, 'pending');
+    const firstRun = stopped.runs[0].runId;
+    assert.equal(firstRun, step.event === 'step' ? step.runId : '');
+    let { row } = await experimentRows(api, started.id);
+    assert.equal(row.item.description, 'interrupted · 0/2 runs · 40 steps each');
+    assert.equal(row.item.contextValue, 'experiment.interrupted');
+
+    const resumed = await vscode.commands.executeCommand<ExperimentSummary | undefined>('switchyard.resumeExperiment', { experimentId: started.id });
+    assert.ok(resumed);
+    const done = await log.waitFor(`experiment ${started.id} completed`, isExperiment(started.id, 'completed'), 280_000);
+    assert.equal(done.data.runs[0].runId, firstRun, 'the first run resumed, not restarted');
+    ({ row } = await experimentRows(api, started.id));
+    assert.equal(row.item.description, 'completed · 2/2 runs · 40 steps each');
+    const metrics = await api.engine.request('getMetrics', { runId: firstRun! });
+    const steps = metrics.records.filter((r) => r.type === 'step').map((r) => r.step);
+    assert.equal(steps.at(-1), 40);
+    assert.equal(new Set(steps).size, steps.length, 'no step trained twice');
+  });
+
+  test('Distill on a Switch run makes a dense student; Fine-tune… continues a run on the workspace files', async function () {
+    this.timeout(240_000);
+    assert.ok(finished, 'needs the first test');
+    const teacher = finished.runs[0].runId!;
+    const student = await vscode.commands.executeCommand<RunSummary | undefined>('switchyard.distillRun', { runId: teacher, steps: 5 });
+    assert.ok(student, 'switchyard.distillRun returned nothing');
+    assert.equal(student.router, 'dense');
+    await log.waitFor(`student ${student.id} completed`, isState(student.id, 'completed'), 120_000);
+    const corpus = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const tuned = await vscode.commands.executeCommand<RunSummary | undefined>('switchyard.finetuneRun', { runId: teacher, corpus, steps: 5 });
+    assert.ok(tuned, 'switchyard.finetuneRun returned nothing');
+    assert.equal(tuned.router, 'switch');
+    await log.waitFor(`fine-tuned ${tuned.id} completed`, isState(tuned.id, 'completed'), 120_000);
+    await api.refreshRuns();
+    const rows = await treeChildren(api);
+    for (const run of [student, tuned]) {
+      const r = rows.find((x) => x.item.id === `run:${run.id}`);
+      assert.ok(r, `run ${run.id} in the Runs tree`);
+      assert.match(String(r.item.description), /step 5\/5/);
+    }
+    const errors = spyErrorMessages();
+    try {
+      assert.equal(await vscode.commands.executeCommand('switchyard.distillRun', { runId: student.id, steps: 5 }), undefined);
+      assert.match(errors.messages[0]?.text ?? '', /^Switchyard: could not distill: .*is dense: distillation needs a Switch teacher/);
+    } finally {
+      errors.restore();
+    }
+  });
+});

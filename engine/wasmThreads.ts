@@ -53,7 +53,13 @@ export async function setThreadedWasmBackend(threads: number): Promise<boolean> 
   const cpus = os.cpus;
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
   try {
-    return (await tf.setBackend('wasm')) && (await tf.ready(), true);
+    if (!(await tf.setBackend('wasm'))) return false;
+    await tf.ready();
+    // The pool's threads wait for work forever: they must not keep Node's event loop (and so a
+    // command that has finished) alive.
+    const { PThread } = (tf.backend() as unknown as { wasm: { PThread: { runningWorkers: { unref(): void }[] } } }).wasm;
+    for (const worker of PThread.runningWorkers) worker.unref();
+    return true;
   } finally {
     g.Blob = blob;
     URL.createObjectURL = createObjectURL;

@@ -75,10 +75,11 @@ async function measure(backendChoice: BackendChoice, preset: string, steps: numb
   }
 }
 
-function runChild(backend: string, preset: string, steps: number, minutes = 0, training: object = {}): Measurement | string {
+function runChild(backend: string, preset: string, steps: number, minutes = 0, training: object = {}, threads = 1): Measurement | string {
   const argv = ['--child', '--backend', backend, '--preset', preset, '--steps', String(steps), '--minutes', String(minutes), '--training', JSON.stringify(training)];
   const res = spawnSync(process.execPath, [...process.execArgv, __filename, ...argv], {
     encoding: 'utf8',
+    env: { ...process.env, SWITCHYARD_WASM_THREADS: String(threads) },
   });
   if (res.status !== 0) return `failed: ${res.stderr.trim().split('\n').pop()}`;
   return JSON.parse(res.stdout.trim().split('\n').pop() as string) as Measurement;
@@ -90,23 +91,35 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`# Switchyard training benchmark (${new Date().toISOString()})\n`);
-  console.log('| preset | batch | backend | timed steps | tokens/s | peak RSS | wasm heap |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| preset | batch | backend | threads | timed steps | tokens/s | peak RSS | wasm heap |');
+  console.log('|---|---|---|---|---|---|---|---|');
   const micro = { batchSize: 16, inputLength: 256, microBatchSize: 8 };
-  for (const [preset, backend, steps, training] of [
-    ['tiny', 'wasm', 10, {}],
-    ['small', 'wasm', 4, {}],
-    ['small', 'wasm', 2, micro],
-    ['tiny', 'cpu', 2, {}],
-    ['small', 'cpu', 1, {}],
+  const speed = new Map<string, number>();
+  for (const [preset, backend, threads, steps, training] of [
+    ['tiny', 'wasm', 1, 10, {}],
+    ['tiny', 'wasm', 2, 10, {}],
+    ['small', 'wasm', 1, 4, {}],
+    ['small', 'wasm', 2, 4, {}],
+    ['small', 'wasm', 2, 2, micro],
+    ['tiny', 'cpu', 1, 2, {}],
+    ['small', 'cpu', 1, 1, {}],
   ] as const) {
-    const m = runChild(backend, preset, steps, 0, training);
+    const m = runChild(backend, preset, steps, 0, training, threads);
     const batch = 'batchSize' in training ? `${training.batchSize} × ${training.inputLength} (micro ${training.microBatchSize})` : 'preset';
     const mib = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(0)} MiB`);
+    if (typeof m !== 'string' && batch === 'preset') speed.set(`${preset}/${backend}/${threads}`, m.tokensPerSecond);
     console.log(
-      typeof m === 'string' ? `| ${preset} | ${batch} | ${backend} | - | ${m} | | |` : `| ${preset} | ${batch} | ${m.backend} | ${m.steps} | ${m.tokensPerSecond.toFixed(0)} | ${mib(m.peakRssMiB)} | ${mib(m.wasmHeapMiB)} |`,
+      typeof m === 'string'
+        ? `| ${preset} | ${batch} | ${backend} | ${threads} | - | ${m} | | |`
+        : `| ${preset} | ${batch} | ${m.backend} | ${threads} | ${m.steps} | ${m.tokensPerSecond.toFixed(0)} | ${mib(m.peakRssMiB)} | ${mib(m.wasmHeapMiB)} |`,
     );
   }
+  const ratio = (preset: string) => {
+    const [one, two] = [speed.get(`${preset}/wasm/1`), speed.get(`${preset}/wasm/2`)];
+    return one && two ? `${(two / one).toFixed(2)}×` : 'n/a';
+  };
+  console.log(`
+wasm, 2 threads / 1 thread (tokens/s): tiny ${ratio('tiny')}, small ${ratio('small')}`);
   if (args.quick) return;
   const five = runChild('wasm', 'tiny', 0, 5);
   if (typeof five === 'string') console.log(`\ntiny, 5 minutes on wasm: ${five}`);

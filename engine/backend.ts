@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { availableParallelism } from 'node:os';
 import { registerFastWasmKernels } from './kernels';
 import { resourceDir } from './resources';
 import { setThreadedWasmBackend } from './wasmThreads';
@@ -40,10 +41,13 @@ async function tryBackend(name: BackendName): Promise<void> {
   await tf.ready();
 }
 
-/** Threads for the wasm backend: SWITCHYARD_WASM_THREADS (1 = tfjs's own single-threaded build). */
+/**
+ * Threads for the wasm backend: SWITCHYARD_WASM_THREADS (1 = tfjs's own single-threaded build),
+ * by default one per core up to 2 (the machines this is made for have two).
+ */
 export function wasmThreads(env = process.env): number {
   const raw = env.SWITCHYARD_WASM_THREADS;
-  if (raw === undefined || raw === '') return 1;
+  if (raw === undefined || raw === '') return Math.min(2, availableParallelism());
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`SWITCHYARD_WASM_THREADS must be a whole number from 1 to 64, not '${raw}'`);
   return n;

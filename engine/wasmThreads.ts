@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,7 +24,13 @@ class ScriptFile {
     const dir = join(tmpdir(), 'switchyard-wasm-threads');
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, `${createHash('sha256').update(text).digest('hex').slice(0, 16)}.js`);
-    writeFileSync(this.path, text);
+    // Named by content and written by rename: processes starting together share the file, and
+    // none reads another's half-written copy.
+    if (!existsSync(this.path)) {
+      const partial = `${this.path}.${process.pid}.tmp`;
+      writeFileSync(partial, text);
+      renameSync(partial, this.path);
+    }
   }
 }
 
@@ -52,6 +58,9 @@ export async function setThreadedWasmBackend(threads: number): Promise<boolean> 
   // tfjs's wasm build caps its thread pool at half the logical cores (hyper-threads in a browser).
   const cpus = os.cpus;
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
+  // The loader waits for its workers' "loaded" messages with the workers unref'd: without a handle
+  // of its own, Node could find its event loop empty and exit (code 0) in the middle.
+  const keepAlive = setInterval(() => undefined, 1000);
   try {
     if (!(await tf.setBackend('wasm'))) return false;
     await tf.ready();
@@ -64,5 +73,6 @@ export async function setThreadedWasmBackend(threads: number): Promise<boolean> 
     g.Blob = blob;
     URL.createObjectURL = createObjectURL;
     os.cpus = cpus;
+    clearInterval(keepAlive);
   }
 }

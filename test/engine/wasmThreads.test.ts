@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { wasmThreads } from '../../engine/backend';
@@ -20,7 +20,8 @@ function cli(args: string[], threads: number) {
 }
 
 test('SWITCHYARD_WASM_THREADS is read strictly', () => {
-  assert.equal(wasmThreads({}), 1);
+  assert.equal(wasmThreads({}), Math.min(2, availableParallelism()));
+  assert.equal(wasmThreads({ SWITCHYARD_WASM_THREADS: '1' }), 1);
   assert.equal(wasmThreads({ SWITCHYARD_WASM_THREADS: '2' }), 2);
   for (const bad of ['0', '1.5', 'two', '65']) assert.throws(() => wasmThreads({ SWITCHYARD_WASM_THREADS: bad }), /SWITCHYARD_WASM_THREADS must be a whole number from 1 to 64/);
 });

@@ -3,8 +3,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { availableParallelism } from 'node:os';
 import { registerFastWasmKernels } from './kernels';
 import { resourceDir } from './resources';
+import { setThreadedWasmBackend } from './wasmThreads';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -34,8 +36,21 @@ async function tryBackend(name: BackendName): Promise<void> {
     registerFastWasmKernels();
     wasmPrepared = true;
   }
-  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+  const threads = name === 'wasm' ? wasmThreads() : 1;
+  if (!(await (threads > 1 ? setThreadedWasmBackend(threads) : tf.setBackend(name)))) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();
+}
+
+/**
+ * Threads for the wasm backend: SWITCHYARD_WASM_THREADS (1 = tfjs's own single-threaded build),
+ * by default one per core up to 2 (the machines this is made for have two).
+ */
+export function wasmThreads(env = process.env): number {
+  const raw = env.SWITCHYARD_WASM_THREADS;
+  if (raw === undefined || raw === '') return Math.min(2, availableParallelism());
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`SWITCHYARD_WASM_THREADS must be a whole number from 1 to 64, not '${raw}'`);
+  return n;
 }
 
 let wasmPrepared = false;
@@ -60,8 +75,15 @@ function describe(name: BackendName, fallbacks: string[]): BackendInfo {
   const info: BackendInfo = { name, fallbacks };
   if (name === 'wasm') {
     info.simd = Boolean(tf.env().get('WASM_HAS_SIMD_SUPPORT'));
+    info.threads = (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm.tfjs.getThreadsCount();
   }
   return info;
+}
+
+/** e.g. `wasm (SIMD, 2 threads)`, for a log line. */
+export function backendLabel(info: BackendInfo): string {
+  const traits = [info.simd ? 'SIMD' : '', info.threads ? `${info.threads} thread${info.threads > 1 ? 's' : ''}` : ''].filter(Boolean);
+  return traits.length ? `${info.name} (${traits.join(', ')})` : info.name;
 }
 
 function firstLine(err: unknown): string {

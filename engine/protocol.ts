@@ -28,6 +28,8 @@ export const backendInfoSchema = z.object({
   name: z.enum(['tensorflow', 'wasm', 'cpu']),
   fallbacks: z.array(z.string()),
   simd: z.boolean().optional(),
+  /** The wasm backend's threads (SWITCHYARD_WASM_THREADS). */
+  threads: z.number().int().min(1).optional(),
 });
 
 export const handshakeSchema = z.object({

@@ -6,6 +6,8 @@ import { DEFAULT_THRESHOLDS, type AlertThresholds } from '../engine/analysis/hea
 
 export interface Settings {
   backend: string;
+  /** Threads of the engine's wasm backend; 0: the engine's default. */
+  wasmThreads: number;
   nodePath: string;
   remoteUrl: string;
   remoteToken: string;
@@ -25,6 +27,7 @@ export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('switchyard');
   return {
     backend: c.get('engine.backend', 'auto'),
+    wasmThreads: c.get('engine.wasmThreads', 0),
     nodePath: c.get('engine.nodePath', ''),
     remoteUrl: c.get('engine.remoteUrl', ''),
     remoteToken: c.get('engine.remoteToken', ''),

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../backend';
+import { BACKEND_CHOICES, backendLabel, initBackend, type BackendChoice } from '../backend';
 import { benchEvents } from './events';
 import { benchTimings } from './timings';
 import { matmulFlops, timeLayers, type Impl, type LayerSize, type PhaseTimes } from './switchLayer';
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const choice = args.backend as BackendChoice;
   if (!BACKEND_CHOICES.includes(choice)) throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
   const backend = await initBackend(choice);
-  console.log(`# Switchyard benchmark\n\nbackend: ${backend.name}${backend.simd ? ' (SIMD)' : ''}; node ${process.version}; ${new Date().toISOString()}\n`);
+  console.log(`# Switchyard benchmark\n\nbackend: ${backendLabel(backend)}; node ${process.version}; ${new Date().toISOString()}\n`);
 
   const ceiling = matmulFlops(2048, 256, 1024);
   console.log(`Dense 2-D matmul ceiling ([2048,256] @ [256,1024]): ${fmt(ceiling / 1e9, 1)} GFLOP/s\n`);

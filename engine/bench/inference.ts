@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../backend';
+import { backendLabel, initBackend } from '../backend';
 import { EngineClient } from '../client';
 import { infer, MAX_INFER_TOKENS } from '../infer';
 import { newSparseReport } from '../model/block';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const cold: number[] = [];
     if (existsSync(BUNDLE)) for (let i = 0; i < 3; i++) cold.push(await coldStart(join(dir, 'runs'), runId, text));
 
-    console.log(`# Inference on tiny (${backend.name}${backend.simd ? ', SIMD' : ''}), a text of ${ids.length} tokens\n`);
+    console.log(`# Inference on tiny (${backendLabel(backend)}), a text of ${ids.length} tokens\n`);
     console.log('| what | median ms | runs |');
     console.log('|---|---|---|');
     console.log(`| encoder pass: every sparse layer's routing | ${median(encodeMs).toFixed(0)} | ${encodeMs.length} |`);

@@ -1,11 +1,13 @@
 // `npm run bench:train`: whole-model training throughput of the presets on the wasm and cpu
-// backends, and the loss the tiny preset reaches in five minutes on the Brown corpus. Each
-// measurement runs in its own process, one after another (a process holds one tfjs backend).
+// backends, with each process's peak RSS and wasm heap, small at batch 16 × 256 in micro-batches,
+// and the loss the tiny preset reaches in five minutes on the Brown corpus. Each measurement runs
+// in its own process, one after another (a process holds one tfjs backend).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '../backend';
 import { resolveRunConfig } from '../train/runConfig';
 import { Trainer } from '../train/trainer';
@@ -17,6 +19,10 @@ const { values: args } = parseArgs({
     preset: { type: 'string', default: 'tiny' },
     steps: { type: 'string', default: '5' },
     minutes: { type: 'string', default: '0' },
+    /** Training overrides as JSON, e.g. {"batchSize":16,"inputLength":256,"microBatchSize":8}. */
+    training: { type: 'string', default: '{}' },
+    /** Leave out the five-minute tiny run. */
+    quick: { type: 'boolean', default: false },
   },
 });
 
@@ -26,16 +32,20 @@ interface Measurement {
   steps: number;
   seconds: number;
   tokensPerSecond: number;
+  /** The process's peak resident set, MiB. */
+  peakRssMiB: number;
+  /** The wasm backend's heap at the end (it only grows, so this is its peak), MiB; absent on other backends. */
+  wasmHeapMiB?: number;
   initialValidationCrossEntropy?: number;
   validationCrossEntropy?: number;
 }
 
 /** Trains `preset` for `steps` timed steps after one untimed one, or for `minutes` of wall time. */
-async function measure(backendChoice: BackendChoice, preset: string, steps: number, minutes: number): Promise<Measurement> {
+async function measure(backendChoice: BackendChoice, preset: string, steps: number, minutes: number, training: object): Promise<Measurement> {
   const backend = await initBackend(backendChoice);
   const runsDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   try {
-    const trainer = await Trainer.create(runsDir, resolveRunConfig({ preset, steps: 1_000_000 }), backend.name);
+    const trainer = await Trainer.create(runsDir, resolveRunConfig({ preset, overrides: { training }, steps: 1_000_000 }), backend.name);
     const initial = minutes ? trainer.validate().crossEntropy : undefined;
     trainer.trainStep(); // warm-up: kernel set-up, wasm heap growth, Adam's slots
     let tokens = 0;
@@ -47,7 +57,16 @@ async function measure(backendChoice: BackendChoice, preset: string, steps: numb
       done++;
     }
     const seconds = (performance.now() - start) / 1000;
-    const result: Measurement = { preset, backend: backend.name, steps: done, seconds, tokensPerSecond: tokens / seconds };
+    const heap = (tf.backend() as { wasm?: { HEAP8: Int8Array } }).wasm?.HEAP8.length;
+    const result: Measurement = {
+      preset,
+      backend: backend.name,
+      steps: done,
+      seconds,
+      tokensPerSecond: tokens / seconds,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      ...(heap ? { wasmHeapMiB: heap / 2 ** 20 } : {}),
+    };
     if (minutes) Object.assign(result, { initialValidationCrossEntropy: initial, validationCrossEntropy: trainer.validate().crossEntropy });
     trainer.dispose();
     return result;
@@ -56,9 +75,11 @@ async function measure(backendChoice: BackendChoice, preset: string, steps: numb
   }
 }
 
-function runChild(backend: string, preset: string, steps: number, minutes = 0): Measurement | string {
-  const res = spawnSync(process.execPath, [...process.execArgv, __filename, '--child', '--backend', backend, '--preset', preset, '--steps', String(steps), '--minutes', String(minutes)], {
+function runChild(backend: string, preset: string, steps: number, minutes = 0, training: object = {}, threads = 1): Measurement | string {
+  const argv = ['--child', '--backend', backend, '--preset', preset, '--steps', String(steps), '--minutes', String(minutes), '--training', JSON.stringify(training)];
+  const res = spawnSync(process.execPath, [...process.execArgv, __filename, ...argv], {
     encoding: 'utf8',
+    env: { ...process.env, SWITCHYARD_WASM_THREADS: String(threads) },
   });
   if (res.status !== 0) return `failed: ${res.stderr.trim().split('\n').pop()}`;
   return JSON.parse(res.stdout.trim().split('\n').pop() as string) as Measurement;
@@ -66,21 +87,40 @@ function runChild(backend: string, preset: string, steps: number, minutes = 0): 
 
 async function main(): Promise<void> {
   if (args.child) {
-    console.log(JSON.stringify(await measure(args.backend as BackendChoice, args.preset, Number(args.steps), Number(args.minutes))));
+    console.log(JSON.stringify(await measure(args.backend as BackendChoice, args.preset, Number(args.steps), Number(args.minutes), JSON.parse(args.training) as object)));
     return;
   }
   console.log(`# Switchyard training benchmark (${new Date().toISOString()})\n`);
-  console.log('| preset | backend | timed steps | tokens/s |');
-  console.log('|---|---|---|---|');
-  for (const [preset, backend, steps] of [
-    ['tiny', 'wasm', 10],
-    ['small', 'wasm', 4],
-    ['tiny', 'cpu', 2],
-    ['small', 'cpu', 1],
+  console.log('| preset | batch | backend | threads | timed steps | tokens/s | peak RSS | wasm heap |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const micro = { batchSize: 16, inputLength: 256, microBatchSize: 8 };
+  const speed = new Map<string, number>();
+  for (const [preset, backend, threads, steps, training] of [
+    ['tiny', 'wasm', 1, 10, {}],
+    ['tiny', 'wasm', 2, 10, {}],
+    ['small', 'wasm', 1, 4, {}],
+    ['small', 'wasm', 2, 4, {}],
+    ['small', 'wasm', 2, 2, micro],
+    ['tiny', 'cpu', 1, 2, {}],
+    ['small', 'cpu', 1, 1, {}],
   ] as const) {
-    const m = runChild(backend, preset, steps);
-    console.log(typeof m === 'string' ? `| ${preset} | ${backend} | - | ${m} |` : `| ${preset} | ${m.backend} | ${m.steps} | ${m.tokensPerSecond.toFixed(0)} |`);
+    const m = runChild(backend, preset, steps, 0, training, threads);
+    const batch = 'batchSize' in training ? `${training.batchSize} × ${training.inputLength} (micro ${training.microBatchSize})` : 'preset';
+    const mib = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(0)} MiB`);
+    if (typeof m !== 'string' && batch === 'preset') speed.set(`${preset}/${backend}/${threads}`, m.tokensPerSecond);
+    console.log(
+      typeof m === 'string'
+        ? `| ${preset} | ${batch} | ${backend} | ${threads} | - | ${m} | | |`
+        : `| ${preset} | ${batch} | ${m.backend} | ${threads} | ${m.steps} | ${m.tokensPerSecond.toFixed(0)} | ${mib(m.peakRssMiB)} | ${mib(m.wasmHeapMiB)} |`,
+    );
   }
+  const ratio = (preset: string) => {
+    const [one, two] = [speed.get(`${preset}/wasm/1`), speed.get(`${preset}/wasm/2`)];
+    return one && two ? `${(two / one).toFixed(2)}×` : 'n/a';
+  };
+  console.log(`
+wasm, 2 threads / 1 thread (tokens/s): tiny ${ratio('tiny')}, small ${ratio('small')}`);
+  if (args.quick) return;
   const five = runChild('wasm', 'tiny', 0, 5);
   if (typeof five === 'string') console.log(`\ntiny, 5 minutes on wasm: ${five}`);
   else {

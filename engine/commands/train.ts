@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend, type BackendInfo } from '../backend';
+import { backendLabel, initBackend, type BackendInfo } from '../backend';
 import { resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { findRun } from '../train/runStore';
 import { Trainer } from '../train/trainer';
@@ -45,7 +45,7 @@ export async function train(argv: string[]): Promise<void> {
 export async function trainWithProgress(trainer: Trainer, backend: BackendInfo): Promise<void> {
   const progress = new Progress(trainer.config.training.steps);
   progress.line(`run ${trainer.run.id} in ${trainer.run.path}`);
-  progress.line(`backend ${backend.name}${backend.fallbacks.length ? ` (${backend.fallbacks.join('; ')})` : ''}; ${trainer.model.params.count().toLocaleString('en')} parameters; from step ${trainer.step}`);
+  progress.line(`backend ${backendLabel(backend)}${backend.fallbacks.length ? ` (${backend.fallbacks.join('; ')})` : ''}; ${trainer.model.params.count().toLocaleString('en')} parameters; from step ${trainer.step}`);
   trainer.on('metrics', (m) => progress.step(m));
   trainer.on('validation', (v) => progress.validation(v));
   trainer.on('log', (line) => progress.line(line));

@@ -11,6 +11,12 @@ export const trainingOptionsSchema = z
   .object({
     steps: positiveInt,
     batchSize: positiveInt,
+    /**
+     * Sequences per forward/backward pass when a batch is too big for memory at once: the batch's
+     * gradients are accumulated over micro-batches, and each routes (and fills its experts' capacity)
+     * on its own, as each device does in the paper. Default: the whole batch in one pass.
+     */
+    microBatchSize: positiveInt.optional(),
     /** Encoder length: span-corrupted inputs plus </s>. */
     inputLength: z.number().int().min(8),
     /** Peak learning rate, reached after warmupSteps, then decayed as 1/sqrt(step). */
@@ -97,6 +103,10 @@ export function resolveRunConfig(opts: { preset?: string; overrides?: unknown; c
 export function parseRunConfig(raw: unknown): RunConfig {
   const r = runConfigSchema.safeParse(raw);
   if (!r.success) throw configError(r.error);
+  const { microBatchSize, batchSize } = r.data.training;
+  if (microBatchSize !== undefined && microBatchSize > batchSize) {
+    throw new ConfigError([{ field: 'training.microBatchSize', message: `${microBatchSize} is more than the batch size (${batchSize})` }]);
+  }
   return r.data;
 }
 

@@ -24,6 +24,7 @@ import { withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
 import { loadRunModel } from './runModel';
 import { createRun, findRun, MetricsWriter, openRun, truncateMetricsAfter, type RunDir } from './runStore';
 import { distillationLoss } from './distill';
+import { accumulateGradients, concat, mergeRouting, microBatchWeights, splitBatch } from './microBatches';
 import { learningRate } from './schedule';
 import { checkTrainingFits } from './memoryEstimate';
 import type { BackendName } from '../backend';
@@ -233,20 +234,22 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const step = this.stepCount + 1;
     const batch = this.batches.next() as Batch; // a cycling iterator never ends
     const start = performance.now();
-    let parts: tf.Scalar[] = [];
-    let routing: LayerRouting[] = [];
-    // The teacher runs in eval mode (no dropout, eval capacity), outside the gradient.
-    const teacher = this.teacher;
-    const teacherProbs = teacher ? tf.tidy(() => tf.softmax(teacher.loss(batch, new ForwardContext(false)).logits) as tf.Tensor2D) : null;
-    const { value, grads } = namedGradients(this.model.params.vars, () => {
-      const out = this.model.loss(batch, ForwardContext.forStep(t.seed, step));
-      parts = [tf.keep(out.crossEntropy), tf.keep(out.auxLoss), tf.keep(out.zLoss)];
-      routing = out.routing;
-      return teacherProbs ? distillationLoss(out.logits, teacherProbs, out.loss, batch.decoderMask) : out.loss;
-    });
-    const [loss, ce, aux, z] = [value, ...parts].map((s) => s.dataSync()[0]);
-    tf.dispose([value, ...parts, ...(teacherProbs ? [teacherProbs] : [])]);
+    // One forward context for the step: micro-batches draw successive seeds from it, and a step of
+    // one micro-batch is bit for bit what it was before micro-batches existed.
+    const ctx = ForwardContext.forStep(t.seed, step);
+    const microBatches = splitBatch(batch, t.microBatchSize);
+    const weights = microBatchWeights(microBatches);
+    const grads = new Map<string, tf.Tensor>();
+    const routings: LayerRouting[][] = [];
+    let [loss, ce, aux, z] = [0, 0, 0, 0];
     try {
+      for (const [i, micro] of microBatches.entries()) {
+        const part = this.microBatchStep(micro, ctx, weights[i]);
+        accumulateGradients(grads, part.grads);
+        routings.push(part.routing);
+        [loss, ce, aux, z] = [loss + part.loss, ce + weights[i] * part.ce, aux + weights[i] * part.aux, z + weights[i] * part.z];
+      }
+      const routing = mergeRouting(routings);
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, firstBadLayer(routing));
       const gradNorm = clipByGlobalNorm(grads, t.clipNorm);
       if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(step, firstBadLayer(routing));
@@ -279,6 +282,25 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     }
   }
 
+  /** Forward and backward of one micro-batch, its loss scaled by `weight` (its share of the step). */
+  private microBatchStep(batch: Batch, ctx: ForwardContext, weight: number): { grads: Map<string, tf.Tensor>; routing: LayerRouting[]; loss: number; ce: number; aux: number; z: number } {
+    let parts: tf.Scalar[] = [];
+    let routing: LayerRouting[] = [];
+    // The teacher runs in eval mode (no dropout, eval capacity), outside the gradient.
+    const teacher = this.teacher;
+    const teacherProbs = teacher ? tf.tidy(() => tf.softmax(teacher.loss(batch, new ForwardContext(false)).logits) as tf.Tensor2D) : null;
+    const { value, grads } = namedGradients(this.model.params.vars, () => {
+      const out = this.model.loss(batch, ctx);
+      parts = [tf.keep(out.crossEntropy), tf.keep(out.auxLoss), tf.keep(out.zLoss)];
+      routing = out.routing;
+      const loss = teacherProbs ? distillationLoss(out.logits, teacherProbs, out.loss, batch.decoderMask) : out.loss;
+      return weight === 1 ? loss : (tf.mul(loss, weight) as tf.Scalar);
+    });
+    const [loss, ce, aux, z] = [value, ...parts].map((s) => s.dataSync()[0]);
+    tf.dispose([value, ...parts, ...(teacherProbs ? [teacherProbs] : [])]);
+    return { grads, routing, loss, ce, aux, z };
+  }
+
   /** Mean loss over the fixed validation batches, in eval mode (no dropout, eval capacity). */
   validate(): ValidationMetrics {
     let loss = 0;
@@ -294,7 +316,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     }
     const n = Math.max(this.validationBatches.length, 1);
     const record: ValidationMetrics = { type: 'validation', step: this.stepCount, time: Date.now(), loss: loss / n, crossEntropy: ce / n };
-    const routing = new Map([...experts].map(([layer, parts]) => [layer, concatInt32(parts)]));
+    const routing = new Map([...experts].map(([layer, parts]) => [layer, concat(Int32Array, parts)]));
     const previous = this.lastValidationRouting;
     if (previous) record.routingChange = Object.fromEntries([...routing].map(([layer, e]) => [layer, routingChange(previous.get(layer) ?? e, e)]));
     this.lastValidationRouting = routing;
@@ -347,14 +369,4 @@ function sum(xs: Float32Array): number {
   let s = 0;
   for (const x of xs) s += x;
   return s;
-}
-
-function concatInt32(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -111,6 +111,7 @@ export class EngineManager implements vscode.Disposable {
         nodePath: s.nodePath,
         runsDir,
         backend: s.backend,
+        wasmThreads: s.wasmThreads,
         eventsPerSecond: s.eventsPerSecond,
         log: (line) => this.log.info(`[engine] ${line}`),
         startTimeoutMs: 60_000,

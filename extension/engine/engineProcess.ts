@@ -10,6 +10,8 @@ export interface EngineProcessOptions {
   nodePath: string;
   runsDir: string;
   backend: string;
+  /** SWITCHYARD_WASM_THREADS for the engine; 0 leaves the engine's default. */
+  wasmThreads: number;
   eventsPerSecond: number;
   /** Each stderr line of the engine (its log). */
   log: (line: string) => void;
@@ -27,7 +29,8 @@ export interface EngineProcess {
 export function startEngineProcess(o: EngineProcessOptions): Promise<EngineProcess> {
   const runtime = o.nodePath || process.execPath;
   const args = [o.enginePath, 'serve', '--port', '0', '--runs', o.runsDir, '--backend', o.backend, '--event-rate', String(o.eventsPerSecond)];
-  const child = spawn(runtime, args, { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...(o.wasmThreads > 0 ? { SWITCHYARD_WASM_THREADS: String(o.wasmThreads) } : {}) };
+  const child = spawn(runtime, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
   createInterface({ input: child.stderr! }).on('line', o.log);
   return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
 // The size check that runs before a run is created: parameter counts match the model's own, the
 // presets that train here pass, absurd sizes are refused in one line, and a failure while a run is
 // being created leaves no folder behind.
+import * as tf from '@tensorflow/tfjs-core';
 import { after, before, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -45,11 +46,43 @@ test('absurd sizes are refused in one line naming the size and the limit, on eve
     for (const b of ['wasm', 'cpu'] as const) {
       assert.throws(
         () => checkTrainingFits(config, b),
-        (err: Error) => !err.message.includes('\n') && /need at least [\d.]+ [KMGTPE]iB; .* [\d.]+ GiB$/.test(err.message),
+        (err: Error) => !err.message.includes('\n') && /need at least [\d.]+ [KMGTPE]iB; .* [\d.]+ GiB(; set training\.microBatchSize to \d+ or less to accumulate the batch in smaller passes)?$/.test(err.message),
         JSON.stringify(overrides),
       );
     }
   }
+});
+
+test('small at batch 16 × 256 is refused with the micro-batch that fits; with it, the check passes', () => {
+  const config = (microBatchSize?: number) => resolveRunConfig({ preset: 'small', overrides: { training: { batchSize: 16, inputLength: 256, ...(microBatchSize ? { microBatchSize } : {}) } } });
+  let suggested = 0;
+  assert.throws(
+    () => checkTrainingFits(config(), 'wasm'),
+    (err: Error) => {
+      const m = /batch 16 × 256 need at least ([\d.]+) GiB; the wasm backend's heap holds 4\.0 GiB; set training\.microBatchSize to (\d+) or less/.exec(err.message);
+      suggested = Number(m?.[2]);
+      return Boolean(m) && Number(m?.[1]) > 4;
+    },
+  );
+  assert.ok(suggested >= 1 && suggested < 16, String(suggested));
+  assert.doesNotThrow(() => checkTrainingFits(config(suggested), 'wasm'));
+  // Micro-batches of 8 were measured at a 3.4 GiB peak (tf.profile), within the heap.
+  assert.doesNotThrow(() => checkTrainingFits(config(8), 'wasm'));
+});
+
+test('the estimate is a floor: a measured training step peaks above it, and not by more than 2×', async () => {
+  // The tiny preset's shapes (the calibration's proportions) at a quick batch.
+  const config = resolveRunConfig({ preset: 'tiny', overrides: { training: { batchSize: 4, inputLength: 64, validateEvery: 100, checkpointEvery: 100 } }, steps: 3 });
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-memory-floor-'));
+  const trainer = await Trainer.create(dir, config, backend);
+  trainer.trainStep();
+  const { peakBytes } = await tf.profile(() => {
+    trainer.trainStep();
+  });
+  trainer.dispose();
+  rmSync(dir, { recursive: true, force: true });
+  const floor = trainingMemory(config).bytes;
+  assert.ok(peakBytes >= floor && peakBytes < 2 * floor, `peak ${peakBytes} vs estimate ${floor}`);
 });
 
 test('Trainer.create refuses an absurd config before it writes anything', async () => {

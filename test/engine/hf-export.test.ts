@@ -81,6 +81,22 @@ test('import(export(run)) routes, fills and predicts exactly as the run; PyTorch
     ref.logits.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - engine[i]))));
     console.log(`exported run: max |Δ| decoder logits against PyTorch ${worst.toExponential(2)}`);
     assert.ok(worst <= 1e-4, `logits differ by ${worst}`);
+
+    // The run's validation loss on this batch (eval mode, its own loss()) against the cross-entropy
+    // of PyTorch's logits, computed here in float64.
+    const targets = ids.slice(0, decoderIds.length);
+    const one = (xs: number[]) => new Float32Array(xs.length).fill(1);
+    const batch = { batchSize: 1, encoderLength: ids.length, decoderLength: decoderIds.length, encoderIds: Int32Array.from(ids), encoderMask: one(ids), decoderInputIds: Int32Array.from(decoderIds), decoderTargetIds: Int32Array.from(targets), decoderMask: one(targets) };
+    const runLoss = tf.tidy(() => own.model.loss(batch, new ForwardContext(false)).crossEntropy.dataSync()[0]);
+    const vocab = ref.logits.length / targets.length;
+    const refLoss =
+      targets.reduce((sum, t, i) => {
+        const row = ref.logits.slice(i * vocab, (i + 1) * vocab);
+        const max = Math.max(...row);
+        return sum + Math.log(row.reduce((z, v) => z + Math.exp(v - max), 0)) + max - row[t];
+      }, 0) / targets.length;
+    console.log(`exported run: validation cross-entropy ${runLoss.toFixed(6)}, PyTorch's ${refLoss.toFixed(6)}`);
+    assert.ok(Math.abs(runLoss - refLoss) <= 1e-4, `cross-entropy ${runLoss} vs PyTorch ${refLoss}`);
   } finally {
     own.model.dispose();
     imported.model.dispose();

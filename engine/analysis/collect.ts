@@ -9,8 +9,7 @@ import { newSparseReport } from '../model/block';
 import { ForwardContext } from '../model/context';
 import type { SwitchTransformer } from '../model/model';
 import type { RoutedTokens } from './routedTokens';
-import { TOKEN_CLASSES, tokenClass } from './tokenClass';
-import { UNIVERSAL_TAGS, universalTag } from './universalTags';
+import { isEncoder, TokenLabels } from './tokenLabels';
 
 interface Part {
   layer: string;
@@ -26,16 +25,7 @@ interface Part {
 
 /** tags: the run's Brown tag names (empty for a user corpus). */
 export function collectRouting(model: SwitchTransformer, tokenizer: Tokenizer, batches: readonly Batch[], tags: readonly string[]): RoutedTokens[] {
-  const universal = tags.map((t) => UNIVERSAL_TAGS.indexOf(universalTag(t)));
-  const classOf = new Map<number, number>();
-  // Sentinels, </s> and <pad> are the objective's markers, not text: no class.
-  const special = (id: number) => id === tokenizer.padId || id === tokenizer.eosId || tokenizer.isSentinel(id);
-  const tokenClassId = (id: number) => {
-    if (special(id)) return -1;
-    let c = classOf.get(id);
-    if (c === undefined) classOf.set(id, (c = TOKEN_CLASSES.indexOf(tokenClass(tokenizer.decode([id])))));
-    return c;
-  };
+  const labels = new TokenLabels(tokenizer, tags);
   const parts = new Map<string, Part>();
   for (const batch of batches) {
     tf.tidy(() => {
@@ -45,9 +35,8 @@ export function collectRouting(model: SwitchTransformer, tokenizer: Tokenizer, b
       const dec = { ids: batch.decoderInputIds, mask: batch.decoderMask, length: batch.decoderLength };
       model.decode(dec, enc, model.encode(enc, batch.batchSize, ctx, report), batch.batchSize, ctx, report);
       report.routing.forEach((routing, l) => {
-        const encoder = routing.layer.startsWith('encoder.');
-        const [ids, mask, length] = encoder ? [batch.encoderIds, batch.encoderMask, batch.encoderLength] : [batch.decoderInputIds, batch.decoderMask, batch.decoderLength];
-        const byTag = encoder && tags.length > 0;
+        const [ids, mask, length] = isEncoder(routing.layer) ? [batch.encoderIds, batch.encoderMask, batch.encoderLength] : [batch.decoderInputIds, batch.decoderMask, batch.decoderLength];
+        const label = labels.ofBatch(routing.layer, batch);
         const part = parts.get(routing.layer) ?? { layer: routing.layer, numExperts: routing.numExperts, position: [], label: [], tokenId: [], expert: [], dropped: [], probs: [], groupSizes: [] };
         parts.set(routing.layer, part);
         const probs = report.routers[l].probsHost;
@@ -56,7 +45,7 @@ export function collectRouting(model: SwitchTransformer, tokenizer: Tokenizer, b
           if (!mask[t] || routing.tokens.expert[t] < 0) continue;
           real++;
           part.position.push(t % length);
-          part.label.push(byTag ? (batch.encoderTags[t] >= 0 ? universal[batch.encoderTags[t]] : -1) : tokenClassId(ids[t]));
+          part.label.push(label[t]);
           part.tokenId.push(ids[t]);
           part.expert.push(routing.tokens.expert[t]);
           part.dropped.push(routing.tokens.dropped[t]);
@@ -69,7 +58,7 @@ export function collectRouting(model: SwitchTransformer, tokenizer: Tokenizer, b
   return [...parts.values()].map((p) => ({
     layer: p.layer,
     numExperts: p.numExperts,
-    labels: p.layer.startsWith('encoder.') && tags.length > 0 ? UNIVERSAL_TAGS : TOKEN_CLASSES,
+    labels: labels.names(p.layer),
     position: Int32Array.from(p.position),
     label: Int32Array.from(p.label),
     tokenId: Int32Array.from(p.tokenId),

@@ -82,6 +82,11 @@ export const validationMetricsSchema = z.object({
   crossEntropy: z.number(),
   /** Per sparse layer, the share of validation tokens whose expert changed since the previous validation. */
   routingChange: z.record(z.string(), z.number()).optional(),
+  /**
+   * Per sparse layer, NMI(expert; label) over the validation tokens, in [0, 1]: the label is the
+   * universal part-of-speech tag (encoder layers on a tagged corpus) or the token class.
+   */
+  nmi: z.record(z.string(), z.number().min(0).max(1)).optional(),
 });
 export type ValidationMetrics = z.infer<typeof validationMetricsSchema>;
 

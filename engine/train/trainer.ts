@@ -17,7 +17,8 @@ import { pruneCheckpoints, saveCheckpoint, type NamedTensor } from './checkpoint
 import { clipByGlobalNorm } from './clip';
 import { loadDataset, validationBatches, type Dataset } from './dataset';
 import { AlertMonitor, DEFAULT_THRESHOLDS } from '../analysis/health';
-import { routingChange } from '../analysis/stability';
+import { TokenLabels } from '../analysis/tokenLabels';
+import { validationRouting, type ValidationLayerPass } from '../analysis/validationRouting';
 import type { RunStatus } from '../protocol';
 import { layerMetrics, type StepMetrics, type ValidationMetrics } from './metrics';
 import { withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
@@ -78,6 +79,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   private readonly alerts: AlertMonitor;
   /** Per sparse layer, each validation token's expert at the last validation (for routingChange). */
   private lastValidationRouting: Map<string, Int32Array> | null = null;
+  /** What each validation token is (tag or token class), for NMI(expert; label). */
+  private readonly tokenLabels: TokenLabels;
   private stepCount = 0;
   private lastCheckpoint = -1;
   private status: RunState = 'paused';
@@ -102,6 +105,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const vocab = dataset.tokenizer;
     this.batches = new BatchIterator(dataset.train, vocab, { batchSize: t.batchSize, inputLength: t.inputLength, seed: t.seed }, resumeFrom?.cursor);
     this.validationBatches = validationBatches(dataset, t);
+    this.tokenLabels = new TokenLabels(vocab, dataset.tags);
     if (resumeFrom) {
       this.stepCount = resumeFrom.step;
       this.lastCheckpoint = resumeFrom.step;
@@ -301,25 +305,35 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     return { grads, routing, loss, ce, aux, z };
   }
 
-  /** Mean loss over the fixed validation batches, in eval mode (no dropout, eval capacity). */
+  /** Mean loss over the fixed validation batches, in eval mode (no dropout, eval capacity), and their routing's NMI and change. */
   validate(): ValidationMetrics {
     let loss = 0;
     let ce = 0;
-    const experts = new Map<string, Int32Array[]>();
+    const parts = new Map<string, { numExperts: number; expert: Int32Array[]; label: Int32Array[] }>();
     for (const [i, batch] of this.validationBatches.entries()) {
       tf.tidy(() => {
         const out = this.model.loss(batch, ForwardContext.forStep(this.config.training.seed, i, false));
         loss += out.loss.dataSync()[0];
         ce += out.crossEntropy.dataSync()[0];
-        for (const r of out.routing) experts.set(r.layer, [...(experts.get(r.layer) ?? []), r.tokens.expert]);
+        for (const r of out.routing) {
+          const p = parts.get(r.layer) ?? { numExperts: r.numExperts, expert: [], label: [] };
+          parts.set(r.layer, p);
+          p.expert.push(r.tokens.expert);
+          p.label.push(this.tokenLabels.ofBatch(r.layer, batch));
+        }
       });
     }
     const n = Math.max(this.validationBatches.length, 1);
     const record: ValidationMetrics = { type: 'validation', step: this.stepCount, time: Date.now(), loss: loss / n, crossEntropy: ce / n };
-    const routing = new Map([...experts].map(([layer, parts]) => [layer, concat(Int32Array, parts)]));
-    const previous = this.lastValidationRouting;
-    if (previous) record.routingChange = Object.fromEntries([...routing].map(([layer, e]) => [layer, routingChange(previous.get(layer) ?? e, e)]));
-    this.lastValidationRouting = routing;
+    const passes = [...parts].map(([layer, p]): ValidationLayerPass => ({
+      layer,
+      numExperts: p.numExperts,
+      numLabels: this.tokenLabels.names(layer).length,
+      expert: concat(Int32Array, p.expert),
+      label: concat(Int32Array, p.label),
+    }));
+    Object.assign(record, validationRouting(passes, this.lastValidationRouting));
+    this.lastValidationRouting = new Map(passes.map((p) => [p.layer, p.expert]));
     this.metricsWriter.append(record);
     return record;
   }

@@ -10,6 +10,7 @@ import { normalisedMutualInformation, specialisation } from '../../engine/analys
 import { routingChange } from '../../engine/analysis/stability';
 import { tokenClass } from '../../engine/analysis/tokenClass';
 import { universalTag } from '../../engine/analysis/universalTags';
+import { validationRouting, type ValidationLayerPass } from '../../engine/analysis/validationRouting';
 
 /** Tokens with the given experts and labels; positions count within sequences of `seqLength`. */
 function routed(expert: number[], label: number[], opts: { numExperts?: number; tokenId?: number[]; dropped?: number[]; seqLength?: number; probs?: number[] } = {}): RoutedTokens {
@@ -161,6 +162,29 @@ test('routing stability: the share of the same tokens whose expert changed', () 
   assert.equal(routingChange(a.expert, a.expert), 0);
   assert.equal(routingChange([0, -1, 1], [1, 2, -1]), 1, 'padding (-1) on either side is left out');
   assert.throws(() => routingChange(a.expert, [0]), /not the same tokens/);
+});
+
+test('each validation step: NMI(expert; label) per layer and the share of tokens whose expert changed', () => {
+  const pass = (layer: string, expert: number[], label: number[]): ValidationLayerPass => ({ layer, numExperts: 3, numLabels: 3, expert: Int32Array.from(expert), label: Int32Array.from(label) });
+  const labels = [0, 1, 2, 0, 1, 2, 0, 1, 2, -1];
+  // Expert e takes exactly the tokens of label e (the padding, -1, aside): the label decides.
+  const specialised = pass('encoder.block.1', [0, 1, 2, 0, 1, 2, 0, 1, 2, -1], labels);
+  // A Latin square: each label goes once to each expert, each expert takes each label once: the label tells nothing.
+  const uniform = pass('decoder.block.1', [0, 1, 2, 1, 2, 0, 2, 0, 1, -1], labels);
+  const first = validationRouting([specialised, uniform], null);
+  assert.equal(first.nmi['encoder.block.1'], 1);
+  assert.equal(first.nmi['decoder.block.1'], 0);
+  assert.equal(first.routingChange, undefined, 'the first validation has nothing to compare with');
+  // The same routing again: nothing changed; then one layer moves 3 of its 9 real tokens.
+  const previous = new Map([specialised, uniform].map((p) => [p.layer, p.expert]));
+  assert.deepEqual(validationRouting([specialised, uniform], previous).routingChange, { 'encoder.block.1': 0, 'decoder.block.1': 0 });
+  const moved = pass('encoder.block.1', [1, 2, 0, 0, 1, 2, 0, 1, 2, -1], labels);
+  const second = validationRouting([moved, uniform], previous);
+  assert.equal(second.routingChange?.['encoder.block.1'], 3 / 9);
+  assert.ok((second.nmi['encoder.block.1'] ?? 1) < 1, 'a less specialised layer scores less');
+  // A collapsed router (one expert takes everything): NMI 0, whatever the labels.
+  assert.equal(validationRouting([pass('encoder.block.1', labels.map((l) => (l < 0 ? -1 : 0)), labels)], null).nmi['encoder.block.1'], 0);
+  assert.throws(() => validationRouting([pass('x', [0], [0, 1])], null), /1 experts for 2 labels/);
 });
 
 test('MaxVio and the active fraction', () => {

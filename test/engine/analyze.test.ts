@@ -102,6 +102,10 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
     assert.deepEqual(Object.keys(v.routingChange ?? {}), sparseLayerNames(trainer.config.model));
     for (const c of Object.values(v.routingChange ?? {})) assert.ok(c >= 0 && c <= 1);
   }
+  // NMI(expert; label) at every validation, the first one included (the untrained router).
+  for (const v of validations) assert.deepEqual(Object.keys(v.nmi ?? {}), sparseLayerNames(trainer.config.model), `step ${v.step}`);
+  // The validation at step 12 routes the same batches with the same weights as the analysis at checkpoint 12.
+  for (const l of a.layers) assert.ok(Math.abs((validations[2].nmi?.[l.layer] ?? NaN) - l.specialisation.nmi) < 1e-9, `${l.layer}: validation NMI ${validations[2].nmi?.[l.layer]}, analysis ${l.specialisation.nmi}`);
 
   const text = formatAnalysis(a);
   assert.match(text, /^run .* \(switch router, eval capacity factor 0.5\) at checkpoint step 12, 2 validation batches/);

@@ -1,12 +1,17 @@
 // The Specialisation section's data: the `analysis` / `analyze` messages are checked at the webview
-// boundary, and the top-tokens table reads the analysis as the CLI prints it.
+// boundary, the top-tokens table reads the analysis as the CLI prints it, and the curves over
+// training read the validation records (or the checkpoints of an older run).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Analysis } from '../../engine/analysis/analysisSchema';
 import { dashboardInboundSchema, dashboardOutboundSchema } from '../../engine/protocol';
+import type { ValidationMetrics } from '../../engine/train/metrics';
+import { RunHistory } from '../../webview/dashboard/history';
+import { overTraining } from '../../webview/dashboard/overTraining';
+import { persistDashboard, restoreDashboard } from '../../webview/dashboard/persist';
 import { topTokensTable } from '../../webview/dashboard/tables';
 import { check } from '../../webview/shared/validate';
-import { RUN_ID } from './fixtures';
+import { RUN_ID, summary, validation } from './fixtures';
 
 /** Two experts on one layer: E0 takes nouns ("cat" ×3), E1 verbs ("ran" ×2), nothing else. */
 function analysis(): Analysis {
@@ -65,4 +70,28 @@ test('top tokens per expert: dominant tag with its share, tokens by count and by
     ['E0', '3', 'NOUN 100.0%', '" cat" ×3', '" cat" 1.7'],
     ['E1', '2', 'VERB 100.0%', '" ran" ×2', '" ran" 2.5'],
   ]);
+});
+
+test('NMI and routing stability over training: from every validation record when they carry them, else the kept checkpoints', () => {
+  const L = 'encoder.block.1.layer.1';
+  const v = (n: number, nmi?: number, change?: number): ValidationMetrics => ({
+    ...validation(n),
+    ...(nmi === undefined ? {} : { nmi: { [L]: nmi } }),
+    ...(change === undefined ? {} : { routingChange: { [L]: change } }),
+  });
+  const a = analysis();
+  a.stability = [{ from: 20, to: 40, changed: { [L]: 0.5 } }];
+  // A run whose records have the fields: one point per validation step (no change at the first).
+  const h = RunHistory.fromInit(summary(), [v(0, 0.01), v(10, 0.2, 0.6), v(20, 0.3, 0.25)], 20);
+  assert.deepEqual(overTraining('nmi', h.validation, a), { source: 'validation', series: [{ label: L, points: [{ x: 0, y: 0.01 }, { x: 10, y: 0.2 }, { x: 20, y: 0.3 }] }] });
+  assert.deepEqual(overTraining('stability', h.validation, null), { source: 'validation', series: [{ label: L, points: [{ x: 10, y: 0.6 }, { x: 20, y: 0.25 }] }] });
+  // And they survive the webview state (a reload).
+  const back = restoreDashboard(JSON.parse(JSON.stringify(persistDashboard(h, { layer: null, shownTables: [] }))));
+  assert.deepEqual(overTraining('nmi', back?.history.validation ?? [], null), overTraining('nmi', h.validation, null));
+  assert.deepEqual(overTraining('stability', back?.history.validation ?? [], null), overTraining('stability', h.validation, null));
+  // An older run: the analysis's checkpoints; with neither, nothing to draw.
+  const old = RunHistory.fromInit(summary(), [v(0), v(10)], 10).validation;
+  assert.deepEqual(overTraining('nmi', old, a), { source: 'checkpoints', series: [{ label: L, points: [{ x: 40, y: 1 }] }] });
+  assert.deepEqual(overTraining('stability', old, a), { source: 'checkpoints', series: [{ label: L, points: [{ x: 40, y: 0.5 }] }] });
+  assert.equal(overTraining('nmi', old, null), null);
 });

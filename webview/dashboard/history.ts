@@ -36,6 +36,9 @@ export interface ValidationRow {
   time: number;
   loss: number;
   crossEntropy: number;
+  /** Per sparse layer (the record's optional fields): NMI(expert; label), share of tokens that changed expert. */
+  nmi?: Record<string, number>;
+  routingChange?: Record<string, number>;
 }
 
 export type ChartKind = 'loss' | 'overflow' | 'entropy' | 'loadcv' | 'throughput' | 'heatmap' | 'mesh' | 'comm';
@@ -188,7 +191,14 @@ export class RunHistory {
   addValidation(v: ValidationMetrics): Set<ChartKind> {
     const last = this.validation[this.validation.length - 1];
     if (last && v.step <= last.step) this.truncateValidation(v.step);
-    this.validation.push({ step: v.step, time: v.time, loss: v.loss, crossEntropy: v.crossEntropy });
+    this.validation.push({
+      step: v.step,
+      time: v.time,
+      loss: v.loss,
+      crossEntropy: v.crossEntropy,
+      ...(v.nmi ? { nmi: v.nmi } : {}),
+      ...(v.routingChange ? { routingChange: v.routingChange } : {}),
+    });
     this.valCrossEntropy.push({ x: v.step, y: v.crossEntropy });
     if (this.validation.length > this.cap) {
       const keep = Math.floor(this.cap / 4);

@@ -82,7 +82,12 @@ class Dashboard {
     }
     this.grid.addEventListener('tabletoggle', () => this.persistSoon());
     this.palette = watchTheme((p) => this.onTheme(p));
-    this.spec = new SpecialisationSection(this.palette, (runId) => post({ type: 'analyze', runId }), () => this.persistSoon());
+    this.spec = new SpecialisationSection(
+      this.palette,
+      (runId) => post({ type: 'analyze', runId }),
+      () => this.persistSoon(),
+      () => this.history?.validation ?? [],
+    );
     app.replaceChildren(header, this.banner, this.emptyMessage, this.kpis, this.grid, this.spec.element, this.announcer);
     for (const card of this.cards.values()) createChart(card, this.palette);
     this.spec.attach();
@@ -99,8 +104,8 @@ class Dashboard {
   restore(state: unknown): string | undefined {
     const r = restoreDashboard(state);
     if (!r) return undefined;
-    this.spec.restore((state as { specialisation?: unknown }).specialisation, r.history.runId);
     this.history = r.history;
+    this.spec.restore((state as { specialisation?: unknown }).specialisation, r.history.runId);
     this.active = isLiveState(r.history.status) && r.history.run.active;
     this.layerName = r.ui.layer;
     for (const kind of r.ui.shownTables) this.cards.get(kind as ChartKind)?.setTableShown(true);
@@ -133,6 +138,7 @@ class Dashboard {
       case 'validation': {
         if (!this.accepts(m.runId)) return;
         this.scheduler.mark(this.history!.addValidation(m.data));
+        this.spec.onValidation();
         this.queueHeader();
         this.persistSoon();
         break;

@@ -50,7 +50,15 @@ export const persistedDashboardSchema = z.object({
     learningRate: col,
     layers: z.array(layerColumnsSchema),
   }),
-  validation: z.object({ step: col, time: col, loss: col, crossEntropy: col }),
+  validation: z.object({
+    step: col,
+    time: col,
+    loss: col,
+    crossEntropy: col,
+    /** Per validation, the record's per-layer figures (null where it had none); absent in older states. */
+    nmi: z.array(z.record(z.string(), num).nullable()).optional(),
+    routingChange: z.array(z.record(z.string(), num).nullable()).optional(),
+  }),
   mesh: z.object({ step: z.number().int().min(0), data: meshStepSchema }).nullable(),
   ui: uiStateSchema,
 });
@@ -59,6 +67,10 @@ export type PersistedDashboard = z.infer<typeof persistedDashboardSchema>;
 /** `x` to `digits` significant digits (smaller JSON); non-finite values pass through. */
 export function round(x: number, digits = 5): number {
   return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(digits)) : x;
+}
+
+function roundRecord(r: Record<string, number> | undefined): Record<string, number> | null {
+  return r ? Object.fromEntries(Object.entries(r).map(([k, x]) => [k, round(x, 4)])) : null;
 }
 
 /** Indices of at most `max` of `n` items, evenly spread, always with the last. */
@@ -113,6 +125,8 @@ export function persistDashboard(h: RunHistory, ui: UiState, maxSteps = PERSIST_
       time: h.validation.map((v) => v.time),
       loss: h.validation.map((v) => round(v.loss)),
       crossEntropy: h.validation.map((v) => round(v.crossEntropy)),
+      nmi: h.validation.map((v) => roundRecord(v.nmi)),
+      routingChange: h.validation.map((v) => roundRecord(v.routingChange)),
     },
     mesh: h.mesh,
     ui,
@@ -164,7 +178,17 @@ export function restoreDashboard(raw: unknown, options?: HistoryOptions): Restor
   }
   const v = p.validation;
   for (let k = 0; k < v.step.length; k++) {
-    h.addValidation({ type: 'validation', step: v.step[k], time: v.time[k] ?? 0, loss: v.loss[k] ?? NaN, crossEntropy: v.crossEntropy[k] ?? NaN });
+    const nmi = v.nmi?.[k];
+    const change = v.routingChange?.[k];
+    h.addValidation({
+      type: 'validation',
+      step: v.step[k],
+      time: v.time[k] ?? 0,
+      loss: v.loss[k] ?? NaN,
+      crossEntropy: v.crossEntropy[k] ?? NaN,
+      ...(nmi ? { nmi } : {}),
+      ...(change ? { routingChange: change } : {}),
+    });
   }
   h.mesh = p.mesh;
   h.status = p.status;

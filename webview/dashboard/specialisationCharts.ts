@@ -1,12 +1,15 @@
 // The Specialisation section's charts, drawn from a run's analysis (engine/analysis): the selected
 // layer's experts × tags heatmap, NMI(expert; tag) over training, overflow by position, the capacity
-// what-if (switch vs ntlb) and the routing change between checkpoints. Each with its data table.
+// what-if (switch vs ntlb) and the routing change over training (overTraining.ts: at each validation
+// step, or between kept checkpoints for older runs). Each with its data table.
 import { Chart, type ChartDataset, type ChartOptions, type ScriptableContext, type TooltipItem } from 'chart.js';
 import type { Analysis } from '../../engine/analysis/analysisSchema';
 import { flatten, mix, toHex } from '../shared/color';
 import { formatInt, formatNumber, formatPercent } from '../shared/format';
 import { seriesColor, seriesDash, type Palette } from '../shared/palette';
 import type { CardSpec, ChartCard } from './chartCard';
+import type { ValidationRow } from './history';
+import { overTraining } from './overTraining';
 import { axisBase, fmtPct, integerTicks, matrixOptions, rgba, tooltip, type Fmt } from './chartStyle';
 
 export type SpecKind = 'tags' | 'nmi' | 'droppos' | 'whatif' | 'stability';
@@ -14,10 +17,10 @@ export type SpecCard = ChartCard<SpecKind>;
 
 export const SPEC_CARDS: readonly CardSpec<SpecKind>[] = [
   { kind: 'tags', title: 'Experts × tags', note: "Share of each expert's tokens per tag (token class for a user corpus or the decoder), selected layer" },
-  { kind: 'nmi', title: 'Specialisation over training', note: 'NMI(expert; tag) per layer at each kept checkpoint (0: the router ignores the tag; 1: the tag decides)' },
+  { kind: 'nmi', title: 'Specialisation over training', note: 'NMI(expert; tag) per layer at each validation step (0: the router ignores the tag; 1: the tag decides)' },
   { kind: 'droppos', title: 'Overflow by position', note: 'Share of tokens dropped by position in the sequence, per layer: slots are claimed in token order' },
   { kind: 'whatif', title: 'Capacity what-if', note: "Selected layer's dropped share replayed at other capacity factors: switch (dropped ride the residual) vs ntlb (re-routed)" },
-  { kind: 'stability', title: 'Routing stability', note: 'Share of validation tokens whose expert changed since the previous kept checkpoint, per layer' },
+  { kind: 'stability', title: 'Routing stability', note: 'Share of validation tokens whose expert changed since the previous validation step, per layer' },
 ];
 
 interface XY {
@@ -38,10 +41,10 @@ interface TagCell {
 
 /** The x axis of each line chart: title and tick format. */
 const X_AXES: Record<Exclude<SpecKind, 'tags'>, { title: string; format: Fmt; y: string; yFormat: Fmt }> = {
-  nmi: { title: 'Checkpoint step', format: formatInt, y: 'NMI', yFormat: (y) => formatNumber(y, 3) },
+  nmi: { title: 'Step', format: formatInt, y: 'NMI', yFormat: (y) => formatNumber(y, 3) },
   droppos: { title: 'Position in the sequence (bucket start)', format: formatInt, y: 'Dropped', yFormat: fmtPct },
   whatif: { title: 'Capacity factor', format: (x) => `×${formatNumber(x, 3)}`, y: 'Dropped', yFormat: fmtPct },
-  stability: { title: 'Checkpoint step', format: formatInt, y: 'Tokens that changed expert', yFormat: fmtPct },
+  stability: { title: 'Step', format: formatInt, y: 'Tokens that changed expert', yFormat: fmtPct },
 };
 
 function lineOptions(p: Palette, kind: Exclude<SpecKind, 'tags'>): ChartOptions<'line'> {
@@ -108,32 +111,30 @@ export function applySpecPalette(card: SpecCard, p: Palette, labels: () => reado
   if (card.chart) card.chart.options = (kind === 'tags' ? tagOptions(p, labels) : lineOptions(p, kind)) as never;
 }
 
-/** What each line chart shows of an analysis; `layer` is the selected layer's index. */
-function seriesOf(kind: Exclude<SpecKind, 'tags'>, a: Analysis, layer: number): Series[] {
-  const l = a.layers[layer];
-  switch (kind) {
-    case 'nmi':
-      return a.layers.map((x) => ({ label: x.layer, points: a.nmiOverTraining.filter((n) => x.layer in n.nmi).map((n) => ({ x: n.step, y: n.nmi[x.layer] })) }));
-    case 'droppos':
-      return a.layers.map((x) => ({ label: x.layer, points: x.dropPosition.map((d) => ({ x: d.from, y: d.rate })) }));
-    case 'whatif':
-      return l ? (['switch', 'ntlb'] as const).map((rule) => ({ label: rule, points: l.whatIf.filter((w) => w.rule === rule).map((w) => ({ x: w.capacityFactor, y: w.droppedShare })) })) : [];
-    case 'stability':
-      return a.layers.map((x) => ({ label: x.layer, points: a.stability.filter((s) => x.layer in s.changed).map((s) => ({ x: s.to, y: s.changed[x.layer] })) }));
+/** What a line chart shows, and where its points come from (for its caption); null when it has none. */
+function seriesOf(kind: Exclude<SpecKind, 'tags'>, a: Analysis | null, validation: readonly ValidationRow[], layer: number): { series: Series[]; caption: string } | null {
+  if (kind === 'nmi' || kind === 'stability') {
+    const o = overTraining(kind, validation, a);
+    if (!o) return null;
+    const at = o.source === 'validation' ? 'at each validation step' : 'at each kept checkpoint (the run\'s validation records lack it)';
+    const what = kind === 'nmi' ? 'NMI(expert; tag) per sparse layer' : 'Share of validation tokens whose expert changed since the previous one, per sparse layer,';
+    return { series: o.series, caption: `${what} ${at}` };
   }
+  if (!a) return null;
+  const l = a.layers[layer];
+  if (kind === 'droppos') return { series: a.layers.map((x) => ({ label: x.layer, points: x.dropPosition.map((d) => ({ x: d.from, y: d.rate })) })), caption: 'Dropped share by position bucket, per sparse layer' };
+  return {
+    series: l ? (['switch', 'ntlb'] as const).map((rule) => ({ label: rule, points: l.whatIf.filter((w) => w.rule === rule).map((w) => ({ x: w.capacityFactor, y: w.droppedShare })) })) : [],
+    caption: `Dropped share replayed at each capacity factor, per rule, ${l?.layer ?? ''} (the run: ${a.router} at ×${a.evalCapacityFactor})`,
+  };
 }
 
-const CAPTIONS: Record<Exclude<SpecKind, 'tags'>, string> = {
-  nmi: 'NMI(expert; tag) per sparse layer at each kept checkpoint',
-  droppos: 'Dropped share by position bucket, per sparse layer',
-  whatif: 'Dropped share replayed at each capacity factor, per rule',
-  stability: 'Share of validation tokens whose expert changed, per sparse layer, by checkpoint',
-};
-
-function renderLineCard(card: SpecCard, kind: Exclude<SpecKind, 'tags'>, a: Analysis, layer: number, p: Palette): void {
+/** Draws a line card; false when it has nothing to show. */
+function renderLineCard(card: SpecCard, kind: Exclude<SpecKind, 'tags'>, a: Analysis | null, validation: readonly ValidationRow[], layer: number, p: Palette): boolean {
   const chart = card.chart as Chart<'line', XY[]> | null;
-  if (!chart) return;
-  const series = seriesOf(kind, a, layer);
+  const shown = seriesOf(kind, a, validation, layer);
+  if (!chart || !shown) return false;
+  const { series, caption } = shown;
   chart.data.datasets = series.map((s, i): ChartDataset<'line', XY[]> => {
     const c = seriesColor(p, i);
     return { label: s.label, data: s.points, borderColor: c, backgroundColor: c, pointBackgroundColor: c, borderDash: seriesDash(i) };
@@ -146,9 +147,9 @@ function renderLineCard(card: SpecCard, kind: Exclude<SpecKind, 'tags'>, a: Anal
     return q ? ax.yFormat(q.y) : '–';
   })]);
   const points = series.reduce((m, s) => Math.max(m, s.points.length), 0);
-  card.setStats(points, a.step, series.length);
-  const caption = kind === 'whatif' ? `${CAPTIONS[kind]}, ${a.layers[layer]?.layer ?? ''} (the run: ${a.router} at ×${a.evalCapacityFactor})` : CAPTIONS[kind];
+  card.setStats(points, a?.step ?? xs.at(-1) ?? null, series.length);
   card.setTable({ caption, columns: [ax.title, ...series.map((s) => s.label)], rows, summary: series.map((s) => `${s.label}: ${s.points.length} points`) });
+  return true;
 }
 
 function renderTags(card: SpecCard, a: Analysis, layer: number, p: Palette): void {
@@ -185,8 +186,11 @@ function renderTags(card: SpecCard, a: Analysis, layer: number, p: Palette): voi
   });
 }
 
-export function renderSpecCard(card: SpecCard, a: Analysis, layer: number, p: Palette): void {
+/** Draws the card from the analysis (if any) and the validation records; false when it has nothing to show. */
+export function renderSpecCard(card: SpecCard, a: Analysis | null, validation: readonly ValidationRow[], layer: number, p: Palette): boolean {
   const kind = card.spec.kind;
-  if (kind === 'tags') renderTags(card, a, layer, p);
-  else renderLineCard(card, kind, a, layer, p);
+  if (kind !== 'tags') return renderLineCard(card, kind, a, validation, layer, p);
+  if (!a) return false;
+  renderTags(card, a, layer, p);
+  return true;
 }

@@ -8,6 +8,7 @@ import { el, fillTable } from '../shared/dom';
 import { formatInt } from '../shared/format';
 import type { Palette } from '../shared/palette';
 import { ChartCard } from './chartCard';
+import type { ValidationRow } from './history';
 import { applySpecPalette, createSpecChart, renderSpecCard, SPEC_CARDS, type SpecCard } from './specialisationCharts';
 import { topTokensTable } from './tables';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -39,6 +40,8 @@ export class SpecialisationSection {
     private palette: Palette,
     private readonly request: (runId: string) => void,
     private readonly changed: () => void,
+    /** The shown run's validation records (NMI and routing change at each validation step). */
+    private readonly validation: () => readonly ValidationRow[],
   ) {
     this.analyzeButton.addEventListener('click', () => this.analyze());
     this.layerSelect.addEventListener('change', () => {
@@ -83,8 +86,8 @@ export class SpecialisationSection {
       this.analysis = null;
       this.setPhase('idle', live ? 'The run is training: analyze its newest checkpoint with the button, or wait for it to finish.' : 'No analysis yet.');
       this.fillLayers();
-      this.draw();
     }
+    this.draw(); // the run's validation records may be new
     this.alerts = alerts;
     this.drawAlerts();
     if (!live && !this.analysis) this.analyze();
@@ -96,6 +99,11 @@ export class SpecialisationSection {
     this.alerts = next;
     this.drawAlerts();
     this.changed();
+  }
+
+  /** A validation record arrived: the curves over training grow. */
+  onValidation(): void {
+    this.draw();
   }
 
   /** The run stopped or completed: its last checkpoint is the one to explain. */
@@ -169,10 +177,8 @@ export class SpecialisationSection {
 
   private draw(): void {
     const a = this.analysis;
-    for (const card of this.cards) {
-      card.figure.hidden = !a;
-      if (a) renderSpecCard(card, a, this.layerIndex, this.palette);
-    }
+    const validation = this.validation();
+    for (const card of this.cards) card.figure.hidden = !renderSpecCard(card, a, validation, this.layerIndex, this.palette);
     this.topTokens.hidden = !a;
     if (a) fillTable(this.topTokens, topTokensTable(a, this.layerIndex));
   }

@@ -324,10 +324,23 @@ export const dashboardOutboundSchema = z.discriminatedUnion('type', [
 ]);
 export type DashboardOutbound = z.infer<typeof dashboardOutboundSchema>;
 
+/** What an expert usually takes, in words, from its run's analysis (extension/runs/specialisationText.ts). */
+export const expertNoteSchema = z.object({
+  layer: z.string(),
+  expert: count,
+  /** Dominant label with its share and top tokens: "NOUN 54% · “ the” · “ of”". */
+  description: z.string(),
+  /** The rest, a line each: token count, every label's share, top tokens by count and by lift. */
+  details: z.array(z.string()),
+});
+export type ExpertNote = z.infer<typeof expertNoteSchema>;
+
 /** Extension -> routing side panel. */
 export const routingInboundSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('routing'), result: inferenceResultSchema, layer: count }),
   z.object({ type: z.literal('empty'), message: z.string() }),
+  /** What the experts of the shown result's run usually take (its analysis), or why that is not known. */
+  z.object({ type: z.literal('experts'), runId, notes: z.array(expertNoteSchema).optional(), why: z.string().optional() }),
 ]);
 export type RoutingInbound = z.infer<typeof routingInboundSchema>;
 

@@ -41,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const runsTree = new RunsTreeProvider(runs, (runId) => analyses.want(runId));
   const statusBar = new StatusBar();
   const dashboard = new DashboardPanel(context.extensionUri, engine);
-  const routingView = new RoutingViewProvider(context.extensionUri, log);
+  const routingView = new RoutingViewProvider(context.extensionUri, log, (runId) => analyses.analysisFor(runId));
   const decorations = new RoutingDecorations();
   const alertNotifier = new AlertNotifier();
 

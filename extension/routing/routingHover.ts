@@ -3,8 +3,9 @@
 // every layer's routing beside it.
 import * as vscode from 'vscode';
 import type { Analysis } from '../../engine/analysis/analysisSchema';
+import { explainToken, explanationMarkdown } from '../../webview/shared/tokenExplanation';
+import { expertNotes } from '../runs/specialisationText';
 import type { RoutingDecorations } from './decorations';
-import { tokenExplanation } from './tokenExplanation';
 import { tokenRanges } from './tokenRanges';
 
 export class RoutingHoverProvider implements vscode.HoverProvider {
@@ -20,7 +21,8 @@ export class RoutingHoverProvider implements vscode.HoverProvider {
     const hit = tokenRanges(p.selectionStart, p.result.tokens).find((r) => offset >= r.start && offset < r.end);
     if (!hit) return undefined;
     const { analysis, why } = await this.analysisFor(p.result.runId);
-    const text = tokenExplanation(p.result, hit.index, p.layer, analysis, why);
-    return new vscode.Hover(new vscode.MarkdownString(text), new vscode.Range(doc.positionAt(hit.start), doc.positionAt(hit.end)));
+    const x = explainToken(p.result, hit.index, p.layer, analysis && expertNotes(analysis), why);
+    if (!x) return undefined;
+    return new vscode.Hover(new vscode.MarkdownString(explanationMarkdown(x)), new vscode.Range(doc.positionAt(hit.start), doc.positionAt(hit.end)));
   }
 }

@@ -1,6 +1,7 @@
 // What an expert learned, in words: its dominant label and top tokens (from a run's analysis), for
-// the Runs tree's expert rows and the editor's routing hover. Pure.
+// the Runs tree's expert rows, the editor's routing hover and the Routing view's tooltip. Pure.
 import type { Analysis } from '../../engine/analysis/analysisSchema';
+import type { ExpertNote } from '../../engine/protocol';
 
 export type ExpertAnalysis = Analysis['layers'][number]['specialisation']['experts'][number];
 
@@ -27,4 +28,14 @@ export function describeSpecialisation(e: ExpertAnalysis, a: Analysis): { descri
       .filter(Boolean)
       .join('\n'),
   };
+}
+
+/** Every expert of every layer of the analysis, in words (what the routing hovers show). */
+export function expertNotes(a: Analysis): ExpertNote[] {
+  return a.layers.flatMap((l) =>
+    l.specialisation.experts.map((e) => {
+      const { description, tooltip } = describeSpecialisation(e, a);
+      return { layer: l.layer, expert: e.expert, description, details: tooltip.split('\n') };
+    }),
+  );
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InferenceResult } from '../../engine/protocol';
-import { tokenExplanation } from '../../extension/routing/tokenExplanation';
+import type { Analysis } from '../../engine/analysis/analysisSchema';
 import { tokenHover, tokenRanges } from '../../extension/routing/tokenRanges';
+import { expertNotes } from '../../extension/runs/specialisationText';
+import { explainToken, explanationMarkdown, explanationParts } from '../../webview/shared/tokenExplanation';
 
 const result: InferenceResult = {
   runId: 'r',
@@ -52,11 +54,26 @@ test('the explanation: the token class, and what its expert usually takes from t
     run: 'r', step: 10, router: 'switch', evalCapacityFactor: 1, validationBatches: 1, lossAtFactor: [], nmiOverTraining: [], stability: [], tokenTexts: { 301: ' cat' },
     layers: [{ ...layer, specialisation: { layer: layer.layer, labels: ['NOUN', 'VERB'], counts: [], experts: [empty, empty, empty, expert], nmi: 0.5 } }],
   };
-  const text = tokenExplanation(result, 1, 0, analysis);
+  const tokenExplanation = (i: number, a: Analysis | undefined, why?: string) => {
+    const x = explainToken(result, i, 0, a && expertNotes(a), why);
+    assert.ok(x);
+    return explanationMarkdown(x);
+  };
+  const text = tokenExplanation(1, analysis);
   assert.ok(text.startsWith('**" cat"** is a *word* token; at encoder.block.1.layer.1 expert 3 took it (then dropped it: over capacity).'), text);
   assert.match(text, /Expert 3 usually takes: NOUN 80% · “ cat”/);
   assert.match(text, /- Labels: NOUN 80%, VERB 20%/);
   assert.match(text, /- Most taken: “ cat” ×6/);
-  assert.match(tokenExplanation(result, 0, 0, undefined, 'it shows once the run stops training'), /What expert 3 usually takes: it shows once the run stops training\.$/);
-  assert.match(tokenExplanation(result, 2, 0, undefined), /is a \*sentinel\* token/, 'a sentinel is no identifier');
+  assert.match(tokenExplanation(0, undefined, 'it shows once the run stops training'), /What expert 3 usually takes: it shows once the run stops training\.$/);
+  assert.match(tokenExplanation(2, undefined), /is a \*sentinel\* token/, 'a sentinel is no identifier');
+  // The Routing view's tooltip: the same facts as plain text, from the notes the extension sends it.
+  const notes = expertNotes(analysis);
+  assert.equal(notes.length, 4, 'one note per expert of each layer');
+  const plain = explanationParts(explainToken(result, 1, 0, notes) ?? assert.fail('no explanation'));
+  assert.equal(plain.head, '" cat" is a word token; at encoder.block.1.layer.1 expert 3 took it (then dropped it: over capacity).');
+  assert.equal(plain.takes, 'Expert 3 usually takes: NOUN 80% · “ cat”');
+  assert.deepEqual(plain.details, ['At step 10 on the validation batches: 10 tokens', 'Labels: NOUN 80%, VERB 20%', 'Most taken: “ cat” ×6', 'Most over-represented: “ cat” ×2.5']);
+  const other = { ...result, layers: [{ ...result.layers[0], layer: 'decoder.block.1.layer.2' }] };
+  assert.equal(explanationParts(explainToken(other, 1, 0, notes) ?? assert.fail('no explanation')).takes, 'What expert 3 usually takes: the analysis has no decoder.block.1.layer.2.');
+  assert.equal(explainToken(result, 9, 0, notes), undefined, 'no such token');
 });

@@ -16,6 +16,11 @@ test('the fixtures are valid protocol messages', () => {
   }
   const r = check(routingInboundSchema, { type: 'routing', result: inference(), layer: 1 });
   assert.ok(r.ok, r.ok ? '' : r.reason);
+  const notes = [{ layer: 'encoder.block.1.layer.1', expert: 3, description: 'NOUN 54% · “ the”', details: ['Most taken: “ the” ×310'] }];
+  assert.ok(check(routingInboundSchema, { type: 'experts', runId: RUN_ID, notes }).ok);
+  assert.ok(check(routingInboundSchema, { type: 'experts', runId: RUN_ID, why: 'it shows once the run stops training' }).ok);
+  const bad = check(routingInboundSchema, { type: 'experts', runId: RUN_ID, notes: [{ ...notes[0], details: 'one line' }] });
+  assert.match(bad.ok ? '' : bad.reason, /details/);
 });
 
 test('invalid inbound messages are refused with the bad fields named', () => {

@@ -82,4 +82,8 @@ test('the persisted result restores only when it checks', () => {
   assert.equal(restoreRouting(undefined), null);
   assert.equal(restoreRouting({ ...s, v: 2 }), null);
   assert.equal(restoreRouting({ ...s, result: { runId: 'x' } }), null);
+  // With the experts' notes the tooltip reads (kept so that a reloaded view explains at once).
+  const notes = { runId: 'x', notes: [{ layer: 'encoder.block.1.layer.1', expert: 0, description: 'NOUN 54% · “ the”', details: ['At step 200 on the validation batches: 1042 tokens'] }] };
+  assert.deepEqual(restoreRouting(JSON.parse(JSON.stringify({ ...s, notes }))), { ...s, notes });
+  assert.equal(restoreRouting({ ...s, notes: { ...notes, notes: [{ layer: 'l', expert: -1, description: '', details: [] }] } }), null);
 });

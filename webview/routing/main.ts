@@ -1,11 +1,14 @@
 // The routing side panel: the tokens of an inference result, each colored by the expert it was sent
 // to at the selected sparse layer, dropped tokens marked, per-token entropy, the sentinel fills.
 // Tokens form a listbox with a roving tabindex: arrows move, Enter reveals the token in the editor.
+// Hovering or focusing a token shows a tooltip: what it is and what its expert usually takes (the
+// run's analysis, sent by the extension as expert notes).
 import '../shared/zodSetup';
-import { routingInboundSchema, routingOutboundSchema, type InferenceResult, type RoutingInbound } from '../../engine/protocol';
+import { routingInboundSchema, routingOutboundSchema, type ExpertNote, type InferenceResult, type RoutingInbound } from '../../engine/protocol';
 import { el } from '../shared/dom';
 import { expertColor, expertTextColor } from '../shared/expertColors';
 import { formatInt, formatNumber, formatPercent } from '../shared/format';
+import { explainToken, explanationParts } from '../shared/tokenExplanation';
 import { watchTheme } from '../shared/theme';
 import { listen, poster, vscodeApi } from '../shared/vscode';
 import { clampLayer, layerSummary, legendEntries, nextTokenIndex, normalizedEntropy, restoreRouting, tokenViews, type PersistedRouting } from './model';
@@ -18,6 +21,10 @@ class RoutingPanel {
   private layer = 0;
   private focused = 0;
   private tokenEls: HTMLSpanElement[] = [];
+  /** What the run's experts usually take (undefined until the extension sends them, with `notesWhy`). */
+  private notes: { runId: string; notes?: ExpertNote[]; why?: string } | null = null;
+  /** The token whose tooltip is shown, or null. */
+  private tipIndex: number | null = null;
 
   private readonly app: HTMLElement;
   private readonly meta = el('p', { id: 'routing-meta', class: 'run-meta' });
@@ -34,6 +41,7 @@ class RoutingPanel {
     'aria-orientation': 'horizontal',
   });
   private readonly detail = el('div', { id: 'token-detail', class: 'token-detail', 'aria-live': 'polite' });
+  private readonly tip = el('div', { id: 'token-tooltip', class: 'token-tooltip', role: 'tooltip', hidden: true });
   private readonly fills = el('ol', { id: 'fills', class: 'fills' });
   private readonly output = el('p', { id: 'output', class: 'output' });
   private readonly content: HTMLElement;
@@ -58,8 +66,18 @@ class RoutingPanel {
     });
     this.tokens.addEventListener('focusin', (e) => {
       const t = (e.target as Element).closest<HTMLElement>('.token');
-      if (t) this.setFocused(Number(t.dataset.index), false);
+      if (!t) return;
+      this.setFocused(Number(t.dataset.index), false);
+      this.showTip(this.focused);
     });
+    this.tokens.addEventListener('focusout', (e) => {
+      if (!this.tokens.contains(e.relatedTarget as Node | null)) this.hideTip();
+    });
+    this.tokens.addEventListener('mouseover', (e) => {
+      const t = (e.target as Element).closest<HTMLElement>('.token');
+      if (t) this.showTip(Number(t.dataset.index));
+    });
+    this.tokens.addEventListener('mouseleave', () => (this.tokens.contains(document.activeElement) ? this.showTip(this.focused) : this.hideTip()));
 
     const markLegend = el(
       'ul',
@@ -77,8 +95,13 @@ class RoutingPanel {
       { class: 'content' },
       el('section', { class: 'legend-section', 'aria-label': 'Legend' }, this.legend, markLegend),
       this.summary,
-      el('p', { id: 'token-help', class: 'help' }, 'Arrow keys move between tokens; Enter shows the token in the editor. Hover or focus a token for its routing at every layer.'),
+      el(
+        'p',
+        { id: 'token-help', class: 'help' },
+        'Arrow keys move between tokens; Enter shows the token in the editor; Escape hides the tooltip. Hover or focus a token for what it is and what its expert usually takes; the table below gives its routing at every layer.',
+      ),
       this.tokens,
+      this.tip,
       this.detail,
       el('section', { class: 'fills-section', 'aria-labelledby': 'fills-title' }, el('h2', { id: 'fills-title' }, 'Sentinel fills'), this.fills, this.output),
     );
@@ -98,12 +121,23 @@ class RoutingPanel {
 
   restore(raw: unknown): void {
     const s = restoreRouting(raw);
-    if (s) this.show(s.result, s.layer, s.focused);
+    if (!s) return;
+    if (s.notes) this.notes = s.notes;
+    this.show(s.result, s.layer, s.focused);
   }
 
   handle(m: RoutingInbound): void {
+    if (m.type === 'experts') {
+      this.notes = { runId: m.runId, ...(m.notes ? { notes: m.notes } : {}), ...(m.why ? { why: m.why } : {}) };
+      this.app.dataset.notes = m.notes ? 'ready' : 'none';
+      if (this.tipIndex !== null) this.showTip(this.tipIndex);
+      this.persist();
+      return;
+    }
+    this.hideTip();
     if (m.type === 'empty') {
       this.result = null;
+      this.notes = null;
       this.tokenEls = [];
       this.tokens.replaceChildren();
       this.emptyMessage.textContent = m.message;
@@ -112,6 +146,7 @@ class RoutingPanel {
       return;
     }
     const same = this.result && this.result.runId === m.result.runId && sameTokens(this.result, m.result);
+    if (this.notes && this.notes.runId !== m.result.runId) this.notes = null;
     this.show(m.result, m.layer, same ? this.focused : 0);
     this.persist();
   }
@@ -170,7 +205,6 @@ class RoutingPanel {
       if (!t) return;
       t.dataset.expert = String(v.expert);
       t.dataset.dropped = String(v.dropped);
-      t.title = v.description;
       t.setAttribute('aria-description', v.description);
       (t.firstChild as HTMLElement).textContent = v.label;
       if (v.expert >= 0) {
@@ -196,6 +230,7 @@ class RoutingPanel {
       }),
     );
     this.renderDetail();
+    if (this.tipIndex !== null) this.showTip(this.tipIndex);
   }
 
   private setFocused(index: number, moveFocus: boolean): void {
@@ -224,6 +259,11 @@ class RoutingPanel {
 
   private onKey(e: KeyboardEvent): void {
     if (!this.result) return;
+    if (e.key === 'Escape' && this.tipIndex !== null) {
+      e.preventDefault();
+      this.hideTip();
+      return;
+    }
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
       post({ type: 'revealToken', index: this.focused });
@@ -233,6 +273,40 @@ class RoutingPanel {
     if (next === null) return;
     e.preventDefault();
     this.focusToken(next);
+    this.showTip(next);
+  }
+
+  /** The tooltip of token i: what it is and what its expert usually takes, under the token. */
+  private showTip(i: number): void {
+    const r = this.result;
+    const t = this.tokenEls[i];
+    const x = r && t ? explainToken(r, i, this.layer, this.notes?.notes, this.notes ? this.notes.why : 'loading the run’s analysis…') : undefined;
+    if (!x || !t) return this.hideTip();
+    const { head, takes, details } = explanationParts(x);
+    this.tip.replaceChildren(
+      el('p', { class: 'tip-head' }, head),
+      el('p', { class: 'tip-takes' }, takes),
+      ...(details.length ? [el('ul', { class: 'tip-details' }, ...details.map((d) => el('li', {}, d)))] : []),
+    );
+    this.tip.dataset.index = String(i);
+    this.tip.hidden = false;
+    if (this.tipIndex !== null && this.tipIndex !== i) this.tokenEls[this.tipIndex]?.removeAttribute('aria-describedby');
+    this.tipIndex = i;
+    t.setAttribute('aria-describedby', 'token-tooltip');
+    // Fixed, under the token, kept inside the view.
+    const box = t.getBoundingClientRect();
+    const width = Math.min(360, window.innerWidth - 16);
+    this.tip.style.setProperty('--tip-width', `${width}px`);
+    this.tip.style.setProperty('--tip-left', `${Math.max(8, Math.min(box.left, window.innerWidth - width - 8))}px`);
+    const below = box.bottom + 6;
+    const height = this.tip.offsetHeight;
+    this.tip.style.setProperty('--tip-top', `${below + height > window.innerHeight && box.top - height - 6 > 0 ? box.top - height - 6 : below}px`);
+  }
+
+  private hideTip(): void {
+    if (this.tipIndex !== null) this.tokenEls[this.tipIndex]?.removeAttribute('aria-describedby');
+    this.tipIndex = null;
+    this.tip.hidden = true;
   }
 
   /** The focused token's routing at every layer, as a small table (visible, for keyboard users). */
@@ -266,7 +340,7 @@ class RoutingPanel {
 
   private persist(): void {
     if (!this.result) return;
-    const state: PersistedRouting = { v: 1, result: this.result, layer: this.layer, focused: this.focused };
+    const state: PersistedRouting = { v: 1, result: this.result, layer: this.layer, focused: this.focused, ...(this.notes ? { notes: this.notes } : {}) };
     vscodeApi().setState(state);
   }
 }

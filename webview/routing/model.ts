@@ -2,7 +2,7 @@
 // router probability, entropy and whether it was dropped at the selected layer, and a description
 // covering every layer. DOM-free.
 import { z } from 'zod';
-import { inferenceResultSchema, type InferenceResult } from '../../engine/protocol';
+import { expertNoteSchema, inferenceResultSchema, type InferenceResult } from '../../engine/protocol';
 import { formatNumber, formatPercent } from '../shared/format';
 
 export interface TokenView {
@@ -135,6 +135,8 @@ export const persistedRoutingSchema = z.object({
   result: inferenceResultSchema,
   layer: z.number().int().min(0),
   focused: z.number().int().min(0),
+  /** What the run's experts usually take, once the extension sent it. */
+  notes: z.object({ runId: z.string(), notes: z.array(expertNoteSchema).optional(), why: z.string().optional() }).optional(),
 });
 export type PersistedRouting = z.infer<typeof persistedRoutingSchema>;
 

@@ -376,6 +376,31 @@ export function uiChecks({ page, server, check, shot, say }) {
     await dashboard.locator('#app').evaluate((e) => e.scrollIntoView({ block: 'start' }));
   });
 
+  check("the Specialisation section comes back after a reload with the same content (webview state), NMI from every validation", async () => {
+    const section = dashboard.locator('#specialisation');
+    // Everything the section shows in words: status, every table (the charts' data tables too) and the alerts.
+    const read = () =>
+      section.evaluate((e) => ({
+        step: e.dataset.analysisStep,
+        status: e.querySelector('#spec-status')?.textContent ?? '',
+        tables: [...e.querySelectorAll('table')].map((t) => t.textContent ?? ''),
+        alerts: [...e.querySelectorAll('#spec-alerts li')].map((li) => li.textContent ?? ''),
+      }));
+    await dashboard.locator('#specialisation[data-phase="ready"]').waitFor({ timeout: 60_000 });
+    const before = await read();
+    // The NMI curve reads the run's validation records (a point per validation step, from the untrained
+    // step 0 on: no checkpoint is kept there), not the few kept checkpoints.
+    const nmi = await section.locator('#chart-nmi table').evaluate((t) => ({ caption: t.querySelector('caption')?.textContent ?? '', rows: [...t.querySelectorAll('tbody tr')].map((r) => [...r.children].map((c) => c.textContent)) }));
+    if (!/at each validation step$/.test(nmi.caption) || nmi.rows[0]?.[0] !== '0') throw new Error(`NMI table: ${JSON.stringify(nmi)}`);
+    if (!nmi.rows.every((r) => r.slice(1).every((c) => c === '–' || (parseFloat(c) >= 0 && parseFloat(c) <= 1)))) throw new Error(`NMI values ${JSON.stringify(nmi.rows)}`);
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+    await dashboard.locator('#specialisation[data-phase="ready"]').waitFor({ timeout: 120_000 });
+    const after = await read();
+    if (JSON.stringify(after) !== JSON.stringify(before)) throw new Error(`after the reload the section differs: ${JSON.stringify(after).slice(0, 400)} vs ${JSON.stringify(before).slice(0, 400)}`);
+    say(`ui:   Specialisation restored at step ${after.step}: ${after.tables.length} tables equal; NMI at ${nmi.rows.length} validation steps (${nmi.rows.map((r) => `${r[0]}: ${r.slice(1).join('/')}`).slice(-3).join('; ')})`);
+  });
+
   check('hovering a routed token in the editor shows its class and what its expert usually takes', async () => {
     await page.keyboard.press('Control+P');
     await wb.quickInput.waitFor({ state: 'visible', timeout: 30_000 });
@@ -405,6 +430,38 @@ export function uiChecks({ page, server, check, shot, say }) {
     if (!/Expert [0-3] usually takes: ([A-Z.]+ \d+%|no tokens)/.test(text)) throw new Error(`hover reads ${JSON.stringify(text.slice(0, 300))}`);
     say(`ui:   hover: ${text.slice(0, 240)}`);
     await shot('routing-hover.png');
+  });
+
+  check('hovering or focusing a token in the Routing view shows its class and what its expert usually takes', async () => {
+    // The previous check ran Run on Selection on the stopped run: the view has its tokens and the experts' notes.
+    await routing.locator('#app[data-view="result"][data-notes="ready"]').waitFor({ timeout: 120_000 });
+    const tip = routing.locator('#token-tooltip');
+    const tokens = routing.locator('#tokens .token');
+    const texts = await tokens.evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    const walks = texts.findIndex((t) => t.includes('walks'));
+    if (walks < 0) throw new Error(`no "walks" token among ${JSON.stringify(texts)}`);
+    const expect = async (i, how) => {
+      await pollUntil(`the tooltip is token ${i}'s`, () => tip.evaluate((e) => (e.hidden ? null : e.dataset.index)), (x) => x === String(i), 10_000, 100);
+      const text = (await tip.innerText()).replace(/\s+/g, ' ');
+      const expert = await tokens.nth(i).getAttribute('data-expert');
+      const head = new RegExp(`^"[^"]*" is a (word|punctuation|whitespace|number|identifier|sentinel) token; at encoder\\.block\\.1\\.layer\\.1 expert ${expert} took it`);
+      if (!head.test(text)) throw new Error(`${how}: the tooltip reads ${JSON.stringify(text.slice(0, 300))}`);
+      if (!new RegExp(`Expert ${expert} usually takes: ([A-Z.]+ \\d+%|no tokens)`).test(text)) throw new Error(`${how}: the tooltip reads ${JSON.stringify(text.slice(0, 300))}`);
+      if (!/Most taken: “[^”]*” ×\d+/.test(text) && !/no tokens/.test(text)) throw new Error(`${how}: no top tokens in ${JSON.stringify(text.slice(0, 300))}`);
+      const colors = await tip.evaluate((e) => ({ bg: getComputedStyle(e).backgroundColor, fg: getComputedStyle(e).color }));
+      if (/rgba\(0, 0, 0, 0\)|transparent/.test(colors.bg) || colors.bg === colors.fg) throw new Error(`${how}: tooltip colors ${JSON.stringify(colors)}`);
+      return text;
+    };
+    await tokens.nth(walks).hover();
+    const byMouse = await expect(walks, 'mouse');
+    await shot('routing-tooltip.png');
+    // Keyboard: focus the listbox's token, then the arrow keys move the tooltip with the focus; Escape hides it.
+    await tokens.nth(walks).focus();
+    await page.keyboard.press('ArrowRight');
+    const byKey = await expect(walks + 1, 'keyboard');
+    await page.keyboard.press('Escape');
+    await pollUntil('Escape hides the tooltip', () => tip.evaluate((e) => e.hidden), (h) => h === true, 10_000, 100);
+    say(`ui:   Routing view tooltip (mouse): ${byMouse.slice(0, 200)}; (keyboard) ${byKey.slice(0, 120)}`);
   });
 
   check('Open Hugging Face Model… from the palette: the folder picker, then the Runs view row reads imported with its folder', async () => {

@@ -1,6 +1,7 @@
 // The records a run writes to metrics.jsonl and streams in step events: one per training step and
 // one per validation pass. Schemas, not just types, so that what is read back is checked.
 import { z } from 'zod';
+import { activeFraction, maxVio } from '../analysis/health';
 import type { LayerRouting } from '../model/stats';
 
 const count = z.number().int().min(0);
@@ -30,6 +31,10 @@ export const layerMetricsSchema = z.object({
   /** Largest share of the tokens taken by one expert. */
   maxShare: z.number(),
   unusedExperts: count,
+  /** MaxVio: (max − mean) / mean routed per expert (0 = perfectly balanced); absent in older records. */
+  maxVio: z.number().min(0).optional(),
+  /** Share of the experts that took at least one token; absent in older records. */
+  activeFraction: z.number().min(0).max(1).optional(),
   /** [E] mean router probability. */
   meanProb: z.array(z.number()),
   /** ntlb: [r] tokens kept at their r-th choice (0: first choice; r ≥ 1: re-routed); `dropped` are the rest. */
@@ -112,6 +117,8 @@ export function layerMetrics(r: LayerRouting): LayerMetrics {
     loadCv: mean > 0 ? Math.sqrt(variance) / mean : 0,
     maxShare: total ? Math.max(...r.routed) / total : 0,
     unusedExperts: r.routed.filter((x) => x === 0).length,
+    maxVio: maxVio(r.routed),
+    activeFraction: activeFraction(r.routed),
     meanProb: r.meanProb,
     ...(r.keptAtChoice ? { keptAtChoice: r.keptAtChoice } : {}),
     ...(r.expertsPerToken ? { expertsPerToken: r.expertsPerToken } : {}),

@@ -17,8 +17,6 @@ export const layerRecordSchema = layerMetricsSchema
   .partial()
   .required({ layer: true, numExperts: true, routed: true })
   .extend({
-    /** MaxVio: (max − mean) / mean routed tokens per expert (0 = perfectly balanced). */
-    maxVio: z.number().optional(),
     /** Experts each token chose (k of top-k). */
     topK: count.optional(),
   });

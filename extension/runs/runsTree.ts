@@ -109,7 +109,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.description = layer ? `overflow ${(100 * layer.overflowRate).toFixed(1)}% · entropy ${layer.normalizedEntropy.toFixed(2)}` : 'no steps yet';
       const alerts = run.alerts.filter((a) => a.layer === node.layer);
       item.iconPath = alerts.length ? WARNING : new vscode.ThemeIcon('layers');
-      if (alerts.length) item.tooltip = alerts.map((a) => `⚠ ${a.message} (since step ${a.step})`).join('\n');
+      // Router health at the latest step (MaxVio and the active fraction: older records lack them).
+      const health = layer
+        ? [
+            `overflow ${(100 * layer.overflowRate).toFixed(1)}%, normalised entropy ${layer.normalizedEntropy.toFixed(2)}`,
+            layer.maxVio === undefined ? '' : `MaxVio ${layer.maxVio.toFixed(2)} ((max − mean) / mean tokens per expert)`,
+            layer.activeFraction === undefined ? '' : `${(100 * layer.activeFraction).toFixed(0)}% of the experts took tokens`,
+          ]
+        : [];
+      const tooltip = [...health, ...alerts.map((a) => `⚠ ${a.message} (since step ${a.step})`)].filter(Boolean).join('\n');
+      if (tooltip) item.tooltip = tooltip;
       item.contextValue = 'layer';
       return item;
     }

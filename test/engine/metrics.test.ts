@@ -150,6 +150,9 @@ test('per layer: the routing counts add up to the real tokens of the batch', () 
         `${where}: unusedExperts`,
       );
       assert.ok(Math.abs(l.maxShare - Math.max(...l.routed) / l.assignments) < 1e-12, `${where}: maxShare`);
+      const mean = l.assignments / c.numExperts;
+      assert.ok(Math.abs((l.maxVio ?? NaN) - (Math.max(...l.routed) - mean) / mean) < 1e-12, `${where}: maxVio ${l.maxVio}`);
+      assert.equal(l.activeFraction, 1 - l.unusedExperts / c.numExperts, `${where}: activeFraction`);
       assert.ok(Math.abs(sum(l.meanProb) - 1) < 1e-4, `${where}: mean router probabilities sum to 1`);
       assert.ok(l.loadCv >= 0 && Number.isFinite(l.loadCv), `${where}: loadCv`);
     }

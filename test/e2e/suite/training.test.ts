@@ -96,6 +96,10 @@ suite('training', () => {
       const metrics = step.data.layers.find((m) => m.layer === label(l.item));
       assert.ok(metrics, `no metrics for ${label(l.item)}`);
       assert.equal(l.item.description, `overflow ${(100 * metrics.overflowRate).toFixed(1)}% · entropy ${metrics.normalizedEntropy.toFixed(2)}`);
+      // Router health in the tooltip: MaxVio and the share of active experts, as the step record has them.
+      const mean = metrics.assignments / 4;
+      const vio = (Math.max(...metrics.routed) - mean) / mean;
+      assert.match(String(l.item.tooltip), new RegExp(`\\nMaxVio ${vio.toFixed(2)} .*\\n${((100 * metrics.routed.filter((r) => r > 0).length) / 4).toFixed(0)}% of the experts took tokens`), String(l.item.tooltip));
       const experts = await treeChildren(api, l.node);
       assert.deepEqual(
         experts.map((e) => label(e.item)),

@@ -34,6 +34,8 @@ export const analysisSchema = z.object({
         ),
         nmi: z.number(),
       }),
+      /** [E] pre- vs post-capacity load: tokens whose first choice each expert is, and tokens it kept. */
+      load: z.object({ routed: z.array(z.number().int()), kept: z.array(z.number().int()) }),
       dropPosition: z.array(z.object({ from: z.number().int(), tokens: z.number().int(), dropped: z.number().int(), rate: z.number() })),
       /** Dropped share replayed per rule (switch, ntlb) and capacity factor: rule-major, factors ascending. */
       whatIf: z.array(z.object({ rule: z.enum(WHAT_IF_RULES), capacityFactor: z.number(), dropped: z.number().int(), droppedShare: z.number() })),

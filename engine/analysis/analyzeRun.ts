@@ -13,6 +13,7 @@ import { parseRunConfig, type RunConfig } from '../train/runConfig';
 import { restoreWeights } from '../train/runModel';
 import type { RunDir } from '../train/runStore';
 import type { Analysis } from './analysisSchema';
+import { capacityLoad } from './capacityLoad';
 import { capacityWhatIf, WHAT_IF_FACTORS } from './capacityWhatIf';
 import { collectRouting } from './collect';
 import { dropByPosition } from './dropPosition';
@@ -72,6 +73,7 @@ export function analyzeCheckpoints(
       tokens: r.expert.length,
       droppedShare: r.dropped.reduce((s, d) => s + d, 0) / Math.max(1, r.expert.length),
       specialisation: { ...specialisation(r), labels: [...r.labels] },
+      load: capacityLoad(r),
       dropPosition: dropByPosition(r),
       whatIf: capacityWhatIf(r, { factors: whatIfFactors, ntlbMaxTries: config.model.ntlbMaxTries }),
     }));

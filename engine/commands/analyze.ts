@@ -42,6 +42,7 @@ export function formatAnalysis(a: Analysis): string {
       const byLift = e.topByLift.map((t) => `${text(t.tokenId)} ${t.lift.toFixed(1)}`).join(' ');
       out.push(`${String(e.expert).padStart(6)}  ${String(e.tokens).padStart(6)}  ${dominant.padEnd(16)}  ${byCount.padEnd(35)}  ${byLift}`);
     }
+    out.push(`load before → after capacity (first choice → kept): ${l.load.routed.map((r, e) => `E${e} ${r} → ${l.load.kept[e]}`).join(', ')}`);
     out.push(`overflow by position: ${l.dropPosition.map((p) => `${p.from}+ ${pct(p.rate)}`).join(', ')}`);
     for (const rule of WHAT_IF_RULES) out.push(`capacity what-if, ${rule} (dropped): ${l.whatIf.filter((p) => p.rule === rule).map((p) => `×${p.capacityFactor} ${pct(p.droppedShare)}`).join(', ')}`);
   }

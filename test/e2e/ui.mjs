@@ -355,7 +355,11 @@ export function uiChecks({ page, server, check, shot, say }) {
     if (top.rows.length !== 4) throw new Error(`${top.rows.length} top-token rows`);
     for (const r of top.rows) {
       if (r[1] !== '0' && !(/^[A-Z.]+ \d+\.\d%$/.test(r[2]) && /^".*" ×\d+/.test(r[3]))) throw new Error(`top-token row ${JSON.stringify(r)}`);
+      // Load before and after capacity, side by side: an expert keeps no more than the tokens that chose it.
+      const [first, kept] = [r[5], r[6]].map((c) => Number(c.replace(/\D/g, '')));
+      if (!(Number.isInteger(first) && kept <= first)) throw new Error(`load columns of ${JSON.stringify(r)}`);
     }
+    if (top.head.slice(5).join() !== 'First choice of (before capacity),Kept (after capacity)') throw new Error(`top-token columns ${top.head}`);
     // The what-if of the selected layer: both rules at factors 0.5 to 4; more capacity never drops more, ntlb never more than switch.
     const whatIf = await read('#chart-whatif table');
     if (whatIf.head.join() !== 'Capacity factor,switch,ntlb') throw new Error(`what-if columns ${whatIf.head}`);

@@ -2,6 +2,7 @@
 // uniform one that ignores the label, a collapsed one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { capacityLoad } from '../../engine/analysis/capacityLoad';
 import { capacityWhatIf } from '../../engine/analysis/capacityWhatIf';
 import { dropByPosition } from '../../engine/analysis/dropPosition';
 import { activeFraction, AlertMonitor, DEFAULT_THRESHOLDS, maxVio, type HealthInput } from '../../engine/analysis/health';
@@ -153,6 +154,14 @@ test('capacity what-if: six tokens that all want expert 0, three experts, switch
     capacityWhatIf(grouped, { factors: [1] }).map((p) => p.dropped),
     [4, 0],
   );
+});
+
+test('pre- vs post-capacity load: first choices per expert beside what each kept', () => {
+  // A collapsed router: every token to expert 0, which keeps 2 of them.
+  assert.deepEqual(capacityLoad(routed([0, 0, 0, 0], [0, 1, 2, 0], { dropped: [0, 0, 1, 1] })), { routed: [4, 0, 0], kept: [2, 0, 0] });
+  // Re-routed (ntlb): token 1's first choice is expert 0, expert 1 kept it; padding (-1) counts nowhere.
+  const probs = [0.8, 0.1, 0.1, 0.6, 0.3, 0.1, 0.2, 0.2, 0.6, 1, 0, 0];
+  assert.deepEqual(capacityLoad(routed([0, 1, 2, -1], [0, 1, 2, 0], { probs })), { routed: [2, 0, 1], kept: [1, 1, 1] });
 });
 
 test('routing stability: the share of the same tokens whose expert changed', () => {

@@ -58,6 +58,10 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
       l.tokens,
     );
     assert.ok(l.droppedShare > 0, `${l.layer}: factor 0.5 drops tokens`);
+    // Pre- vs post-capacity: a switch run's first choices are each expert's tokens; what it kept plus what it dropped is all.
+    assert.deepEqual(l.load.routed, l.specialisation.experts.map((e) => e.tokens), `${l.layer}: first choices`);
+    assert.equal(l.load.kept.reduce((s, k) => s + k, 0), Math.round(l.tokens * (1 - l.droppedShare)), `${l.layer}: kept = tokens − dropped`);
+    l.load.kept.forEach((k, e) => assert.ok(k <= l.load.routed[e], `${l.layer}: expert ${e} keeps no more than it was sent`));
     const atOwn = l.whatIf.find((p) => p.rule === 'switch' && p.capacityFactor === 0.5);
     assert.ok(atOwn, 'the run factor is in the what-if');
     assert.equal(atOwn.droppedShare, l.droppedShare, `${l.layer}: the replay drops what the router dropped`);
@@ -112,6 +116,7 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
   assert.match(text, /capacity what-if, switch \(dropped\): ×0.5 \d/);
   assert.match(text, /capacity what-if, ntlb \(dropped\): ×0.5 \d/);
   assert.match(text, /NMI\(expert; part-of-speech tag\) = \d\.\d{3}/);
+  assert.match(text, /load before → after capacity \(first choice → kept\): E0 \d+ → \d+, E1/);
 });
 
 test('an ntlb run: the ntlb replay at its eval capacity factor drops what its router dropped', async () => {

@@ -49,7 +49,7 @@ test('the hover lists every layer with expert, probability and drop', () => {
 test('the explanation: the token class, and what its expert usually takes from the analysis', () => {
   const expert = { expert: 3, tokens: 10, labelShares: [0.8, 0.2], dominantLabel: 'NOUN', topByCount: [{ tokenId: 301, count: 6 }], topByLift: [{ tokenId: 301, count: 6, lift: 2.5 }] };
   const empty = { expert: 0, tokens: 0, labelShares: [0, 0], topByCount: [], topByLift: [] };
-  const layer = { layer: 'encoder.block.1.layer.1', tokens: 10, droppedShare: 0, dropPosition: [], whatIf: [] };
+  const layer = { layer: 'encoder.block.1.layer.1', tokens: 10, droppedShare: 0, load: { routed: [0, 0, 0, 10], kept: [0, 0, 0, 10] }, dropPosition: [], whatIf: [] };
   const analysis = {
     run: 'r', step: 10, router: 'switch', evalCapacityFactor: 1, validationBatches: 1, lossAtFactor: [], nmiOverTraining: [], stability: [], tokenTexts: { 301: ' cat' },
     layers: [{ ...layer, specialisation: { layer: layer.layer, labels: ['NOUN', 'VERB'], counts: [], experts: [empty, empty, empty, expert], nmi: 0.5 } }],

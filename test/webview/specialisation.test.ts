@@ -35,6 +35,7 @@ function analysis(): Analysis {
         tokens: 5,
         droppedShare: 0.2,
         specialisation: { layer: 'encoder.block.1.layer.1', labels: ['NOUN', 'VERB'], counts: [[3, 0], [0, 2]], experts: [expert(0, 3, [1, 0], 7, 3), expert(1, 2, [0, 1], 9, 2)], nmi: 1 },
+        load: { routed: [3, 2], kept: [2, 2] },
         dropPosition: [{ from: 0, tokens: 5, dropped: 1, rate: 0.2 }],
         whatIf: [
           { rule: 'switch', capacityFactor: 1, dropped: 1, droppedShare: 0.2 },
@@ -62,13 +63,13 @@ test('analysis messages: valid ones pass, a bad rule or a missing run id is refu
   assert.equal(check(dashboardOutboundSchema, { type: 'analyze' }).ok, false, 'analyze names its run');
 });
 
-test('top tokens per expert: dominant tag with its share, tokens by count and by lift', () => {
+test('top tokens per expert: dominant tag with its share, tokens by count and by lift, load before and after capacity', () => {
   const t = topTokensTable(analysis(), 0);
-  assert.equal(t.caption, 'Top tokens per expert, encoder.block.1.layer.1 (lift: share in the expert / share overall)');
-  assert.deepEqual(t.columns, ['Expert', 'Tokens', 'Dominant', 'Top by count', 'Top by lift']);
+  assert.equal(t.caption, 'Top tokens and load per expert, encoder.block.1.layer.1 (lift: share in the expert / share overall)');
+  assert.deepEqual(t.columns, ['Expert', 'Tokens', 'Dominant', 'Top by count', 'Top by lift', 'First choice of (before capacity)', 'Kept (after capacity)']);
   assert.deepEqual(t.rows, [
-    ['E0', '3', 'NOUN 100.0%', '" cat" ×3', '" cat" 1.7'],
-    ['E1', '2', 'VERB 100.0%', '" ran" ×2', '" ran" 2.5'],
+    ['E0', '3', 'NOUN 100.0%', '" cat" ×3', '" cat" 1.7', '3', '2'],
+    ['E1', '2', 'VERB 100.0%', '" ran" ×2', '" ran" 2.5', '2', '2'],
   ]);
 });
 

@@ -124,14 +124,16 @@ export function topTokensTable(a: Analysis, layer: number): Omit<DataTable, 'sum
   const l = a.layers[layer];
   const text = (id: number) => JSON.stringify(a.tokenTexts[id] ?? `#${id}`);
   return {
-    caption: `Top tokens per expert, ${l?.layer ?? ''} (lift: share in the expert / share overall)`,
-    columns: ['Expert', 'Tokens', 'Dominant', 'Top by count', 'Top by lift'],
+    caption: `Top tokens and load per expert, ${l?.layer ?? ''} (lift: share in the expert / share overall)`,
+    columns: ['Expert', 'Tokens', 'Dominant', 'Top by count', 'Top by lift', 'First choice of (before capacity)', 'Kept (after capacity)'],
     rows: (l?.specialisation.experts ?? []).map((e) => [
       `E${e.expert}`,
       formatInt(e.tokens),
       e.dominantLabel ? `${e.dominantLabel} ${formatPercent(Math.max(...e.labelShares))}` : '–',
       e.topByCount.map((t) => `${text(t.tokenId)} ×${t.count}`).join(' '),
       e.topByLift.map((t) => `${text(t.tokenId)} ${t.lift.toFixed(1)}`).join(' '),
+      formatInt(l?.load.routed[e.expert] ?? 0),
+      formatInt(l?.load.kept[e.expert] ?? 0),
     ]),
   };
 }

@@ -442,8 +442,9 @@ export function uiChecks({ page, server, check, shot, say }) {
     const tip = routing.locator('#token-tooltip');
     const tokens = routing.locator('#tokens .token');
     const texts = await tokens.evaluateAll((els) => els.map((e) => e.textContent ?? ''));
-    const walks = texts.findIndex((t) => t.includes('walks'));
-    if (walks < 0) throw new Error(`no "walks" token among ${JSON.stringify(texts)}`);
+    // A whole word with a token after it (the tokenizer splits "walks"): " into".
+    const word = texts.findIndex((t, i) => /^\s?[A-Za-z]{3,}$/.test(t) && i + 1 < texts.length);
+    if (word < 0) throw new Error(`no word token among ${JSON.stringify(texts)}`);
     const expect = async (i, how) => {
       await pollUntil(`the tooltip is token ${i}'s`, () => tip.evaluate((e) => (e.hidden ? null : e.dataset.index)), (x) => x === String(i), 10_000, 100);
       const text = (await tip.innerText()).replace(/\s+/g, ' ');
@@ -456,13 +457,14 @@ export function uiChecks({ page, server, check, shot, say }) {
       if (/rgba\(0, 0, 0, 0\)|transparent/.test(colors.bg) || colors.bg === colors.fg) throw new Error(`${how}: tooltip colors ${JSON.stringify(colors)}`);
       return text;
     };
-    await tokens.nth(walks).hover();
-    const byMouse = await expect(walks, 'mouse');
+    await tokens.nth(word).hover();
+    const byMouse = await expect(word, 'mouse');
+    if (!byMouse.startsWith(`${JSON.stringify(texts[word])} is a word token`)) throw new Error(`mouse: the tooltip reads ${JSON.stringify(byMouse.slice(0, 200))}`);
     await shot('routing-tooltip.png');
     // Keyboard: focus the listbox's token, then the arrow keys move the tooltip with the focus; Escape hides it.
-    await tokens.nth(walks).focus();
+    await tokens.nth(word).focus();
     await page.keyboard.press('ArrowRight');
-    const byKey = await expect(walks + 1, 'keyboard');
+    const byKey = await expect(word + 1, 'keyboard');
     await page.keyboard.press('Escape');
     await pollUntil('Escape hides the tooltip', () => tip.evaluate((e) => e.hidden), (h) => h === true, 10_000, 100);
     say(`ui:   Routing view tooltip (mouse): ${byMouse.slice(0, 200)}; (keyboard) ${byKey.slice(0, 120)}`);

@@ -370,10 +370,13 @@ export function uiChecks({ page, server, check, shot, say }) {
       if (!(pct(r[2]) <= pct(r[1]))) throw new Error(`at ${r[0]} ntlb drops ${r[2]}, switch ${r[1]}`);
       if (i && !(pct(r[1]) <= pct(whatIf.rows[i - 1][1]))) throw new Error(`switch drops more at ${r[0]} than at ${whatIf.rows[i - 1][0]}`);
     });
+    // Beside the what-if replay, the real thing: the validation cross-entropy re-measured at eval factors 0.5, 1 and 2.
+    const remeasured = await section.locator('#whatif-loss').innerText();
+    if (!/^Validation cross-entropy re-measured \(a forward pass each\): ×0\.5 [\d.]+ · ×1 [\d.]+ · ×2 [\d.]+$/.test(remeasured)) throw new Error(`re-measured loss reads ${JSON.stringify(remeasured)}`);
     // The alerts list: each alert in force with its step, or that there is none.
     const alerts = await section.locator('#spec-alerts li').allInnerTexts();
     if (!alerts.length || !alerts.every((a) => /^⚠ .+ \(since step \d+\)$/.test(a) || a === 'No alert in force at the latest step.')) throw new Error(`alerts list ${JSON.stringify(alerts)}`);
-    say(`ui:   ${status}; E0 ${top.rows[0].slice(2, 4).join(' · ')}; what-if ${whatIf.rows.map((r) => `${r[0]} ${r[1]}/${r[2]}`).join(', ')}; alerts: ${alerts.join(' | ')}`);
+    say(`ui:   ${status}; E0 ${top.rows[0].slice(2, 4).join(' · ')}; what-if ${whatIf.rows.map((r) => `${r[0]} ${r[1]}/${r[2]}`).join(', ')}; alerts: ${alerts.join(' | ')}; ${remeasured}`);
     await section.evaluate((e) => e.scrollIntoView({ block: 'start' }));
     await pollUntil('the section is at the top of the dashboard', () => section.evaluate((e) => Math.round(e.getBoundingClientRect().top)), (t) => t >= 0 && t < 60, 10_000, 100);
     await shot('specialisation.png');

@@ -5,6 +5,7 @@
 import { Chart, type ChartDataset, type ChartOptions, type ScriptableContext, type TooltipItem } from 'chart.js';
 import type { Analysis } from '../../engine/analysis/analysisSchema';
 import { flatten, mix, toHex } from '../shared/color';
+import { el } from '../shared/dom';
 import { formatInt, formatNumber, formatPercent } from '../shared/format';
 import { seriesColor, seriesDash, type Palette } from '../shared/palette';
 import type { CardSpec, ChartCard } from './chartCard';
@@ -129,6 +130,11 @@ function seriesOf(kind: Exclude<SpecKind, 'tags'>, a: Analysis | null, validatio
   };
 }
 
+/** The what-if's real counterpart: the validation cross-entropy re-measured with other eval capacity factors. */
+function lossAtFactorText(a: Analysis): string {
+  return a.lossAtFactor.length ? `Validation cross-entropy re-measured (a forward pass each): ${a.lossAtFactor.map((p) => `×${formatNumber(p.capacityFactor, 3)} ${formatNumber(p.crossEntropy, 4)}`).join(' · ')}` : '';
+}
+
 /** Draws a line card; false when it has nothing to show. */
 function renderLineCard(card: SpecCard, kind: Exclude<SpecKind, 'tags'>, a: Analysis | null, validation: readonly ValidationRow[], layer: number, p: Palette): boolean {
   const chart = card.chart as Chart<'line', XY[]> | null;
@@ -148,7 +154,9 @@ function renderLineCard(card: SpecCard, kind: Exclude<SpecKind, 'tags'>, a: Anal
   })]);
   const points = series.reduce((m, s) => Math.max(m, s.points.length), 0);
   card.setStats(points, a?.step ?? xs.at(-1) ?? null, series.length);
-  card.setTable({ caption, columns: [ax.title, ...series.map((s) => s.label)], rows, summary: series.map((s) => `${s.label}: ${s.points.length} points`) });
+  const remeasured = kind === 'whatif' && a ? lossAtFactorText(a) : '';
+  card.setTable({ caption, columns: [ax.title, ...series.map((s) => s.label)], rows, summary: [...series.map((s) => `${s.label}: ${s.points.length} points`), ...(remeasured ? [remeasured] : [])] });
+  if (kind === 'whatif') card.extra.replaceChildren(el('span', { class: 'scale-note', id: 'whatif-loss' }, remeasured));
   return true;
 }
 

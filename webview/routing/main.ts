@@ -21,7 +21,7 @@ class RoutingPanel {
   private layer = 0;
   private focused = 0;
   private tokenEls: HTMLSpanElement[] = [];
-  /** What the run's experts usually take (undefined until the extension sends them, with `notesWhy`). */
+  /** What the run's experts usually take (null until the extension sends them; `why` when not known). */
   private notes: { runId: string; notes?: ExpertNote[]; why?: string } | null = null;
   /** The token whose tooltip is shown, or null. */
   private tipIndex: number | null = null;
@@ -122,14 +122,13 @@ class RoutingPanel {
   restore(raw: unknown): void {
     const s = restoreRouting(raw);
     if (!s) return;
-    if (s.notes) this.notes = s.notes;
+    if (s.notes) this.setNotes(s.notes);
     this.show(s.result, s.layer, s.focused);
   }
 
   handle(m: RoutingInbound): void {
     if (m.type === 'experts') {
-      this.notes = { runId: m.runId, ...(m.notes ? { notes: m.notes } : {}), ...(m.why ? { why: m.why } : {}) };
-      this.app.dataset.notes = m.notes ? 'ready' : 'none';
+      this.setNotes({ runId: m.runId, ...(m.notes ? { notes: m.notes } : {}), ...(m.why ? { why: m.why } : {}) });
       if (this.tipIndex !== null) this.showTip(this.tipIndex);
       this.persist();
       return;
@@ -137,7 +136,7 @@ class RoutingPanel {
     this.hideTip();
     if (m.type === 'empty') {
       this.result = null;
-      this.notes = null;
+      this.setNotes(null);
       this.tokenEls = [];
       this.tokens.replaceChildren();
       this.emptyMessage.textContent = m.message;
@@ -146,7 +145,7 @@ class RoutingPanel {
       return;
     }
     const same = this.result && this.result.runId === m.result.runId && sameTokens(this.result, m.result);
-    if (this.notes && this.notes.runId !== m.result.runId) this.notes = null;
+    if (this.notes && this.notes.runId !== m.result.runId) this.setNotes(null);
     this.show(m.result, m.layer, same ? this.focused : 0);
     this.persist();
   }
@@ -274,6 +273,12 @@ class RoutingPanel {
     e.preventDefault();
     this.focusToken(next);
     this.showTip(next);
+  }
+
+  /** data-notes: "ready" once the tooltips can say what the experts take (for the real-editor checks). */
+  private setNotes(n: { runId: string; notes?: ExpertNote[]; why?: string } | null): void {
+    this.notes = n;
+    this.app.dataset.notes = !n ? '' : n.notes ? 'ready' : 'none';
   }
 
   /** The tooltip of token i: what it is and what its expert usually takes, under the token. */

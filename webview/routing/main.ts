@@ -303,9 +303,11 @@ class RoutingPanel {
     const width = Math.min(360, window.innerWidth - 16);
     this.tip.style.setProperty('--tip-width', `${width}px`);
     this.tip.style.setProperty('--tip-left', `${Math.max(8, Math.min(box.left, window.innerWidth - width - 8))}px`);
+    // Below the token, else above it, else as low as the view lets it be seen whole.
     const below = box.bottom + 6;
-    const height = this.tip.offsetHeight;
-    this.tip.style.setProperty('--tip-top', `${below + height > window.innerHeight && box.top - height - 6 > 0 ? box.top - height - 6 : below}px`);
+    const above = box.top - this.tip.offsetHeight - 6;
+    const lowest = Math.max(4, window.innerHeight - this.tip.offsetHeight - 4);
+    this.tip.style.setProperty('--tip-top', `${below <= lowest ? below : above >= 4 ? above : lowest}px`);
   }
 
   private hideTip(): void {

@@ -100,7 +100,20 @@ export function renderLineChart(card: ChartCard<LineKind>, spec: CompareLine, ru
     series.filter(({ s }) => s.points.length > 0).length,
   );
   const x = spec.x;
-  card.setTable(x ? seriesTable(`${spec.title}, by ${x.title.toLowerCase()}`, table, undefined, x.title, x.format) : seriesTable(`${spec.title}, by step`, table));
+  if (!x) return card.setTable(seriesTable(`${spec.title}, by step`, table));
+  // seriesTable's summary speaks of steps: by time, each series is summed up in seconds instead.
+  const byX = seriesTable(`${spec.title}, by ${x.title.toLowerCase()}`, table, undefined, x.title, x.format);
+  card.setTable({ ...byX, summary: table.map((s) => summarizeByTime(s, x.format)) });
+}
+
+/** "switch: 11 points (0.00–1.25 s); min 7.61, max 8.36, last 7.61 at 1.25 s" */
+function summarizeByTime(s: NamedSeries, formatX: Fmt): string {
+  const p = s.points;
+  if (!p.length) return `${s.label}: no data`;
+  const f = s.format ?? fmtNum;
+  const ys = p.map((q) => q.y);
+  const last = p[p.length - 1];
+  return `${s.label}: ${p.length} points (${formatX(p[0].x)}–${formatX(last.x)} s); min ${f(Math.min(...ys))}, max ${f(Math.max(...ys))}, last ${f(last.y)} at ${formatX(last.x)} s`;
 }
 
 /** The chart's canvas on the theme's background, as a PNG data URL. */

@@ -87,7 +87,7 @@ export class ComparePanel implements vscode.Disposable {
         },
         reject: fail,
       });
-      this.post({ type: 'requestPng', chart: chart as never, requestId });
+      this.post({ type: 'requestPng', chart, requestId });
     });
     return this.writePng(chart, dataUrl, path);
   }

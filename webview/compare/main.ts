@@ -172,7 +172,7 @@ class ComparePage {
       if (requestId !== undefined) post({ type: 'pngError', chart, requestId, message: `no chart ${chart} in this Compare view` });
       return;
     }
-    post({ type: 'png', chart: chart as never, dataUrl: chartPng(card, this.palette), ...(requestId !== undefined ? { requestId } : {}) });
+    post({ type: 'png', chart, dataUrl: chartPng(card, this.palette), ...(requestId !== undefined ? { requestId } : {}) });
   }
 
   private setView(view: 'loading' | 'compare' | 'empty', message = ''): void {

@@ -3,7 +3,7 @@
 // the results table as Markdown and each chart as PNG. Every message it receives is validated.
 import { writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { compareOutboundSchema, type CompareInbound, type CompareSelection } from '../../engine/protocol';
+import { compareOutboundSchema, compareSelectionSchema, type CompareInbound, type CompareSelection } from '../../engine/protocol';
 import { describeError, type EngineManager } from '../engine/engineManager';
 import { CompareError, loadComparison, type Comparison } from './compareData';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -29,8 +29,9 @@ export class ComparePanel implements vscode.Disposable {
   ) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
-        // The webview's ready message carries the selection it kept (getState).
-        deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => this.adopt(panel, undefined),
+        // The webview's state holds the selection (its ready message says it too).
+        deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) =>
+          this.adopt(panel, compareSelectionSchema.safeParse((state as { selection?: unknown } | undefined)?.selection).data),
       }),
     );
   }

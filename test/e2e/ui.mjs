@@ -515,8 +515,11 @@ export function uiChecks({ page, server, check, shot, say }) {
     const layer = await compare.locator('#layer-select').inputValue();
     await pollUntil('both heatmaps show the second layer', () => compare.locator('#heatmaps figure').evaluateAll((fs) => fs.map((f) => f.dataset.layer)), (ls) => ls.every((l) => l === layer), 10_000);
     await shot('compare.png');
-    // A reload: the serializer and the webview's state bring the same comparison back, the second layer still chosen.
-    await page.reload();
+    // Developer: Reload Window (the workbench saves its editors' webview state on the way out): the
+    // serializer and the webview's state bring the same comparison back, the second layer still chosen.
+    const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
+    await wb.runCommand('Developer: Reload Window', { then: 'none' });
+    await navigated;
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
     const again = await compareFrame(page);
     await again.locator('#app[data-view="compare"][data-runs="2"]').waitFor({ timeout: 120_000 });

@@ -42,7 +42,7 @@ const CODE_SERVER_CONFIG = join(E2E, 'code-server.yaml');
 const CHROMIUM = process.env.SWITCHYARD_E2E_CHROMIUM || '/usr/bin/chromium';
 const VSIX = join(ROOT, 'switchyard.vsix');
 // The UI phase's screenshots that README shows, copied to media/screenshots/ by --update-screenshots.
-const README_SCREENSHOTS = ['dashboard-light.png', 'switchyard-dark.png', 'switchyard-light.png', 'experts-dark.png', 'specialisation.png', 'compare.png'];
+const README_SCREENSHOTS = ['dashboard-light.png', 'switchyard-dark.png', 'switchyard-light.png', 'experts-dark.png', 'specialisation.png', 'compare.png', 'compare-heatmaps.png'];
 // Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
 const CHROMIUM_ARGS = [
   '--no-sandbox',

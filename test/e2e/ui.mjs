@@ -508,13 +508,15 @@ export function uiChecks({ page, server, check, shot, say }) {
     // The loss chart draws both runs' colours; its data table has a column per run and series.
     const ink = await canvasInk(compare.locator('#chart-loss-step canvas'), expected);
     if (ink.some((n) => n < 50)) throw new Error(`the loss chart's pixels of each run's colour: ${ink}`);
+    await shot('compare.png');
     await compare.locator('#chart-loss-step .link-button', { hasText: 'Show data' }).click();
     const head = await compare.locator('#chart-loss-step table thead th').allTextContents();
     if (JSON.stringify(head) !== JSON.stringify(['Step', 'switch', 'switch · validation', 'top2', 'top2 · validation'])) throw new Error(`the loss table's columns: ${JSON.stringify(head)}`);
     await compare.locator('#layer-select').selectOption({ index: 1 });
     const layer = await compare.locator('#layer-select').inputValue();
     await pollUntil('both heatmaps show the second layer', () => compare.locator('#heatmaps figure').evaluateAll((fs) => fs.map((f) => f.dataset.layer)), (ls) => ls.every((l) => l === layer), 10_000);
-    await shot('compare.png');
+    await compare.locator('#heatmaps').scrollIntoViewIfNeeded();
+    await shot('compare-heatmaps.png');
     // Developer: Reload Window (the workbench saves its editors' webview state on the way out): the
     // serializer and the webview's state bring the same comparison back, the second layer still chosen.
     const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { sparseLayerNames } from '../model/block';
 import { runStatusSchema, type RunSummary } from '../protocol';
 import { runConfigSchema } from '../train/runConfig';
+import { runRecordSchema } from '../train/runFormat';
 import { lastStepRecord } from '../train/runStore';
 import type { ExternalRun } from './externalRuns';
 
@@ -17,7 +18,7 @@ export function engineModel(path: string): { dModel: number; dFf: number; numExp
 export function externalSummary(run: ExternalRun): RunSummary {
   const raw = readJson(join(run.path, 'config.json'));
   const config = runConfigSchema.safeParse(raw).data;
-  const last = lastStepRecord(join(run.path, 'metrics.jsonl'));
+  const last = lastStepRecord(join(run.path, 'metrics.jsonl'), runRecordSchema);
   const status = runStatusSchema.safeParse({ ...(readJson(join(run.path, 'status.json')) as object), id: run.id }).data;
   const loose = (raw ?? {}) as { model?: { router?: unknown; numExperts?: unknown } };
   return {
@@ -27,6 +28,7 @@ export function externalSummary(run: ExternalRun): RunSummary {
     numExperts: config?.model.numExperts ?? last?.layers[0]?.numExperts ?? (Number.isInteger(loose.model?.numExperts) ? (loose.model?.numExperts as number) : 0),
     ...(status ? { status } : {}),
     ...(last?.crossEntropy !== undefined ? { crossEntropy: last.crossEntropy } : {}),
+    ...(last?.loss !== undefined ? { loss: last.loss } : {}),
     layers: config ? sparseLayerNames(config.model) : (last?.layers.map((l) => l.layer) ?? []),
     active: false,
     external: run.path,

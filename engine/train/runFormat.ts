@@ -5,7 +5,7 @@
 // docs/run-format.schema.json is generated from these schemas (`npm run schema`).
 import { z } from 'zod';
 import { meshStepSchema } from '../mesh/meshStep';
-import { runStatusSchema } from '../protocol';
+import { runStatusSchema } from './runStatus';
 import { layerMetricsSchema, stepMetricsSchema, validationMetricsSchema } from './metrics';
 import { runConfigSchema } from './runConfig';
 

@@ -259,8 +259,9 @@ class Dashboard {
     const h = this.history;
     if (!h) return this.kpis.replaceChildren();
     const last = h.rows[h.rows.length - 1];
-    const layers = last?.layers.filter((l) => l !== undefined) ?? [];
-    const meanOverflow = layers.length ? layers.reduce((s, l) => s + l.overflowRate, 0) / layers.length : NaN;
+    // Over the layers that logged an overflow rate (a layer without a capacity has none).
+    const overflow = last?.layers.flatMap((l) => l?.overflowRate ?? []) ?? [];
+    const meanOverflow = overflow.length ? overflow.reduce((s, x) => s + x, 0) / overflow.length : NaN;
     const items: [string, string, string][] = [
       ['step', 'Step', h.lastStep === null ? '–' : formatInt(h.lastStep)],
       ['cross-entropy', 'Cross-entropy', lastValue(h.trainCrossEntropy)],

@@ -42,6 +42,8 @@ export class ChartCard<K extends string = ChartKind> {
   readonly summaryList: HTMLUListElement;
   readonly toggle: HTMLButtonElement;
   readonly extra: HTMLDivElement;
+  /** Why the chart is empty for good (the run does not log it), in place of the chart. */
+  readonly absent: HTMLParagraphElement;
   chart: Chart | null = null;
 
   constructor(readonly spec: CardSpec<K>) {
@@ -56,6 +58,7 @@ export class ChartCard<K extends string = ChartKind> {
     this.toggle = el('button', { type: 'button', class: 'link-button', 'aria-expanded': 'false', 'aria-controls': `${id}-table` }, 'Show data');
     this.toggle.addEventListener('click', () => this.setTableShown(this.toggle.getAttribute('aria-expanded') !== 'true'));
     this.extra = el('div', { class: 'card-extra' });
+    this.absent = el('p', { class: 'card-absent', id: `${id}-absent`, hidden: true });
     this.figure = el(
       'figure',
       {
@@ -66,7 +69,7 @@ export class ChartCard<K extends string = ChartKind> {
         'data-last-step': '',
         tabindex: 0,
         'aria-label': `${spec.title} chart`,
-        'aria-describedby': `${id}-note ${id}-summary`,
+        'aria-describedby': `${id}-note ${id}-absent ${id}-summary`,
       },
       el(
         'figcaption',
@@ -75,6 +78,7 @@ export class ChartCard<K extends string = ChartKind> {
         this.toggle,
         el('span', { class: 'card-note', id: `${id}-note` }, spec.note),
       ),
+      this.absent,
       this.box,
       this.extra,
       this.summary,
@@ -98,6 +102,15 @@ export class ChartCard<K extends string = ChartKind> {
     this.figure.dataset.points = String(points);
     this.figure.dataset.lastStep = lastStep === null ? '' : String(lastStep);
     this.figure.dataset.series = String(series);
+  }
+
+  /** Shows `text` instead of the chart (a figure this run does not log), or the chart again with null. */
+  setAbsent(text: string | null): void {
+    this.absent.hidden = text === null;
+    this.absent.textContent = text ?? '';
+    this.box.hidden = text !== null;
+    if (text === null) delete this.figure.dataset.absent;
+    else this.figure.dataset.absent = 'true';
   }
 
   setTable(t: DataTable): void {

@@ -264,7 +264,7 @@ class Dashboard {
     const meanOverflow = overflow.length ? overflow.reduce((s, x) => s + x, 0) / overflow.length : NaN;
     const items: [string, string, string][] = [
       ['step', 'Step', h.lastStep === null ? '–' : formatInt(h.lastStep)],
-      ['cross-entropy', 'Cross-entropy', lastValue(h.trainCrossEntropy)],
+      h.trainCrossEntropy.length || !h.trainLoss.length ? ['cross-entropy', 'Cross-entropy', lastValue(h.trainCrossEntropy)] : ['loss', 'Loss (total)', lastValue(h.trainLoss)],
       ['val-cross-entropy', 'Validation cross-entropy', lastValue(h.valCrossEntropy)],
       ['throughput', 'Tokens/s', lastValue(h.throughput, (y) => formatInt(y))],
       ['dropped', 'Dropped', Number.isNaN(meanOverflow) ? '–' : formatPercent(meanOverflow)],

@@ -203,7 +203,10 @@ test('the engine lists an external run, streams its steps as another process wri
     assert.ok(sw.kept && sw.overflowRate !== undefined && mx.kept === undefined && mx.overflowRate === undefined, 'overflow only where a capacity exists');
     assert.equal(last.mesh, undefined, 'no mesh for a model the engine does not know');
     const summary = service.listRuns().runs.find((r) => r.id === id2);
-    assert.deepEqual([summary?.numExperts, summary?.layers, summary?.status?.state, summary?.loss], [4, ['switch.router', 'mixtral.gate'], 'completed', last.loss]);
+    assert.deepEqual(
+      [summary?.preset, summary?.router, summary?.numExperts, summary?.layers, summary?.status?.state, summary?.loss],
+      ['pytorch-probe', 'top-1/top-2', 4, ['switch.router', 'mixtral.gate'], 'completed', last.loss],
+    );
     assert.deepEqual(steps(), history.slice(history.length - steps().length), 'events are the newest steps, in order, none twice');
 
     assert.throws(() => service.deleteRun({ runId: id }), /external .* read-only/);

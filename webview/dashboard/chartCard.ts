@@ -22,6 +22,11 @@ export const CARD_SPECS: readonly CardSpec[] = [
   { kind: 'heatmap', title: 'Expert load', note: "Share of the selected layer's tokens routed to each expert, over steps" },
   { kind: 'mesh', title: 'Mesh utilization', note: 'Per device (data rows × model columns) for the selected layer, latest step' },
   { kind: 'comm', title: 'Communication', note: 'Per layer: all-to-all bytes, and compute vs communication time (latest step)' },
+  {
+    kind: 'gate',
+    title: 'Gate figures (as logged)',
+    note: 'Scalar router figures from a trainer that logs no per-expert counts (fairseq: overflow %, gating entropy in nats, unused experts), averaged over its MoE layers',
+  },
 ];
 
 /** What a card needs from the dashboard to draw. */

@@ -43,8 +43,8 @@ export interface ValidationRow {
   crossEntropy?: number;
 }
 
-export type ChartKind = 'loss' | 'overflow' | 'entropy' | 'loadcv' | 'throughput' | 'heatmap' | 'mesh' | 'comm';
-export const CHART_KINDS: readonly ChartKind[] = ['loss', 'overflow', 'entropy', 'loadcv', 'throughput', 'heatmap', 'mesh', 'comm'];
+export type ChartKind = 'loss' | 'overflow' | 'entropy' | 'loadcv' | 'throughput' | 'heatmap' | 'mesh' | 'comm' | 'gate';
+export const CHART_KINDS: readonly ChartKind[] = ['loss', 'overflow', 'entropy', 'loadcv', 'throughput', 'heatmap', 'mesh', 'comm', 'gate'];
 
 /** Step rows kept in memory before the older ones are thinned. */
 export const DEFAULT_CAP = 20_000;
@@ -109,6 +109,8 @@ export class RunHistory {
   overflow: Point[][] = [];
   entropy: Point[][] = [];
   loadCv: Point[][] = [];
+  /** A trainer's scalar gate figures (a record's gateMetrics: fairseq's), by its names. */
+  gate = new Map<string, Point[]>();
   mesh: { step: number; data: MeshStep } | null = null;
   readonly cap: number;
 
@@ -155,7 +157,7 @@ export class RunHistory {
 
   /** Adds a step record; one at or before the last step (a run resumed from a checkpoint) first drops the records from its step on. */
   addStep(d: StepEventData): Set<ChartKind> {
-    const changed = new Set<ChartKind>(['loss', 'overflow', 'entropy', 'loadcv', 'throughput', 'heatmap']);
+    const changed = new Set<ChartKind>(['loss', 'overflow', 'entropy', 'loadcv', 'throughput', 'heatmap', ...(d.gateMetrics ? (['gate'] as const) : [])]);
     const last = this.lastStep;
     if (last !== null && d.step <= last) {
       const before = this.rows.length;
@@ -188,6 +190,10 @@ export class RunHistory {
       pushPoint(this.entropy[i], x, l.normalizedEntropy);
       pushPoint(this.loadCv[i], x, l.loadCv);
     });
+    for (const [name, y] of Object.entries(d.gateMetrics ?? {})) {
+      const series = this.gate.get(name) ?? this.gate.set(name, []).get(name)!;
+      series.push({ x, y });
+    }
     if (d.mesh) {
       this.mesh = { step: d.step, data: d.mesh };
       changed.add('mesh').add('comm');
@@ -229,7 +235,7 @@ export class RunHistory {
   }
 
   private allStepSeries(): Point[][] {
-    return [this.trainCrossEntropy, this.trainLoss, this.auxLoss, this.zLoss, this.throughput, ...this.overflow, ...this.entropy, ...this.loadCv];
+    return [this.trainCrossEntropy, this.trainLoss, this.auxLoss, this.zLoss, this.throughput, ...this.overflow, ...this.entropy, ...this.loadCv, ...this.gate.values()];
   }
 
   private thin(): void {
@@ -243,5 +249,6 @@ export class RunHistory {
     this.overflow = this.overflow.map((s) => thinOlder(s, keep));
     this.entropy = this.entropy.map((s) => thinOlder(s, keep));
     this.loadCv = this.loadCv.map((s) => thinOlder(s, keep));
+    for (const [name, s] of this.gate) this.gate.set(name, thinOlder(s, keep));
   }
 }

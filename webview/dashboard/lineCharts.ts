@@ -73,8 +73,8 @@ export interface LineSpec {
   y1?: LineAxis;
   series(h: RunHistory, p: Palette): { ds: ChartDataset<'line', Point[]>; table: NamedSeries }[];
   tableCaption: string;
-  /** Shown instead of the chart when a run has steps but none of them logged these figures. */
-  absent: string;
+  /** Shown instead of the chart when a run has steps but none of them logged these figures; null: the card is hidden instead (a chart only some producers fill). */
+  absent: string | null;
 }
 
 export const LINE_SPECS: Partial<Record<ChartKind, LineSpec>> = {
@@ -120,6 +120,13 @@ export const LINE_SPECS: Partial<Record<ChartKind, LineSpec>> = {
     absent: 'Not logged by this run: its records have no routed counts.',
     series: (h, p) => perLayer(h, p, h.loadCv, (y) => formatNumber(y, 3)),
   },
+  gate: {
+    y: { title: 'As logged', format: (y) => formatNumber(y, 3) },
+    tableCaption: "The trainer's gate figures by step, under its names and units",
+    absent: null,
+    series: (h, p) =>
+      [...h.gate].map(([name, points], i) => ({ ds: lineDataset(name, points, seriesColor(p, i), { borderDash: seriesDash(i) }), table: { label: name, points, format: (y: number) => formatNumber(y, 4) } })),
+  },
   throughput: {
     y: { title: 'Tokens / s', format: (y) => formatNumber(y, 3), beginAtZero: true },
     tableCaption: 'Training throughput (tokens per second) by step',
@@ -156,6 +163,7 @@ export function renderLine(card: ChartCard, spec: LineSpec, ctx: RenderContext):
   chart.update('none');
   const points = series.reduce((m, s) => Math.max(m, s.table.points.length), 0);
   card.setStats(points, h?.lastStep ?? null, series.length);
-  card.setAbsent(h?.rows.length && !points ? spec.absent : null);
+  if (spec.absent === null) card.figure.hidden = !points;
+  else card.setAbsent(h?.rows.length && !points ? spec.absent : null);
   card.setTable(seriesTable(spec.tableCaption, series.map((s) => s.table)));
 }

@@ -52,6 +52,8 @@ export const persistedDashboardSchema = z.object({
     layers: z.array(layerColumnsSchema),
   }),
   validation: z.object({ step: col, time: optCol, loss: optCol, crossEntropy: optCol }),
+  /** A trainer's gate figures by name: [step, value] pairs, thinned like the steps. */
+  gate: z.record(z.string(), z.array(z.tuple([num, num]))).optional(),
   mesh: z.object({ step: z.number().int().min(0), data: meshStepSchema }).nullable(),
   ui: uiStateSchema,
 });
@@ -119,6 +121,9 @@ export function persistDashboard(h: RunHistory, ui: UiState, maxSteps = PERSIST_
       loss: h.validation.map((v) => roundOpt(v.loss)),
       crossEntropy: h.validation.map((v) => roundOpt(v.crossEntropy)),
     },
+    gate: Object.fromEntries(
+      [...h.gate].map(([name, points]) => [name, evenIndices(points.length, maxSteps).map((i) => [points[i].x, round(points[i].y)] as [number, number])]),
+    ),
     mesh: h.mesh,
     ui,
   };
@@ -163,6 +168,7 @@ export function restoreDashboard(raw: unknown, options?: HistoryOptions): Restor
   for (let k = 0; k < v.step.length; k++) {
     h.addValidation({ type: 'validation', step: v.step[k], time: opt(v.time[k]), loss: opt(v.loss[k]), crossEntropy: opt(v.crossEntropy[k]) });
   }
+  for (const [name, points] of Object.entries(p.gate ?? {})) h.gate.set(name, points.map(([x, y]) => ({ x, y })));
   h.mesh = p.mesh;
   h.status = p.status;
   h.totalSteps = Math.max(p.totalSteps, h.rows.length);

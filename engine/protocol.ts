@@ -251,6 +251,13 @@ export const eventSchema = z.discriminatedUnion('event', [
   z.object({ type: z.literal('event'), event: z.literal('experiment'), data: experimentSummarySchema }),
 ]);
 export type EngineEvent = z.infer<typeof eventSchema>;
+/** The events about one run (step, validation, state): those that carry a runId. */
+export type RunEvent = Extract<EngineEvent, { runId: string }>;
+
+/** `e` when it is about a run, else undefined: one guard for every consumer of run events. */
+export function runEvent(e: EngineEvent): RunEvent | undefined {
+  return 'runId' in e ? e : undefined;
+}
 
 /** Everything the engine sends after the handshake line. */
 export const serverMessageSchema = z.union([welcomeSchema, responseSchema, errorSchema, eventSchema]);

@@ -1,7 +1,7 @@
 // Switchyard: Start Training — quick picks for preset, corpus, router, experts and capacity factor,
 // a confirmation, then a run in the engine with a cancellable progress notification.
 import * as vscode from 'vscode';
-import type { RunSummary } from '../../engine/protocol';
+import { runEvent, type RunSummary } from '../../engine/protocol';
 import { describeError } from '../engine/engineManager';
 import type { Switchyard } from '../context';
 import { lossText } from '../runs/runsModel';
@@ -50,8 +50,9 @@ export function showTrainingProgress(sy: Switchyard, run: RunSummary): void {
     (progress, cancel) =>
       new Promise<void>((done) => {
         let reported = 0;
-        const sub = sy.engine.onEvent((e) => {
-          if (e.event === 'log' || e.event === 'progress' || e.event === 'experiment' || e.runId !== run.id) return;
+        const sub = sy.engine.onEvent((event) => {
+          const e = runEvent(event);
+          if (e?.runId !== run.id) return;
           if (e.event === 'step') {
             const total = run.status?.steps || 1;
             const pct = (100 * e.data.step) / total;

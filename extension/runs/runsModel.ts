@@ -2,7 +2,7 @@
 // sparse layers from the latest step, and their experts. Pure, so that it is tested without VS Code.
 import type { Analysis } from '../../engine/analysis/analysisSchema';
 import type { ExperimentSummary } from '../../engine/experiments/experimentSchema';
-import type { EngineEvent, RunStatus, RunSummary } from '../../engine/protocol';
+import { runEvent, type EngineEvent, type RunStatus, type RunSummary } from '../../engine/protocol';
 import type { Alert } from '../../engine/train/metrics';
 import type { LayerRecord } from '../../engine/train/runFormat';
 
@@ -84,8 +84,9 @@ export class RunsModel {
   }
 
   /** Applies an engine event; returns the id of the run it changed, or undefined. */
-  apply(e: EngineEvent): string | undefined {
-    if (e.event === 'log' || e.event === 'progress' || e.event === 'experiment') return undefined;
+  apply(event: EngineEvent): string | undefined {
+    const e = runEvent(event);
+    if (!e) return undefined;
     const run = this.runs.get(e.runId);
     if (!run) return undefined; // a run this list has not loaded yet: the next refresh brings it
     if (e.event === 'step') {

@@ -15,7 +15,7 @@ export function engineModel(path: string): { dModel: number; dFf: number; numExp
   return c && { dModel: c.dModel, dFf: c.dFf, numExperts: c.numExperts };
 }
 
-export function externalSummary(run: ExternalRun): RunSummary {
+export function externalSummary(run: Pick<ExternalRun, 'id' | 'path'>): RunSummary {
   const raw = readJson(join(run.path, 'config.json'));
   const config = runConfigSchema.safeParse(raw).data;
   const last = lastStepRecord(join(run.path, 'metrics.jsonl'), runRecordSchema);

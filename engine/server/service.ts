@@ -13,7 +13,7 @@ import { infer } from '../infer';
 import { DEFAULT_MESH_CONFIG, parseMeshConfig, type MeshConfig } from '../mesh/meshConfig';
 import { simulateMeshStep, type MeshInput } from '../mesh/meshModel';
 import { ProtocolError, PROTOCOL_VERSION, runStatusSchema, type EngineEvent, type Params, type Result, type RunStatus, type RunSummary, type StepEventData } from '../protocol';
-import { runRecordSchema, type LayerRecord, type RunRecord } from '../train/runFormat';
+import { externalRunConfigSchema, runRecordSchema, type LayerRecord, type RunRecord } from '../train/runFormat';
 import { withDerived } from '../runFolders/derived';
 import { parseRunConfig, resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { loadRunModel, type RunModel } from '../train/runModel';
@@ -161,8 +161,9 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   getMetrics(p: Params<'getMetrics'>): Result<'getMetrics'> {
     const run = this.run(p.runId);
-    const external = this.external.get(p.runId);
-    // An external run's records are the run format's (any producer's), with what their counts imply filled in.
+    // A run another program wrote (followed, or imported into the runs folder): its records are the
+    // run format's (any producer's), with what their counts imply filled in.
+    const external = this.external.get(p.runId) !== undefined || isForeignRun(run);
     const { records, warnings } = external ? readMetrics(run.metricsFile, runRecordSchema) : readMetrics(run.metricsFile);
     const from = p.fromStep ?? 0;
     const to = p.toStep ?? Infinity;
@@ -408,6 +409,8 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const ext = this.external.get(runId);
     if (ext) return externalSummary(ext);
     const run = this.run(runId);
+    // An import (switchyard import --from megatron|fairseq) in the runs folder: listed as the producer's run.
+    if (isForeignRun(run)) return externalSummary({ id: runId, path: run.path });
     const config = parseRunConfig(run.readJson('config.json'));
     const c = config.model;
     const statusFile = `${run.path}/status.json`;
@@ -436,6 +439,15 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     } catch {
       return [];
     }
+  }
+}
+
+/** A run folder whose config.json is another producer's (the probe's, an importer's), not the engine's. */
+function isForeignRun(run: RunDir): boolean {
+  try {
+    return externalRunConfigSchema.safeParse(run.readJson('config.json')).success;
+  } catch {
+    return false; // no or unreadable config.json: not an import
   }
 }
 

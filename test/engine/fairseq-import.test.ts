@@ -76,9 +76,10 @@ test('switchyard import --from fairseq writes a run folder the engine lists and 
     assert.equal(readMetrics(join(runs, id, 'metrics.jsonl'), runRecordSchema).records.length, 3);
     const service = new EngineService(runs, { name: 'cpu', fallbacks: [] });
     try {
-      const watched = service.watchRunFolders({ folders: [join(runs, id)] });
-      assert.deepEqual([watched.runs[0].preset, watched.runs[0].status?.state, watched.runs[0].layers], ['fairseq', 'completed', []]);
-      const steps = service.getMetrics({ runId: watched.runs[0].id }).records.filter((r) => r.type === 'step');
+      // In the runs folder, listed like any run (as the producer's), and its records read in the run format.
+      const listed = service.listRuns().runs.find((r) => r.id === id);
+      assert.deepEqual([listed?.preset, listed?.status?.state, listed?.layers, listed?.loss], ['fairseq', 'completed', [], 9.113 * Math.LN2]);
+      const steps = service.getMetrics({ runId: id }).records.filter((r) => r.type === 'step');
       assert.deepEqual(
         steps.map((s) => s.gateMetrics?.overflow_expert1),
         [12.5, 9.375],

@@ -449,7 +449,7 @@ export function uiChecks({ page, server, check, shot, say }) {
       await row.waitFor({ timeout: 60_000 });
       const read = () => row.evaluate((r) => r.querySelector('.label-description')?.textContent ?? '');
       const stepOf = (text) => Number(/step (\d+)/.exec(text)?.[1] ?? NaN);
-      const first = await pollUntil('the external row shows a step', read, (d) => /^external · pytorch-probe · top-1\/top-2 ×4 · step \d+ · loss \d/.test(d) && stepOf(d) > 0, 30_000);
+      const first = await pollUntil('the external row shows a step', read, (d) => /^external · pytorch-probe · top-1\/top-2 ×4 · step \d+\/400 · loss \d/.test(d) && stepOf(d) > 0, 30_000);
       const later = await pollUntil('the external row follows new records', read, (d) => stepOf(d) >= stepOf(first) + 3, 30_000);
       say(`ui:   external row: ${JSON.stringify(first)} → ${JSON.stringify(later)}`);
       await row.click();

@@ -35,7 +35,8 @@ suite('run folders', () => {
       const row = async () => (await treeChildren(api)).find((r) => label(r.item) === id);
       const first = await row();
       assert.ok(first, `the Runs tree lists ${id}`);
-      assert.match(String(first.item.description), /^external · pytorch-probe · top-1\/top-2 ×4 · step \d+ · loss \d+\.\d{3}$/, 'the probe logs a total loss, no cross-entropy');
+      const firstText = String(first.item.description);
+      assert.match(firstText, /^external · pytorch-probe · top-1\/top-2 ×4 · step \d+\/200 · loss \d+\.\d{3}$/, `the probe logs a total loss, no cross-entropy: ${firstText}`);
       assert.match(String(first.item.contextValue), /^run\.external\./, 'no pause/stop/resume/delete on an external run');
       const layers = await treeChildren(api, first.node);
       assert.deepEqual(
@@ -50,7 +51,7 @@ suite('run folders', () => {
       await waitUntil('the tree row reaches the later step', () => (api.runs.get(id)?.step ?? 0) >= later.data.step, 5_000);
       const now = await row();
       const run = api.runs.get(id)!;
-      assert.equal(String(now?.item.description), `external · pytorch-probe · top-1/top-2 ×4 · step ${run.step} · loss ${run.loss?.toFixed(3)}`);
+      assert.equal(String(now?.item.description), `external · pytorch-probe · top-1/top-2 ×4 · step ${run.step}/200 · loss ${run.loss?.toFixed(3)}`);
       const [sw, mx] = await treeChildren(api, now!.node);
       const swData = run.layers.find((l) => l.layer === 'switch.router')!;
       const mxData = run.layers.find((l) => l.layer === 'mixtral.gate')!;

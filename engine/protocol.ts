@@ -9,8 +9,8 @@ import { analysisSchema } from './analysis/analysisSchema';
 import { experimentSummarySchema } from './experiments/experimentSchema';
 import { z } from 'zod';
 import { meshConfigSchema } from './mesh/meshConfig';
-import { meshStepSchema } from './mesh/meshStep';
-import { stepMetricsSchema, validationMetricsSchema } from './train/metrics';
+import { stepRecordSchema, validationRecordSchema } from './train/runFormat';
+import { runIdSchema, runStatusSchema } from './train/runStatus';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest message the engine reads, bytes: a larger one gets a `too_large` error. */
@@ -21,7 +21,7 @@ export const TOKEN_HEADER = 'x-switchyard-token';
 /** Longest text `infer` takes, characters. */
 export const MAX_INFER_CHARS = 20_000;
 
-const runId = z.string().regex(/^[\w.-]+$/, 'a run id: letters, digits, _ . -').max(200);
+const runId = runIdSchema;
 const count = z.number().int().min(0);
 
 export const backendInfoSchema = z.object({
@@ -43,18 +43,7 @@ export const handshakeSchema = z.object({
 });
 export type Handshake = z.infer<typeof handshakeSchema>;
 
-export const runStateSchema = z.enum(['running', 'paused', 'stopped', 'completed']);
-export const runStatusSchema = z.object({
-  id: runId,
-  state: runStateSchema,
-  step: count,
-  steps: count,
-  /** Why the run paused or stopped by itself (a NaN loss). */
-  message: z.string().optional(),
-  backend: z.string(),
-  updatedAt: z.string(),
-});
-export type RunStatus = z.infer<typeof runStatusSchema>;
+export { runStateSchema, runStatusSchema, type RunStatus } from './train/runStatus';
 
 export const runSummarySchema = z.object({
   id: runId,
@@ -65,6 +54,8 @@ export const runSummarySchema = z.object({
   status: runStatusSchema.optional(),
   /** The last training step record's cross-entropy, if any. */
   crossEntropy: z.number().optional(),
+  /** The last step record's total loss, if any (all an external producer may log). */
+  loss: z.number().optional(),
   /** Sparse layers, in order: encoder then decoder. */
   layers: z.array(z.string()),
   active: z.boolean(),
@@ -93,9 +84,15 @@ export const inferenceResultSchema = z.object({
 export type InferenceResult = z.infer<typeof inferenceResultSchema>;
 export type TokenRouting = z.infer<typeof tokenRoutingSchema>;
 
-/** A step record as streamed: the metrics plus the mesh simulated from its routing. */
-export const stepEventDataSchema = stepMetricsSchema.extend({ mesh: meshStepSchema.optional() });
+/**
+ * A step record as streamed: the run format's, so that any producer's record goes through (only step
+ * and per-layer routed counts are sure; the engine's own runs fill everything), plus the mesh simulated from its routing.
+ */
+export const stepEventDataSchema = stepRecordSchema;
 export type StepEventData = z.infer<typeof stepEventDataSchema>;
+/** A validation record as streamed (the run format's: only step is sure). */
+export const validationEventDataSchema = validationRecordSchema;
+export type ValidationEventData = z.infer<typeof validationEventDataSchema>;
 
 // ---- Requests: one params schema and one result schema per method.
 
@@ -171,7 +168,7 @@ export const methods = {
     result: z.object({
       runId,
       /** Records in the range, evenly thinned to at most maxPoints step records (validations all kept); step records carry the mesh simulated with the current mesh settings. */
-      records: z.array(z.union([stepEventDataSchema, validationMetricsSchema])),
+      records: z.array(z.union([stepEventDataSchema, validationEventDataSchema])),
       /** Step records in the range before thinning. */
       totalSteps: count,
       warnings: z.array(z.string()),
@@ -245,7 +242,7 @@ export const errorSchema = z.object({ type: z.literal('error'), id: requestId.nu
 export const eventSchema = z.discriminatedUnion('event', [
   /** `coalesced`: step events this client did not get because they came faster than it reads. */
   z.object({ type: z.literal('event'), event: z.literal('step'), runId, data: stepEventDataSchema, coalesced: count }),
-  z.object({ type: z.literal('event'), event: z.literal('validation'), runId, data: validationMetricsSchema }),
+  z.object({ type: z.literal('event'), event: z.literal('validation'), runId, data: validationEventDataSchema }),
   z.object({ type: z.literal('event'), event: z.literal('state'), runId, data: runStatusSchema }),
   z.object({ type: z.literal('event'), event: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
   /** A long importHf / exportHf: `done` of `total` steps (tensors, then the file's write) for `folder`. */
@@ -254,6 +251,13 @@ export const eventSchema = z.discriminatedUnion('event', [
   z.object({ type: z.literal('event'), event: z.literal('experiment'), data: experimentSummarySchema }),
 ]);
 export type EngineEvent = z.infer<typeof eventSchema>;
+/** The events about one run (step, validation, state): those that carry a runId. */
+export type RunEvent = Extract<EngineEvent, { runId: string }>;
+
+/** `e` when it is about a run, else undefined: one guard for every consumer of run events. */
+export function runEvent(e: EngineEvent): RunEvent | undefined {
+  return 'runId' in e ? e : undefined;
+}
 
 /** Everything the engine sends after the handshake line. */
 export const serverMessageSchema = z.union([welcomeSchema, responseSchema, errorSchema, eventSchema]);
@@ -300,12 +304,12 @@ export const dashboardInboundSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('init'),
     run: runSummarySchema,
-    history: z.array(z.union([stepEventDataSchema, validationMetricsSchema])),
+    history: z.array(z.union([stepEventDataSchema, validationEventDataSchema])),
     /** History thinned from this many step records. */
     totalSteps: count,
   }),
   z.object({ type: z.literal('step'), runId, data: stepEventDataSchema }),
-  z.object({ type: z.literal('validation'), runId, data: validationMetricsSchema }),
+  z.object({ type: z.literal('validation'), runId, data: validationEventDataSchema }),
   z.object({ type: z.literal('state'), runId, data: runStatusSchema }),
   z.object({ type: z.literal('empty'), message: z.string() }),
   /** The run's routing explained (the engine's analyzeRun), for the Specialisation section. */
@@ -378,7 +382,7 @@ export const compareInboundSchema = z.discriminatedUnion('type', [
         name: z.string(),
         run: runSummarySchema,
         /** Step records thinned evenly by the engine, and every validation. */
-        history: z.array(z.union([stepEventDataSchema, validationMetricsSchema])),
+        history: z.array(z.union([stepEventDataSchema, validationEventDataSchema])),
         totalSteps: count,
         /** [step, training seconds] for each step of `history`: the clock of the results' equal-time column. */
         clock: z.array(z.tuple([count, z.number().min(0)])),

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../engine/protocol';
 import type { EngineInfo } from './engine/engineManager';
+import { lossText } from './runs/runsModel';
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('switchyard.status', vscode.StatusBarAlignment.Left, 50);
@@ -24,7 +25,9 @@ export class StatusBar implements vscode.Disposable {
 
   onEvent(e: EngineEvent): void {
     if (e.event === 'step') {
-      this.training = `step ${e.data.step} · cross-entropy ${e.data.crossEntropy.toFixed(3)} · ${Math.round(e.data.tokensPerSecond)} tok/s`;
+      const d = e.data;
+      const speed = d.tokensPerSecond === undefined ? '' : ` · ${Math.round(d.tokensPerSecond)} tok/s`;
+      this.training = `step ${d.step}${lossText(d)}${speed}`;
     } else if (e.event === 'state' && e.data.state !== 'running') {
       this.training = `${e.data.state} at step ${e.data.step}`;
     } else return;

@@ -36,11 +36,11 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = { collapseFactor: 4, collapse
 
 export type { Alert };
 
-/** What a step's record gives the monitor: per layer its routed counts and overflow rate, and the z-loss. */
+/** What a step's record gives the monitor: per layer its routed counts and overflow rate, and the z-loss; a producer that did not log the last two gets no alert on them. */
 export interface HealthInput {
   step: number;
-  zLoss: number;
-  layers: { layer: string; routed: readonly number[]; overflowRate: number }[];
+  zLoss?: number;
+  layers: readonly { layer: string; routed: readonly number[]; overflowRate?: number }[];
 }
 
 const keyOf = (a: Pick<Alert, 'kind' | 'layer' | 'expert'>) => `${a.kind}/${a.layer ?? ''}/${a.expert ?? ''}`;
@@ -74,16 +74,11 @@ export class AlertMonitor {
         }
         if (r === 0) hold({ kind: 'deadExpert', layer: l.layer, expert, message: `${l.layer}: expert ${expert} has had no token for ${this.t.deadSteps} steps` }, this.t.deadSteps);
       });
-      if (l.overflowRate > this.t.overflowRate) {
+      if (l.overflowRate !== undefined && l.overflowRate > this.t.overflowRate) {
         hold({ kind: 'overflow', layer: l.layer, message: `${l.layer}: ${(100 * l.overflowRate).toFixed(0)}% of the tokens overflow their expert's capacity` }, 1);
       }
     }
-    if (this.zLossSeen.length < this.t.zLossBaselineSteps) this.zLossSeen.push(s.zLoss);
-    else {
-      const base = this.zLossSeen.reduce((a, b) => a + b, 0) / this.zLossSeen.length;
-      // NaN counts as blown up.
-      if (!(s.zLoss <= this.t.zLossFactor * base)) hold({ kind: 'zLoss', message: `the router z-loss is ${s.zLoss.toPrecision(3)}, over ${this.t.zLossFactor}× its early level ${base.toPrecision(3)}` }, 1);
-    }
+    if (s.zLoss !== undefined) this.observeZLoss(s.zLoss, hold);
     for (const key of [...this.streaks.keys()]) if (!held.has(key)) this.streaks.delete(key);
     const raised: Alert[] = [];
     for (const [key, a] of firing) {
@@ -95,6 +90,13 @@ export class AlertMonitor {
     const cleared = [...this.active.entries()].filter(([key]) => !firing.has(key));
     for (const [key] of cleared) this.active.delete(key);
     return { raised, cleared: cleared.map(([, a]) => a) };
+  }
+
+  private observeZLoss(zLoss: number, hold: (a: Omit<Alert, 'step'>, forSteps: number) => void): void {
+    if (this.zLossSeen.length < this.t.zLossBaselineSteps) return void this.zLossSeen.push(zLoss);
+    const base = this.zLossSeen.reduce((a, b) => a + b, 0) / this.zLossSeen.length;
+    // NaN counts as blown up.
+    if (!(zLoss <= this.t.zLossFactor * base)) hold({ kind: 'zLoss', message: `the router z-loss is ${zLoss.toPrecision(3)}, over ${this.t.zLossFactor}× its early level ${base.toPrecision(3)}` }, 1);
   }
 
   /** Alerts in force now. */

@@ -92,7 +92,7 @@ async function measure(rate: number, runsDir: string, corpus: string): Promise<M
         if (step >= WARMUP_STEPS) Object.assign(w, { started: true, t0: performance.now(), step0: step, lastStep: step, bytes: JSON.stringify(e).length });
         return;
       }
-      latencies.push(now - e.data.time);
+      if (e.data.time !== undefined) latencies.push(now - e.data.time);
       w.events++;
       w.coalesced += e.coalesced;
       w.lastStep = step;

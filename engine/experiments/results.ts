@@ -1,6 +1,7 @@
 // An experiment's results, computed from its runs' recorded metrics only: validation cross-entropy
 // at equal steps and at equal training time (the paper shows both), speed, and routing health.
-import type { MetricsRecord, StepMetrics } from '../train/metrics';
+// Any producer's records (the run format's): a figure a run did not log is null in its row.
+import type { RunRecord, StepRecord } from '../train/runFormat';
 
 export type RunOutcome = 'pending' | 'running' | 'completed' | 'diverged';
 
@@ -8,7 +9,7 @@ export interface RecordedRun {
   name: string;
   runId: string | null;
   state: RunOutcome;
-  records: MetricsRecord[];
+  records: RunRecord[];
 }
 
 export interface RunResult {
@@ -45,13 +46,13 @@ const ENTROPY_WINDOW = 10;
 /**
  * Cumulative training seconds after each step: the sum of step times (tokens / tokens per second).
  * Validation, checkpoints and any time a killed run lay still are not counted.
- * -> [step, seconds], starting at [0, 0].
+ * -> [step, seconds], starting at [0, 0]; NaN from a step that lacks tokens or tokens per second on.
  */
-export function trainingClock(steps: StepMetrics[]): Map<number, number> {
+export function trainingClock(steps: readonly StepRecord[]): Map<number, number> {
   const clock = new Map([[0, 0]]);
   let seconds = 0;
   for (const s of steps) {
-    seconds += s.tokens / s.tokensPerSecond;
+    seconds += (s.tokens ?? NaN) / (s.tokensPerSecond ?? NaN);
     clock.set(s.step, seconds);
   }
   return clock;
@@ -73,28 +74,30 @@ export function interpolate(points: [number, number][], x: number): number | nul
 
 export function experimentResults(runs: RecordedRun[]): ExperimentResults {
   const parts = runs.map((r) => {
-    const steps = r.records.filter((x): x is StepMetrics => x.type === 'step');
+    const steps = r.records.filter((x) => x.type === 'step');
     const clock = trainingClock(steps);
-    // [step, seconds, cross-entropy] per validation, in step order.
+    // [step, seconds (NaN: not logged), cross-entropy] per validation, in step order.
     const validations = r.records
-      .filter((x) => x.type === 'validation' && clock.has(x.step))
-      .map((v) => [v.step, clock.get(v.step) as number, v.crossEntropy] as const);
+      .filter((x) => x.type === 'validation' && clock.has(x.step) && x.crossEntropy !== undefined)
+      .map((v) => [v.step, clock.get(v.step) as number, v.crossEntropy as number] as const);
     return { run: r, steps, clock, validations };
   });
   const healthy = parts.filter((p) => p.run.state !== 'diverged' && p.validations.length > 0);
   const stepSets = healthy.map((p) => new Set(p.validations.map((v) => v[0])));
   const common = stepSets.length ? [...stepSets[0]].filter((s) => stepSets.every((set) => set.has(s))) : [];
   const commonStep = common.length ? Math.max(...common) : null;
-  const commonSeconds = healthy.length ? Math.min(...healthy.map((p) => p.validations[p.validations.length - 1][1])) : null;
+  const timed = healthy.map((p) => p.validations[p.validations.length - 1][1]).filter(Number.isFinite);
+  const commonSeconds = timed.length ? Math.min(...timed) : null;
 
   return {
     commonStep,
     commonSeconds,
     runs: parts.map(({ run, steps, clock, validations }) => {
       const seconds = clock.get(steps.at(-1)?.step ?? 0) ?? 0;
-      const tokens = steps.reduce((s, x) => s + x.tokens, 0);
+      const tokens = steps.reduce((s, x) => s + (x.tokens ?? NaN), 0);
       const layers = steps.flatMap((s) => s.layers);
       const lastLayers = steps.slice(-ENTROPY_WINDOW).flatMap((s) => s.layers);
+      const overflow = layers.flatMap((l) => l.overflowRate ?? []);
       return {
         name: run.name,
         runId: run.runId,
@@ -110,10 +113,10 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
               ),
         stepsPerSecond: seconds > 0 ? steps.length / seconds : null,
         tokensPerSecond: seconds > 0 ? tokens / seconds : null,
-        overflowMean: mean(layers.map((l) => l.overflowRate)),
-        overflowMax: layers.length ? Math.max(...layers.map((l) => l.overflowRate)) : null,
-        loadCvMean: mean(layers.map((l) => l.loadCv)),
-        routerEntropy: mean(lastLayers.map((l) => l.normalizedEntropy)),
+        overflowMean: mean(overflow),
+        overflowMax: overflow.length ? Math.max(...overflow) : null,
+        loadCvMean: mean(layers.flatMap((l) => l.loadCv ?? [])),
+        routerEntropy: mean(lastLayers.flatMap((l) => l.normalizedEntropy ?? [])),
         diverged: run.state === 'diverged',
       };
     }),

@@ -21,7 +21,10 @@ export interface ExpertShape {
   dFf: number;
 }
 
-export function simulateMeshStep(layers: LayerMetrics[], model: ExpertShape, mesh: MeshConfig): MeshStep {
+/** What the mesh needs of a layer: its capacity and kept counts (a record without them has no mesh). */
+export type MeshInput = Pick<LayerMetrics, 'layer' | 'numExperts' | 'capacity' | 'routed' | 'kept'>;
+
+export function simulateMeshStep(layers: readonly MeshInput[], model: ExpertShape, mesh: MeshConfig): MeshStep {
   const simulated = layers.map((l) => simulateLayer(l, model, mesh));
   const time = sum(simulated.map((l) => l.time));
   const usefulFlops = sum(layers.map((l) => expertFlops(sum(l.kept), model.dModel, model.dFf))) * flopsPerForwardFlop(mesh);
@@ -37,7 +40,7 @@ export function simulateMeshStep(layers: LayerMetrics[], model: ExpertShape, mes
   };
 }
 
-function simulateLayer(l: LayerMetrics, model: ExpertShape, mesh: MeshConfig): MeshLayer {
+function simulateLayer(l: MeshInput, model: ExpertShape, mesh: MeshConfig): MeshLayer {
   const { data: n, model: m } = mesh.shape;
   const placement = expertPlacement(l.numExperts, n);
   const rowBytes = model.dModel * mesh.bytesPerValue; // one token's activations

@@ -5,13 +5,16 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { MetricsRecord } from '../train/metrics';
+import { AlertMonitor } from '../analysis/health';
+import type { RunRecord } from '../train/runFormat';
 import { MetricsTail } from './metricsTail';
 
 export interface ExternalRun {
   id: string;
   path: string;
   tail: MetricsTail;
+  /** Router-health alerts from the records' routed counts (the producer's own `alerts` win). */
+  alerts: AlertMonitor;
   watcher?: FSWatcher;
   statusMtime: number;
 }
@@ -43,7 +46,7 @@ export function resolveRunFolders(folder: string): { runs: string[]; warning?: s
   }
 }
 
-export class ExternalRuns extends EventEmitter<{ record: [string, MetricsRecord]; status: [string]; warning: [string] }> {
+export class ExternalRuns extends EventEmitter<{ record: [string, RunRecord]; status: [string]; warning: [string] }> {
   private folders: string[] = [];
   private readonly runs = new Map<string, ExternalRun>();
   private readonly poll: NodeJS.Timeout;
@@ -95,9 +98,11 @@ export class ExternalRuns extends EventEmitter<{ record: [string, MetricsRecord]
   }
 
   private add(id: string, path: string): void {
-    const run: ExternalRun = { id, path, tail: new MetricsTail(join(path, 'metrics.jsonl')), statusMtime: mtime(join(path, 'status.json')) };
-    // What is there already is history (getMetrics reads it); only what comes next is an event.
-    for (const w of run.tail.read().warnings) this.emit('warning', w);
+    const run: ExternalRun = { id, path, tail: new MetricsTail(join(path, 'metrics.jsonl')), alerts: new AlertMonitor(), statusMtime: mtime(join(path, 'status.json')) };
+    // What is there already is history (getMetrics reads it; the alert monitor learns from it); only what comes next is an event.
+    const history = run.tail.read();
+    for (const w of history.warnings) this.emit('warning', w);
+    for (const r of history.records) withAlerts(run, r);
     try {
       run.watcher = watch(path, () => this.schedule(id));
       run.watcher.on('error', () => run.watcher?.close()); // the poll goes on
@@ -134,7 +139,8 @@ export class ExternalRuns extends EventEmitter<{ record: [string, MetricsRecord]
       const read = run.tail.read();
       for (const w of read.warnings) this.emit('warning', w);
       if (read.restarted) this.emit('warning', `${run.tail.file} shrank or was replaced: reading it again from its start`);
-      for (const r of read.records) this.emit('record', id, r);
+      if (read.restarted) run.alerts = new AlertMonitor();
+      for (const r of read.records) this.emit('record', id, withAlerts(run, r));
       const m = mtime(join(run.path, 'status.json'));
       if (m !== run.statusMtime) {
         run.statusMtime = m;
@@ -144,6 +150,14 @@ export class ExternalRuns extends EventEmitter<{ record: [string, MetricsRecord]
       this.emit('warning', `${run.path}: ${(err as Error).message}`);
     }
   }
+}
+
+/** The record with the alerts in force after it, when its producer judged none itself. */
+function withAlerts(run: ExternalRun, r: RunRecord): RunRecord {
+  if (r.type !== 'step' || r.alerts) return r;
+  run.alerts.observe({ step: r.step, zLoss: r.zLoss, layers: r.layers });
+  const alerts = run.alerts.current;
+  return alerts.length ? { ...r, alerts } : r;
 }
 
 function mtime(file: string): number {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { sparseLayerNames } from '../model/block';
 import { runStatusSchema, type RunSummary } from '../protocol';
 import { runConfigSchema } from '../train/runConfig';
+import { externalRunConfigSchema, runRecordSchema } from '../train/runFormat';
 import { lastStepRecord } from '../train/runStore';
 import type { ExternalRun } from './externalRuns';
 
@@ -14,20 +15,24 @@ export function engineModel(path: string): { dModel: number; dFf: number; numExp
   return c && { dModel: c.dModel, dFf: c.dFf, numExperts: c.numExperts };
 }
 
-export function externalSummary(run: ExternalRun): RunSummary {
+export function externalSummary(run: Pick<ExternalRun, 'id' | 'path'>): RunSummary {
   const raw = readJson(join(run.path, 'config.json'));
   const config = runConfigSchema.safeParse(raw).data;
-  const last = lastStepRecord(join(run.path, 'metrics.jsonl'));
+  const last = lastStepRecord(join(run.path, 'metrics.jsonl'), runRecordSchema);
   const status = runStatusSchema.safeParse({ ...(readJson(join(run.path, 'status.json')) as object), id: run.id }).data;
   const loose = (raw ?? {}) as { model?: { router?: unknown; numExperts?: unknown } };
+  // A probe's or importer's config.json: its producer where a preset goes, its layers' k as the router.
+  const producer = externalRunConfigSchema.safeParse(raw).data;
+  const topKs = [...new Set(producer?.layers.flatMap((l) => (l.topK ? [`top-${l.topK}`] : [])))];
   return {
     id: run.id,
-    preset: config?.preset ?? 'custom', // a model not from the engine's presets
-    router: config?.model.router ?? (typeof loose.model?.router === 'string' ? loose.model.router : 'router'),
-    numExperts: config?.model.numExperts ?? last?.layers[0]?.numExperts ?? (Number.isInteger(loose.model?.numExperts) ? (loose.model?.numExperts as number) : 0),
+    preset: config?.preset ?? producer?.external.producer ?? 'custom', // a model not from the engine's presets
+    router: config?.model.router ?? (topKs.length ? topKs.join('/') : typeof loose.model?.router === 'string' ? loose.model.router : 'router'),
+    numExperts: config?.model.numExperts ?? last?.layers[0]?.numExperts ?? producer?.layers[0]?.numExperts ?? (Number.isInteger(loose.model?.numExperts) ? (loose.model?.numExperts as number) : 0),
     ...(status ? { status } : {}),
     ...(last?.crossEntropy !== undefined ? { crossEntropy: last.crossEntropy } : {}),
-    layers: config ? sparseLayerNames(config.model) : (last?.layers.map((l) => l.layer) ?? []),
+    ...(last?.loss !== undefined ? { loss: last.loss } : {}),
+    layers: config ? sparseLayerNames(config.model) : (last?.layers.map((l) => l.layer) ?? producer?.layers.map((l) => l.name) ?? []),
     active: false,
     external: run.path,
   };

@@ -1,10 +1,14 @@
 // Follows a growing metrics.jsonl from the last offset read: a torn last line waits for its end,
-// a file that shrank (truncated or replaced by a rotation) is read again from its start.
+// a file that shrank (truncated or replaced by a rotation) is read again from its start. Lines are
+// read as the run format's records (any producer's: only step and routed counts are sure), with
+// what their counts imply filled in (derived.ts).
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { metricsRecordSchema, type MetricsRecord } from '../train/metrics';
+import { describeIssues } from '../protocol';
+import { runRecordSchema, type RunRecord } from '../train/runFormat';
+import { withDerived } from './derived';
 
 export interface TailRead {
-  records: MetricsRecord[];
+  records: RunRecord[];
   /** Lines skipped (not JSON, or not a record), with where and why. */
   warnings: string[];
   /** True when the file shrank or was replaced since the last read, so its records start over. */
@@ -55,15 +59,15 @@ export class MetricsTail {
   }
 }
 
-function parseLine(text: string, into: MetricsRecord[]): string | undefined {
+function parseLine(text: string, into: RunRecord[]): string | undefined {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     return 'not JSON';
   }
-  const r = metricsRecordSchema.safeParse(json);
-  if (!r.success) return r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).slice(0, 3).join('; ');
-  into.push(r.data);
+  const r = runRecordSchema.safeParse(json);
+  if (!r.success) return describeIssues(r.error);
+  into.push(withDerived(r.data));
   return undefined;
 }

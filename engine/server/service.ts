@@ -11,9 +11,10 @@ import { analyzeRun } from '../analysis/analyzeRun';
 import type { BackendInfo } from '../backend';
 import { infer } from '../infer';
 import { DEFAULT_MESH_CONFIG, parseMeshConfig, type MeshConfig } from '../mesh/meshConfig';
-import { simulateMeshStep } from '../mesh/meshModel';
+import { simulateMeshStep, type MeshInput } from '../mesh/meshModel';
 import { ProtocolError, PROTOCOL_VERSION, runStatusSchema, type EngineEvent, type Params, type Result, type RunStatus, type RunSummary, type StepEventData } from '../protocol';
-import type { MetricsRecord, StepMetrics } from '../train/metrics';
+import { externalRunConfigSchema, runRecordSchema, type LayerRecord, type RunRecord } from '../train/runFormat';
+import { withDerived } from '../runFolders/derived';
 import { parseRunConfig, resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { loadRunModel, type RunModel } from '../train/runModel';
 import { listCheckpoints } from '../train/checkpoint';
@@ -173,7 +174,10 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   getMetrics(p: Params<'getMetrics'>): Result<'getMetrics'> {
     const run = this.run(p.runId);
-    const { records, warnings } = readMetrics(run.metricsFile);
+    // A run another program wrote (followed, or imported into the runs folder): its records are the
+    // run format's (any producer's), with what their counts imply filled in.
+    const external = this.external.get(p.runId) !== undefined || isForeignRun(run);
+    const { records, warnings } = external ? readMetrics(run.metricsFile, runRecordSchema) : readMetrics(run.metricsFile);
     const from = p.fromStep ?? 0;
     const to = p.toStep ?? Infinity;
     const inRange = records.filter((r) => r.step >= from && r.step <= to);
@@ -183,9 +187,10 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const stride = Math.max(1, Math.ceil((steps.length - 1) / (max - 1)));
     const keep = new Set(steps.filter((_, i) => i % stride === 0 || i === steps.length - 1));
     // An external run's config.json may not be the engine's: its steps then go without a mesh.
-    const model = this.external.get(p.runId) ? engineModel(run.path) : parseRunConfig(run.readJson('config.json')).model;
-    const withMesh = (r: MetricsRecord) => (r.type === 'step' && model ? this.withMesh(r, model, this.mesh) : r);
-    return { runId: run.id, records: inRange.filter((r) => r.type !== 'step' || keep.has(r)).map(withMesh), totalSteps: steps.length, warnings };
+    const model = external ? engineModel(run.path) : parseRunConfig(run.readJson('config.json')).model;
+    const complete = (r: RunRecord) => (r.type === 'step' && model ? this.withMesh(r, model, this.mesh) : r);
+    const kept = inRange.filter((r) => r.type !== 'step' || keep.has(r));
+    return { runId: run.id, records: (external ? kept.map(withDerived) : kept).map(complete), totalSteps: steps.length, warnings };
   }
 
   deleteRun(p: Params<'deleteRun'>): Result<'deleteRun'> {
@@ -277,10 +282,11 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   /** The step with its simulated mesh; without one when the run has no sparse layer or its experts do not spread over the mesh. */
-  private withMesh(m: StepMetrics, model: { dModel: number; dFf: number; numExperts: number }, mesh: MeshConfig): StepEventData {
+  private withMesh(m: StepEventData, model: { dModel: number; dFf: number; numExperts: number }, mesh: MeshConfig): StepEventData {
     const data = mesh.shape.data;
     const fits = model.numExperts % data === 0 || data % model.numExperts === 0;
-    return m.layers.length && fits ? { ...m, mesh: simulateMeshStep(m.layers, model, mesh) } : m;
+    const layers = m.layers.filter((l): l is LayerRecord & MeshInput => l.capacity !== undefined && l.kept !== undefined);
+    return m.layers.length && layers.length === m.layers.length && fits ? { ...m, mesh: simulateMeshStep(layers, model, mesh) } : m;
   }
 
   private requireIdle(): void {
@@ -330,6 +336,8 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const ext = this.external.get(runId);
     if (ext) return externalSummary(ext);
     const run = this.run(runId);
+    // An import (switchyard import --from megatron|fairseq) in the runs folder: listed as the producer's run.
+    if (isForeignRun(run)) return externalSummary({ id: runId, path: run.path });
     const config = parseRunConfig(run.readJson('config.json'));
     const c = config.model;
     const statusFile = `${run.path}/status.json`;
@@ -361,6 +369,14 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   }
 }
 
+/** A run folder whose config.json is another producer's (the probe's, an importer's), not the engine's. */
+function isForeignRun(run: RunDir): boolean {
+  try {
+    return externalRunConfigSchema.safeParse(run.readJson('config.json')).success;
+  } catch {
+    return false; // no or unreadable config.json: not an import
+  }
+}
 /** A run that says it trains but is not this engine's active run was cut off (a crash, a kill). */
 function interrupted(status: RunStatus): RunStatus {
   if (status.state !== 'running' && status.state !== 'paused') return status;

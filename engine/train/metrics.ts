@@ -98,27 +98,41 @@ export type ValidationMetrics = z.infer<typeof validationMetricsSchema>;
 export const metricsRecordSchema = z.discriminatedUnion('type', [stepMetricsSchema, validationMetricsSchema]);
 export type MetricsRecord = z.infer<typeof metricsRecordSchema>;
 
+/** What the routed counts alone say about a layer's load: any producer's record can have these. */
+export function routedLoad(routed: readonly number[]): Pick<LayerMetrics, 'assignments' | 'shares' | 'loadCv' | 'maxShare' | 'unusedExperts' | 'maxVio' | 'activeFraction'> {
+  const total = routed.reduce((s, x) => s + x, 0);
+  const mean = routed.length ? total / routed.length : 0;
+  const variance = routed.length ? routed.reduce((s, x) => s + (x - mean) ** 2, 0) / routed.length : 0;
+  return {
+    assignments: total,
+    shares: routed.map((x) => (total ? x / total : 0)),
+    loadCv: mean > 0 ? Math.sqrt(variance) / mean : 0,
+    maxShare: total ? Math.max(...routed) / total : 0,
+    unusedExperts: routed.filter((x) => x === 0).length,
+    maxVio: maxVio(routed),
+    activeFraction: activeFraction(routed),
+  };
+}
+
 export function layerMetrics(r: LayerRouting): LayerMetrics {
-  const total = r.routed.reduce((s, x) => s + x, 0);
-  const mean = total / r.numExperts;
-  const variance = r.routed.reduce((s, x) => s + (x - mean) ** 2, 0) / r.numExperts;
+  const load = routedLoad(r.routed);
   return {
     layer: r.layer,
     numExperts: r.numExperts,
     capacity: r.capacity,
-    assignments: total,
+    assignments: load.assignments,
     routed: r.routed,
     kept: r.kept,
-    shares: r.routed.map((x) => (total ? x / total : 0)),
+    shares: load.shares,
     dropped: r.dropped,
-    overflowRate: total ? r.dropped / total : 0,
+    overflowRate: load.assignments ? r.dropped / load.assignments : 0,
     routerEntropy: r.routerEntropy,
     normalizedEntropy: r.numExperts > 1 ? r.routerEntropy / Math.log(r.numExperts) : 0,
-    loadCv: mean > 0 ? Math.sqrt(variance) / mean : 0,
-    maxShare: total ? Math.max(...r.routed) / total : 0,
-    unusedExperts: r.routed.filter((x) => x === 0).length,
-    maxVio: maxVio(r.routed),
-    activeFraction: activeFraction(r.routed),
+    loadCv: load.loadCv,
+    maxShare: load.maxShare,
+    unusedExperts: load.unusedExperts,
+    maxVio: load.maxVio,
+    activeFraction: load.activeFraction,
     meanProb: r.meanProb,
     ...(r.keptAtChoice ? { keptAtChoice: r.keptAtChoice } : {}),
     ...(r.expertsPerToken ? { expertsPerToken: r.expertsPerToken } : {}),

@@ -5,7 +5,7 @@
 // docs/run-format.schema.json is generated from these schemas (`npm run schema`).
 import { z } from 'zod';
 import { meshStepSchema } from '../mesh/meshStep';
-import { runStatusSchema } from '../protocol';
+import { runStatusSchema } from './runStatus';
 import { layerMetricsSchema, stepMetricsSchema, validationMetricsSchema } from './metrics';
 import { runConfigSchema } from './runConfig';
 
@@ -32,6 +32,12 @@ export const stepRecordSchema = stepMetricsSchema
     mesh: meshStepSchema.optional(),
     /** Seconds the producer spent gathering this record (the probe's own cost), if it measured it. */
     probeSeconds: z.number().min(0).optional(),
+    /**
+     * Scalar router figures from a producer that logs no per-expert counts, under its own names and
+     * units, as it aggregates them (fairseq: overflow_expert1 in %, entropy_gating in nats,
+     * unused_expert1_count, ... averaged over its MoE layers and the log interval). `layers` is then empty.
+     */
+    gateMetrics: z.record(z.string(), z.number()).optional(),
   });
 export type StepRecord = z.infer<typeof stepRecordSchema>;
 

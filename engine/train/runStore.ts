@@ -147,7 +147,9 @@ function parseLine<S extends z.ZodType>(line: string, schema: S): z.infer<S> | u
  * The last step record of metrics.jsonl, read from the file's tail (a window that grows until it
  * holds one), so that listing runs costs the same for a run of 10 steps as for one of a million.
  */
-export function lastStepRecord(file: string): StepMetrics | undefined {
+export function lastStepRecord(file: string): StepMetrics | undefined;
+export function lastStepRecord<S extends z.ZodType<{ type: string }>>(file: string, schema: S): Extract<z.infer<S>, { type: 'step' }> | undefined;
+export function lastStepRecord(file: string, schema: z.ZodType<{ type: string }> = metricsRecordSchema): { type: string } | undefined {
   if (!existsSync(file)) return undefined;
   const fd = openSync(file, 'r');
   try {
@@ -159,7 +161,7 @@ export function lastStepRecord(file: string): StepMetrics | undefined {
       const lines = buf.toString('utf8').split('\n');
       if (start > 0) lines.shift(); // cut somewhere inside a line
       for (let i = lines.length - 1; i >= 0; i--) {
-        const record = lines[i].trim() ? parseLine(lines[i], metricsRecordSchema) : undefined;
+        const record = lines[i].trim() ? parseLine(lines[i], schema) : undefined;
         if (record?.type === 'step') return record;
       }
       if (start === 0) return undefined;

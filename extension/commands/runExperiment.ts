@@ -8,6 +8,7 @@ import { BUILT_IN_GRIDS } from '../../engine/experiments/grid';
 import type { ExperimentPlan } from '../../engine/protocol';
 import { describeError } from '../engine/engineManager';
 import type { Switchyard } from '../context';
+import { lossText } from '../runs/runsModel';
 
 /** What the picks decide; a test passes it to skip them (`confirmed` skips the confirmation too). */
 export interface ExperimentChoice {
@@ -114,7 +115,7 @@ function showProgress(sy: Switchyard, started: ExperimentSummary): void {
           const index = current.runs.findIndex((r) => r.runId === e.runId);
           if (index < 0) return;
           const steps = 'steps' in current.budget ? current.budget.steps : 0;
-          report(steps ? Math.min(1, e.data.step / steps) : 0, `run ${index + 1}/${current.runs.length} ${current.runs[index].name} · step ${e.data.step}${steps ? `/${steps}` : ''} · loss ${e.data.loss.toFixed(3)}`);
+          report(steps ? Math.min(1, e.data.step / steps) : 0, `run ${index + 1}/${current.runs.length} ${current.runs[index].name} · step ${e.data.step}${steps ? `/${steps}` : ''}${lossText({ loss: e.data.loss })}`);
         });
         const stateSub = sy.engine.onDidChangeState((s) => s.state !== 'running' && finish());
         const cancelSub = cancel.onCancellationRequested(() => void stopExperiment(sy, started.id));

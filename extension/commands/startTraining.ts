@@ -1,9 +1,10 @@
 // Switchyard: Start Training — quick picks for preset, corpus, router, experts and capacity factor,
 // a confirmation, then a run in the engine with a cancellable progress notification.
 import * as vscode from 'vscode';
-import type { RunSummary } from '../../engine/protocol';
+import { runEvent, type RunSummary } from '../../engine/protocol';
 import { describeError } from '../engine/engineManager';
 import type { Switchyard } from '../context';
+import { lossText } from '../runs/runsModel';
 import { readSettings } from '../settings';
 
 /** Everything the picks decide; a test (or another extension) may pass it to skip them. */
@@ -49,12 +50,13 @@ export function showTrainingProgress(sy: Switchyard, run: RunSummary): void {
     (progress, cancel) =>
       new Promise<void>((done) => {
         let reported = 0;
-        const sub = sy.engine.onEvent((e) => {
-          if (e.event === 'log' || e.event === 'progress' || e.event === 'experiment' || e.runId !== run.id) return;
+        const sub = sy.engine.onEvent((event) => {
+          const e = runEvent(event);
+          if (e?.runId !== run.id) return;
           if (e.event === 'step') {
             const total = run.status?.steps || 1;
             const pct = (100 * e.data.step) / total;
-            progress.report({ increment: pct - reported, message: `step ${e.data.step}/${total} · loss ${e.data.loss.toFixed(3)} · ${Math.round(e.data.tokensPerSecond)} tok/s` });
+            progress.report({ increment: pct - reported, message: `step ${e.data.step}/${total}${lossText({ loss: e.data.loss })} · ${Math.round(e.data.tokensPerSecond ?? 0)} tok/s` });
             reported = pct;
           } else if (e.event === 'state' && (e.data.state === 'stopped' || e.data.state === 'completed')) finish();
           else if (e.event === 'state' && e.data.state === 'paused' && e.data.message) void vscode.window.showWarningMessage(`Switchyard: ${run.id} paused: ${e.data.message}`);

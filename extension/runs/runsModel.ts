@@ -2,8 +2,9 @@
 // sparse layers from the latest step, and their experts. Pure, so that it is tested without VS Code.
 import type { Analysis } from '../../engine/analysis/analysisSchema';
 import type { ExperimentSummary } from '../../engine/experiments/experimentSchema';
-import type { EngineEvent, RunStatus, RunSummary } from '../../engine/protocol';
-import type { Alert, LayerMetrics } from '../../engine/train/metrics';
+import { runEvent, type EngineEvent, type RunStatus, type RunSummary } from '../../engine/protocol';
+import type { Alert } from '../../engine/train/metrics';
+import type { LayerRecord } from '../../engine/train/runFormat';
 
 export interface RunView {
   id: string;
@@ -13,13 +14,14 @@ export interface RunView {
   state: RunStatus['state'] | 'unknown';
   step: number;
   steps: number;
-  /** The last training step's cross-entropy. */
+  /** The last training step's cross-entropy, and its total loss (all some producers log). */
   crossEntropy?: number;
+  loss?: number;
   message?: string;
   /** Sparse layer names, known before any step arrives. */
   layerNames: string[];
-  /** The sparse layers' figures of the latest step event, as the engine sent them; empty until one arrives. */
-  layers: LayerMetrics[];
+  /** The sparse layers' figures of the latest step event, as the engine sent them (an external producer's may lack some); empty until one arrives. */
+  layers: LayerRecord[];
   /** Router-health alerts in force at the latest step event. */
   alerts: Alert[];
   /** An imported model's source folder. */
@@ -69,6 +71,7 @@ export class RunsModel {
         step: s.status?.step ?? 0,
         steps: s.status?.steps ?? 0,
         crossEntropy: s.crossEntropy,
+        loss: s.loss,
         message: s.status?.message,
         layerNames: s.layers,
         ...(s.importedFrom ? { importedFrom: s.importedFrom } : {}),
@@ -81,13 +84,15 @@ export class RunsModel {
   }
 
   /** Applies an engine event; returns the id of the run it changed, or undefined. */
-  apply(e: EngineEvent): string | undefined {
-    if (e.event === 'log' || e.event === 'progress' || e.event === 'experiment') return undefined;
+  apply(event: EngineEvent): string | undefined {
+    const e = runEvent(event);
+    if (!e) return undefined;
     const run = this.runs.get(e.runId);
     if (!run) return undefined; // a run this list has not loaded yet: the next refresh brings it
     if (e.event === 'step') {
       run.step = e.data.step;
       run.crossEntropy = e.data.crossEntropy;
+      run.loss = e.data.loss;
       run.layers = e.data.layers;
       run.alerts = e.data.alerts ?? [];
     } else if (e.event === 'state') {
@@ -126,4 +131,35 @@ export class RunsModel {
 export function loadBar(share: number, width = 8): string {
   const filled = Math.round(Math.min(1, Math.max(0, share)) * width);
   return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+/** ` · cross-entropy 2.345`, or ` · loss 2.345` when the producer logged only its total loss, or nothing. */
+export function lossText(run: Pick<RunView, 'crossEntropy' | 'loss'> | undefined): string {
+  if (run?.crossEntropy !== undefined) return ` · cross-entropy ${run.crossEntropy.toFixed(3)}`;
+  return run?.loss !== undefined ? ` · loss ${run.loss.toFixed(3)}` : '';
+}
+
+/** A sparse layer's row: overflow and entropy where logged; else the load CV its routed counts give. */
+export function layerDescription(l: LayerRecord): string {
+  const parts = [
+    ...(l.overflowRate !== undefined ? [`overflow ${(100 * l.overflowRate).toFixed(1)}%`] : []),
+    ...(l.normalizedEntropy !== undefined ? [`entropy ${l.normalizedEntropy.toFixed(2)}`] : []),
+  ];
+  return (parts.length ? parts : [`load CV ${(l.loadCv ?? 0).toFixed(2)}`]).join(' · ');
+}
+
+/** An expert's row: its share of the layer's load, and kept / dropped where the layer has a capacity. */
+export function expertDescription(l: LayerRecord, i: number): { description: string; tooltip: string } {
+  const total = l.routed.reduce((a, b) => a + b, 0);
+  const fraction = l.shares?.[i] ?? (total ? l.routed[i] / total : 0);
+  const share = `${(100 * fraction).toFixed(1)}%`;
+  const kept = l.kept?.[i];
+  if (kept === undefined) {
+    return { description: `${loadBar(fraction)} ${share} · routed ${l.routed[i]}`, tooltip: `${l.routed[i]} assignments routed (${share} of the layer's load); no capacity logged` };
+  }
+  const dropped = l.routed[i] - kept;
+  return {
+    description: `${loadBar(fraction)} ${share} · kept ${kept} · dropped ${dropped}`,
+    tooltip: `${l.routed[i]} assignments routed, ${kept} kept, ${dropped} dropped past capacity (${share} of the layer's load)`,
+  };
 }

@@ -1,6 +1,6 @@
 // The Runs view: runs -> their sparse layers -> their experts, refreshed from live events.
 import * as vscode from 'vscode';
-import { loadBar, type RunsModel } from './runsModel';
+import { expertDescription, layerDescription, lossText, type RunsModel } from './runsModel';
 import { describeSpecialisation } from './specialisationText';
 
 export type RunsNode =
@@ -89,8 +89,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (node.kind === 'run') {
       const item = new vscode.TreeItem(run.id, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = nodeKey(node);
-      const ce = run.crossEntropy === undefined ? '' : ` · cross-entropy ${run.crossEntropy.toFixed(3)}`;
-      const progress = `step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}`;
+      const progress = `step ${run.step}${run.steps ? `/${run.steps}` : ''}${lossText(run)}`;
       item.description = run.importedFrom
         ? `imported · ${run.router} ×${run.numExperts} · ${run.importedFrom}`
         : `${run.external ? 'external · ' : ''}${run.preset} · ${run.router} ×${run.numExperts} · ${progress}`;
@@ -106,13 +105,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (node.kind === 'layer') {
       const item = new vscode.TreeItem(node.layer, layer ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = nodeKey(node);
-      item.description = layer ? `overflow ${(100 * layer.overflowRate).toFixed(1)}% · entropy ${layer.normalizedEntropy.toFixed(2)}` : 'no steps yet';
+      item.description = layer ? layerDescription(layer) : 'no steps yet';
       const alerts = run.alerts.filter((a) => a.layer === node.layer);
       item.iconPath = alerts.length ? WARNING : new vscode.ThemeIcon('layers');
-      // Router health at the latest step (MaxVio and the active fraction: older records lack them).
+      // Router health at the latest step (what the record has: older records and other producers log less).
       const health = layer
         ? [
-            `overflow ${(100 * layer.overflowRate).toFixed(1)}%, normalised entropy ${layer.normalizedEntropy.toFixed(2)}`,
+            layer.overflowRate === undefined ? '' : `overflow ${(100 * layer.overflowRate).toFixed(1)}%`,
+            layer.normalizedEntropy === undefined ? '' : `normalised entropy ${layer.normalizedEntropy.toFixed(2)}`,
             layer.maxVio === undefined ? '' : `MaxVio ${layer.maxVio.toFixed(2)} ((max − mean) / mean tokens per expert)`,
             layer.activeFraction === undefined ? '' : `${(100 * layer.activeFraction).toFixed(0)}% of the experts took tokens`,
           ]
@@ -125,12 +125,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const i = node.index;
     const item = new vscode.TreeItem(`expert ${i}`);
     item.id = nodeKey(node);
-    if (layer && i < layer.routed.length) {
-      const share = `${(100 * layer.shares[i]).toFixed(1)}%`;
-      const dropped = layer.routed[i] - layer.kept[i];
-      item.description = `${loadBar(layer.shares[i])} ${share} · kept ${layer.kept[i]} · dropped ${dropped}`;
-      item.tooltip = `${layer.routed[i]} assignments routed, ${layer.kept[i]} kept, ${dropped} dropped past capacity (${share} of the layer's load)`;
-    }
+    if (layer && i < layer.routed.length) Object.assign(item, expertDescription(layer, i));
     const learned = run.analysis?.layers.find((l) => l.layer === node.layer)?.specialisation.experts[i];
     if (learned && run.analysis) {
       const { description, tooltip } = describeSpecialisation(learned, run.analysis);
@@ -178,8 +173,7 @@ function experimentItem(model: RunsModel, node: Extract<RunsNode, { kind: 'exper
   const run = entry?.runId ? model.get(entry.runId) : undefined;
   const item = new vscode.TreeItem(entry?.name ?? '(gone)');
   item.id = id;
-  const ce = run?.crossEntropy === undefined ? '' : ` · cross-entropy ${run.crossEntropy.toFixed(3)}`;
-  item.description = [entry?.state, run ? `step ${run.step}${run.steps ? `/${run.steps}` : ''}${ce}` : entry?.runId ?? 'not started'].filter(Boolean).join(' · ');
+  item.description = [entry?.state, run ? `step ${run.step}${run.steps ? `/${run.steps}` : ''}${lossText(run)}` : entry?.runId ?? 'not started'].filter(Boolean).join(' · ');
   item.tooltip = entry?.runId ?? 'not started yet';
   item.iconPath = new vscode.ThemeIcon(EXPERIMENT_ICONS[entry?.state ?? 'pending']);
   if (run) {

@@ -2,7 +2,7 @@
 // the webview's own state) and refills its history from the engine. Every message it receives is
 // validated against the protocol.
 import * as vscode from 'vscode';
-import { dashboardOutboundSchema, type DashboardInbound, type EngineEvent } from '../../engine/protocol';
+import { dashboardOutboundSchema, runEvent, type DashboardInbound, type EngineEvent } from '../../engine/protocol';
 import { describeError, type EngineManager } from '../engine/engineManager';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -117,8 +117,9 @@ export class DashboardPanel implements vscode.Disposable {
     }
   }
 
-  private onEngineEvent(e: EngineEvent): void {
-    if (!this.panel || e.event === 'log' || e.event === 'progress' || e.event === 'experiment') return;
+  private onEngineEvent(event: EngineEvent): void {
+    const e = runEvent(event);
+    if (!this.panel || !e) return;
     if (e.event === 'state' && e.data.state === 'running' && e.runId !== this.runId) {
       // A new run started: follow it.
       this.runId = e.runId;

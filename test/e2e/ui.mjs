@@ -504,12 +504,14 @@ export function uiChecks({ page, server, check, shot, say }) {
     await shot('hf-imported.png');
   });
 
-  check('Open Run Folder… on a folder another process is writing: an external row that follows its steps, and the dashboard', async () => {
-    // The writer of the run format (the PyTorch probe can take its place): a record every 500 ms.
+  check('Open Run Folder… on a folder the PyTorch probe is writing: an external row that follows its steps, and the dashboard', async () => {
+    // A real PyTorch job: the probe tests' TinyMoE (Switch router with capacity, Mixtral-style top-2 gate)
+    // trains with switchyard_probe attached, a record a step, 0.5 s apart (Debian's python3-torch).
     const folder = join(mkdtempSync(join(tmpdir(), 'sy-ui-ext-')), 'cluster-job');
-    const writer = spawn(process.execPath, [fileURLToPath(new URL('../../scripts/runFolderWriter.mjs', import.meta.url)), folder, '--steps', '400', '--interval', '500'], { stdio: 'ignore' });
+    const probeDir = fileURLToPath(new URL('../../python/switchyard_probe', import.meta.url));
+    const writer = spawn('/usr/bin/python3', ['-m', 'tests.make_run', folder, '--steps', '400', '--every', '1', '--pause', '0.5'], { cwd: probeDir, stdio: 'ignore' });
     try {
-      await pollUntil('the writer starts', async () => existsSync(join(folder, 'metrics.jsonl')), (x) => x, 30_000);
+      await pollUntil('the probe starts', async () => existsSync(join(folder, 'metrics.jsonl')), (x) => x, 90_000);
       // code-server's folder dialog is a quick input: type the path, accept it.
       await wb.runCommand('Switchyard: Open Run Folder…', { then: 'quickPick' });
       const box = wb.quickInput.locator('input');
@@ -520,7 +522,7 @@ export function uiChecks({ page, server, check, shot, say }) {
       await row.waitFor({ timeout: 60_000 });
       const read = () => row.evaluate((r) => r.querySelector('.label-description')?.textContent ?? '');
       const stepOf = (text) => Number(/step (\d+)/.exec(text)?.[1] ?? NaN);
-      const first = await pollUntil('the external row shows a step', read, (d) => /^external · /.test(d) && stepOf(d) > 0, 30_000);
+      const first = await pollUntil('the external row shows a step', read, (d) => /^external · pytorch-probe · top-1\/top-2 ×4 · step \d+\/400 · loss \d/.test(d) && stepOf(d) > 0, 30_000);
       const later = await pollUntil('the external row follows new records', read, (d) => stepOf(d) >= stepOf(first) + 3, 30_000);
       say(`ui:   external row: ${JSON.stringify(first)} → ${JSON.stringify(later)}`);
       await row.click();
@@ -528,6 +530,14 @@ export function uiChecks({ page, server, check, shot, say }) {
       const a = await pollUntil('the dashboard has the external run', () => chartStats(dashboard), (st) => st.loss?.lastStep > 0, 60_000);
       const b = await pollUntil('the dashboard follows new records', () => chartStats(dashboard), (st) => st.loss?.lastStep >= a.loss.lastStep + 3, 60_000);
       say(`ui:   external dashboard: loss ${a.loss.points}@${a.loss.lastStep} → ${b.loss.points}@${b.loss.lastStep}`);
+      // What a user reads: the probe's total loss (no cross-entropy is logged), and why throughput and the mesh are empty.
+      const kpi = await dashboard.locator('[data-kpi="loss"]').textContent();
+      if (!/^Loss \(total\)\d+\.\d+/.test(kpi ?? '')) throw new Error(`the loss KPI reads ${JSON.stringify(kpi)}`);
+      const absent = await dashboard.locator('#chart-throughput-absent').textContent();
+      if (absent !== 'Not logged by this run: its records have no tokens per second.') throw new Error(`the throughput card reads ${JSON.stringify(absent)}`);
+      if (!(await dashboard.locator('#chart-mesh-absent').textContent())?.startsWith('Not available for this run')) throw new Error('the mesh card does not say why it is empty');
+      if (await dashboard.locator('#chart-entropy-absent').isVisible()) throw new Error('the entropy card says not logged, but the probe logs entropy');
+      say(`ui:   external dashboard text: ${kpi} · ${absent}`);
       await shot('external-run.png');
     } finally {
       writer.kill();

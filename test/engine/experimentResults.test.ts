@@ -71,3 +71,24 @@ test('results from recorded metrics: equal steps, equal time, speed and routing 
   assert.ok(md.includes('| unstable | diverged | 1 | — | — | 1.00 | 100 | 50.0% | 50.0% | 0.200 | 0.900 | yes |'), md);
   assert.ok(md.includes('| later | pending | 0 | — | — | — | — | — | — | — | — | no |'), md);
 });
+
+test("a producer's run without throughput or overflow beside an engine run: its row says null where it logged nothing, the others' figures stand", () => {
+  const probe: RecordedRun = {
+    name: 'probe',
+    runId: 'ext',
+    state: 'completed',
+    records: [
+      { type: 'step', step: 2, loss: 4, layers: [{ layer: 'gate', numExperts: 2, routed: [3, 1], loadCv: 0.5 }] },
+      { type: 'validation', step: 2, crossEntropy: 4.5 },
+    ],
+  };
+  const r = experimentResults([runs[0], probe]);
+  const [engine, ext] = r.runs;
+  assert.equal(r.commonStep, 2);
+  assert.equal(r.commonSeconds, 4, "the engine run's time alone: the probe's is unknown, not zero");
+  assert.equal(engine.crossEntropyAtTime, 4);
+  assert.deepEqual(
+    [ext.crossEntropyAtStep, ext.crossEntropyAtTime, ext.tokensPerSecond, ext.overflowMean, ext.overflowMax, ext.loadCvMean, ext.routerEntropy],
+    [4.5, null, null, null, null, 0.5, null],
+  );
+});

@@ -93,7 +93,7 @@ test('step events carry validated metrics with the mesh, in order, each accounti
       data.layers.map((l) => l.layer),
       run.layers,
     );
-    assert.ok(Number.isFinite(data.loss) && data.loss > 0);
+    assert.ok(data.loss !== undefined && Number.isFinite(data.loss) && data.loss > 0);
     assert.equal(e.coalesced, data.step - prev - 1, `step ${data.step} after ${prev}`);
     prev = data.step;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EngineEvent, RunSummary, StepEventData } from '../../engine/protocol';
-import { loadBar, RunsModel } from '../../extension/runs/runsModel';
+import { expertDescription, layerDescription, loadBar, lossText, RunsModel } from '../../extension/runs/runsModel';
 
 const summary = (id: string, state: 'running' | 'stopped'): RunSummary => ({
   id,
@@ -87,4 +87,15 @@ test('experiments: listed newest first; an experiment event replaces its record 
   assert.equal(m.experiment('a')?.state, 'completed');
   m.setExperiments([]);
   assert.deepEqual(m.experiments(), []);
+});
+
+test("rows for a producer's partial records say what was logged and nothing else", () => {
+  assert.equal(layerDescription(layer), 'overflow 20.0% · entropy 0.72');
+  const gate = { layer: 'mixtral.gate', numExperts: 4, routed: [5, 3, 2, 0], shares: [0.5, 0.3, 0.2, 0], loadCv: 0.6, normalizedEntropy: 0.9 };
+  assert.equal(layerDescription(gate), 'entropy 0.90', 'no capacity: no overflow');
+  assert.equal(layerDescription({ layer: 'm', numExperts: 4, routed: [5, 3, 2, 0], loadCv: 0.6 }), 'load CV 0.60', 'routed counts only');
+  assert.equal(expertDescription(gate, 1).description, `${loadBar(0.3)} 30.0% · routed 3`);
+  assert.equal(expertDescription({ layer: 'm', numExperts: 2, routed: [3, 1] }, 0).description, `${loadBar(0.75)} 75.0% · routed 3`, 'share from the counts');
+  assert.equal(expertDescription(layer, 0).description, `${loadBar(0.5)} 50.0% · kept 3 · dropped 2`);
+  assert.deepEqual([lossText({ crossEntropy: 2, loss: 3 }), lossText({ loss: 3 }), lossText({})], [' · cross-entropy 2.000', ' · loss 3.000', '']);
 });

@@ -93,3 +93,20 @@ test('10,000 steps under the cap: every one kept, in order', () => {
     Array.from({ length: 10_000 }, (_, i) => i + 1),
   );
 });
+
+test("a producer's record with only routed counts and a loss: no point nobody logged, the total loss as its own series", () => {
+  const h = new RunHistory(summary({ layers: [] }));
+  const partial = (n: number) => ({ type: 'step' as const, step: n, loss: 3 - n / 10, layers: [{ layer: 'mixtral.gate', numExperts: 2, routed: [3, 1], loadCv: 0.5 }] });
+  h.addStep(partial(1));
+  h.addStep(partial(2));
+  h.addValidation({ type: 'validation', step: 2 });
+  assert.deepEqual([h.trainCrossEntropy, h.auxLoss, h.zLoss, h.throughput, h.valCrossEntropy], [[], [], [], [], []]);
+  assert.deepEqual(h.trainLoss, [
+    { x: 1, y: 2.9 },
+    { x: 2, y: 2.8 },
+  ]);
+  assert.deepEqual([h.overflow[0], h.entropy[0]], [[], []], 'no kept counts, no entropy: no points');
+  assert.deepEqual(h.loadCv[0].map((p) => p.y), [0.5, 0.5]);
+  assert.deepEqual(h.rows[1].layers[0], { overflowRate: undefined, normalizedEntropy: undefined, loadCv: 0.5, shares: [0.75, 0.25] }, 'shares from routed when not given');
+  assert.equal(h.rows[1].crossEntropy, undefined);
+});

@@ -80,3 +80,18 @@ test('runs with many layers and experts persist fewer rows: the state stays arou
   const bytes = JSON.stringify(state).length;
   assert.ok(bytes < 1_200_000, `${bytes} bytes`);
 });
+
+test("a producer's partial records persist with their holes and restore without a made-up value", () => {
+  const h = new RunHistory(summary({ layers: [] }));
+  h.addStep({ type: 'step', step: 1, loss: 2.5, layers: [{ layer: 'gate', numExperts: 2, routed: [3, 1], shares: [0.75, 0.25], loadCv: 0.5 }], gateMetrics: { overflow_expert1: 12.5 } });
+  h.addValidation({ type: 'validation', step: 1, loss: 2 });
+  const json = JSON.parse(JSON.stringify(persistDashboard(h, ui)));
+  assert.deepEqual([json.steps.crossEntropy, json.steps.loss, json.steps.layers[0].overflowRate], [[null], [2.5], [null]]);
+  const g = restoreDashboard(json)?.history;
+  assert.ok(g);
+  assert.deepEqual([g.trainCrossEntropy, g.trainLoss, g.overflow[0], g.valCrossEntropy], [[], [{ x: 1, y: 2.5 }], [], []]);
+  assert.deepEqual(g.loadCv[0], [{ x: 1, y: 0.5 }]);
+  assert.deepEqual(g.rows[0].layers[0]?.shares, [0.75, 0.25]);
+  assert.equal(g.validation[0].loss, 2);
+  assert.deepEqual([...g.gate], [['overflow_expert1', [{ x: 1, y: 12.5 }]]], "a trainer's gate figures come back");
+});

@@ -33,8 +33,9 @@ export function byTime(points: readonly Point[], clock: Map<number, number>): Po
 /** Per step, the mean over the run's sparse layers of one of their figures; none for a dense run. */
 export function layerMean(h: RunHistory, key: keyof Omit<LayerRow, 'shares'>): Point[] {
   return h.rows.flatMap((r) => {
-    const layers = r.layers.filter((l): l is LayerRow => l !== undefined);
-    return layers.length ? [{ x: r.step, y: layers.reduce((s, l) => s + l[key], 0) / layers.length }] : [];
+    // Over the layers that logged the figure (a producer's record may lack it).
+    const values = r.layers.flatMap((l) => (l?.[key] === undefined ? [] : [l[key]]));
+    return values.length ? [{ x: r.step, y: values.reduce((s, v) => s + v, 0) / values.length }] : [];
   });
 }
 

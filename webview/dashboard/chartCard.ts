@@ -22,6 +22,11 @@ export const CARD_SPECS: readonly CardSpec[] = [
   { kind: 'heatmap', title: 'Expert load', note: "Share of the selected layer's tokens routed to each expert, over steps" },
   { kind: 'mesh', title: 'Mesh utilization', note: 'Per device (data rows × model columns) for the selected layer, latest step' },
   { kind: 'comm', title: 'Communication', note: 'Per layer: all-to-all bytes, and compute vs communication time (latest step)' },
+  {
+    kind: 'gate',
+    title: 'Gate figures (as logged)',
+    note: 'Scalar router figures from a trainer that logs no per-expert counts (fairseq: overflow %, gating entropy in nats, unused experts), averaged over its MoE layers',
+  },
 ];
 
 /** What a card needs from the dashboard to draw. */
@@ -42,6 +47,8 @@ export class ChartCard<K extends string = ChartKind> {
   readonly summaryList: HTMLUListElement;
   readonly toggle: HTMLButtonElement;
   readonly extra: HTMLDivElement;
+  /** Why the chart is empty for good (the run does not log it), in place of the chart. */
+  readonly absent: HTMLParagraphElement;
   chart: Chart | null = null;
 
   constructor(readonly spec: CardSpec<K>) {
@@ -56,6 +63,7 @@ export class ChartCard<K extends string = ChartKind> {
     this.toggle = el('button', { type: 'button', class: 'link-button', 'aria-expanded': 'false', 'aria-controls': `${id}-table` }, 'Show data');
     this.toggle.addEventListener('click', () => this.setTableShown(this.toggle.getAttribute('aria-expanded') !== 'true'));
     this.extra = el('div', { class: 'card-extra' });
+    this.absent = el('p', { class: 'card-absent', id: `${id}-absent`, hidden: true });
     this.figure = el(
       'figure',
       {
@@ -66,7 +74,7 @@ export class ChartCard<K extends string = ChartKind> {
         'data-last-step': '',
         tabindex: 0,
         'aria-label': `${spec.title} chart`,
-        'aria-describedby': `${id}-note ${id}-summary`,
+        'aria-describedby': `${id}-note ${id}-absent ${id}-summary`,
       },
       el(
         'figcaption',
@@ -75,6 +83,7 @@ export class ChartCard<K extends string = ChartKind> {
         this.toggle,
         el('span', { class: 'card-note', id: `${id}-note` }, spec.note),
       ),
+      this.absent,
       this.box,
       this.extra,
       this.summary,
@@ -98,6 +107,15 @@ export class ChartCard<K extends string = ChartKind> {
     this.figure.dataset.points = String(points);
     this.figure.dataset.lastStep = lastStep === null ? '' : String(lastStep);
     this.figure.dataset.series = String(series);
+  }
+
+  /** Shows `text` instead of the chart (a figure this run does not log), or the chart again with null. */
+  setAbsent(text: string | null): void {
+    this.absent.hidden = text === null;
+    this.absent.textContent = text ?? '';
+    this.box.hidden = text !== null;
+    if (text === null) delete this.figure.dataset.absent;
+    else this.figure.dataset.absent = 'true';
   }
 
   setTable(t: DataTable): void {

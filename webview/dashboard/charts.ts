@@ -72,6 +72,10 @@ export function renderCard(card: ChartCard, ctx: RenderContext): void {
   else if (card.spec.kind === 'heatmap') renderHeatmap(card, ctx);
   else if (card.spec.kind === 'mesh') renderMesh(card, ctx);
   else renderComm(card, ctx);
+  const h = ctx.history;
+  if ((card.spec.kind === 'mesh' || card.spec.kind === 'comm') && h?.run.external) {
+    card.setAbsent(h.mesh ? null : 'Not available for this run: the engine simulates a mesh only for a model whose sizes and capacities it knows (its own runs).');
+  }
 }
 
 /** A one-line text alternative of a series, for the KPI strip. */

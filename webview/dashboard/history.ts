@@ -1,9 +1,12 @@
 // Everything the dashboard knows about one run: a row per step record, the per-series point arrays
 // the charts draw (appended in place, so a live step costs O(layers)), validation records and the
 // latest mesh. DOM-free; the view reads it and redraws what `addStep` & co. report as changed.
+// A record from another producer may lack any figure but the routed counts: a row keeps the hole
+// and a series gets no point, so a chart never draws a value nobody logged.
 import type { MeshStep } from '../../engine/mesh/meshStep';
-import type { RunStatus, RunSummary, StepEventData } from '../../engine/protocol';
-import type { LayerMetrics, ValidationMetrics } from '../../engine/train/metrics';
+import type { RunStatus, RunSummary, StepEventData, ValidationEventData } from '../../engine/protocol';
+import { routedLoad } from '../../engine/train/metrics';
+import type { LayerRecord } from '../../engine/train/runFormat';
 
 /** A chart point in chart.js's internal format (parsing: false): x = step. */
 export interface Point {
@@ -11,38 +14,40 @@ export interface Point {
   y: number;
 }
 
+/** A figure the record did not have is absent. */
 export interface LayerRow {
-  overflowRate: number;
-  normalizedEntropy: number;
-  loadCv: number;
-  shares: LayerMetrics['shares'];
+  overflowRate?: number;
+  normalizedEntropy?: number;
+  loadCv?: number;
+  /** [E] routed / assignments. */
+  shares: number[];
 }
 
 export interface StepRow {
   step: number;
-  time: number;
-  loss: number;
-  crossEntropy: number;
-  auxLoss: number;
-  zLoss: number;
-  tokensPerSecond: number;
-  learningRate: number;
+  time?: number;
+  loss?: number;
+  crossEntropy?: number;
+  auxLoss?: number;
+  zLoss?: number;
+  tokensPerSecond?: number;
+  learningRate?: number;
   /** Indexed like RunHistory.layers; a hole where a record lacks that layer. */
   layers: (LayerRow | undefined)[];
 }
 
 export interface ValidationRow {
   step: number;
-  time: number;
-  loss: number;
-  crossEntropy: number;
+  time?: number;
+  loss?: number;
+  crossEntropy?: number;
   /** Per sparse layer (the record's optional fields): NMI(expert; label), share of tokens that changed expert. */
   nmi?: Record<string, number>;
   routingChange?: Record<string, number>;
 }
 
-export type ChartKind = 'loss' | 'overflow' | 'entropy' | 'loadcv' | 'throughput' | 'heatmap' | 'mesh' | 'comm';
-export const CHART_KINDS: readonly ChartKind[] = ['loss', 'overflow', 'entropy', 'loadcv', 'throughput', 'heatmap', 'mesh', 'comm'];
+export type ChartKind = 'loss' | 'overflow' | 'entropy' | 'loadcv' | 'throughput' | 'heatmap' | 'mesh' | 'comm' | 'gate';
+export const CHART_KINDS: readonly ChartKind[] = ['loss', 'overflow', 'entropy', 'loadcv', 'throughput', 'heatmap', 'mesh', 'comm', 'gate'];
 
 /** Step rows kept in memory before the older ones are thinned. */
 export const DEFAULT_CAP = 20_000;
@@ -74,8 +79,13 @@ export function lowerBound<T>(items: readonly T[], value: number, key: (item: T)
 const px = (p: Point): number => p.x;
 
 /** One sparse layer's record, reduced to what the dashboard draws. */
-export function layerRow(l: LayerMetrics): LayerRow {
-  return { overflowRate: l.overflowRate, normalizedEntropy: l.normalizedEntropy, loadCv: l.loadCv, shares: l.shares };
+export function layerRow(l: LayerRecord): LayerRow {
+  return { overflowRate: l.overflowRate, normalizedEntropy: l.normalizedEntropy, loadCv: l.loadCv, shares: l.shares ?? routedLoad(l.routed).shares };
+}
+
+/** Appends (x, y) when y was logged. */
+function pushPoint(series: Point[], x: number, y: number | undefined): void {
+  if (y !== undefined) series.push({ x, y });
 }
 
 export interface HistoryOptions {
@@ -92,6 +102,8 @@ export class RunHistory {
   rows: StepRow[] = [];
   validation: ValidationRow[] = [];
   trainCrossEntropy: Point[] = [];
+  /** The total loss: drawn for a run that logs no cross-entropy (a PyTorch probe's). */
+  trainLoss: Point[] = [];
   auxLoss: Point[] = [];
   zLoss: Point[] = [];
   throughput: Point[] = [];
@@ -100,6 +112,8 @@ export class RunHistory {
   overflow: Point[][] = [];
   entropy: Point[][] = [];
   loadCv: Point[][] = [];
+  /** A trainer's scalar gate figures (a record's gateMetrics: fairseq's), by its names. */
+  gate = new Map<string, Point[]>();
   mesh: { step: number; data: MeshStep } | null = null;
   readonly cap: number;
 
@@ -114,7 +128,7 @@ export class RunHistory {
   }
 
   /** A history from an `init` message. */
-  static fromInit(run: RunSummary, history: readonly (StepEventData | ValidationMetrics)[], totalSteps: number, options?: HistoryOptions): RunHistory {
+  static fromInit(run: RunSummary, history: readonly (StepEventData | ValidationEventData)[], totalSteps: number, options?: HistoryOptions): RunHistory {
     const h = new RunHistory(run, options);
     for (const r of history) {
       if (r.type === 'step') h.addStep(r);
@@ -146,7 +160,7 @@ export class RunHistory {
 
   /** Adds a step record; one at or before the last step (a run resumed from a checkpoint) first drops the records from its step on. */
   addStep(d: StepEventData): Set<ChartKind> {
-    const changed = new Set<ChartKind>(['loss', 'overflow', 'entropy', 'loadcv', 'throughput', 'heatmap']);
+    const changed = new Set<ChartKind>(['loss', 'overflow', 'entropy', 'loadcv', 'throughput', 'heatmap', ...(d.gateMetrics ? (['gate'] as const) : [])]);
     const last = this.lastStep;
     if (last !== null && d.step <= last) {
       const before = this.rows.length;
@@ -168,16 +182,21 @@ export class RunHistory {
       layers,
     });
     const x = d.step;
-    this.trainCrossEntropy.push({ x, y: d.crossEntropy });
-    this.auxLoss.push({ x, y: d.auxLoss });
-    this.zLoss.push({ x, y: d.zLoss });
-    this.throughput.push({ x, y: d.tokensPerSecond });
+    pushPoint(this.trainCrossEntropy, x, d.crossEntropy);
+    pushPoint(this.trainLoss, x, d.loss);
+    pushPoint(this.auxLoss, x, d.auxLoss);
+    pushPoint(this.zLoss, x, d.zLoss);
+    pushPoint(this.throughput, x, d.tokensPerSecond);
     layers.forEach((l, i) => {
       if (!l) return;
-      this.overflow[i].push({ x, y: l.overflowRate });
-      this.entropy[i].push({ x, y: l.normalizedEntropy });
-      this.loadCv[i].push({ x, y: l.loadCv });
+      pushPoint(this.overflow[i], x, l.overflowRate);
+      pushPoint(this.entropy[i], x, l.normalizedEntropy);
+      pushPoint(this.loadCv[i], x, l.loadCv);
     });
+    for (const [name, y] of Object.entries(d.gateMetrics ?? {})) {
+      const series = this.gate.get(name) ?? this.gate.set(name, []).get(name)!;
+      series.push({ x, y });
+    }
     if (d.mesh) {
       this.mesh = { step: d.step, data: d.mesh };
       changed.add('mesh').add('comm');
@@ -188,7 +207,7 @@ export class RunHistory {
     return changed;
   }
 
-  addValidation(v: ValidationMetrics): Set<ChartKind> {
+  addValidation(v: ValidationEventData): Set<ChartKind> {
     const last = this.validation[this.validation.length - 1];
     if (last && v.step <= last.step) this.truncateValidation(v.step);
     this.validation.push({
@@ -199,7 +218,7 @@ export class RunHistory {
       ...(v.nmi ? { nmi: v.nmi } : {}),
       ...(v.routingChange ? { routingChange: v.routingChange } : {}),
     });
-    this.valCrossEntropy.push({ x: v.step, y: v.crossEntropy });
+    pushPoint(this.valCrossEntropy, v.step, v.crossEntropy);
     if (this.validation.length > this.cap) {
       const keep = Math.floor(this.cap / 4);
       this.validation = thinOlder(this.validation, keep);
@@ -226,18 +245,20 @@ export class RunHistory {
   }
 
   private allStepSeries(): Point[][] {
-    return [this.trainCrossEntropy, this.auxLoss, this.zLoss, this.throughput, ...this.overflow, ...this.entropy, ...this.loadCv];
+    return [this.trainCrossEntropy, this.trainLoss, this.auxLoss, this.zLoss, this.throughput, ...this.overflow, ...this.entropy, ...this.loadCv, ...this.gate.values()];
   }
 
   private thin(): void {
     const keep = Math.floor(this.cap / 4);
     this.rows = thinOlder(this.rows, keep);
     this.trainCrossEntropy = thinOlder(this.trainCrossEntropy, keep);
+    this.trainLoss = thinOlder(this.trainLoss, keep);
     this.auxLoss = thinOlder(this.auxLoss, keep);
     this.zLoss = thinOlder(this.zLoss, keep);
     this.throughput = thinOlder(this.throughput, keep);
     this.overflow = this.overflow.map((s) => thinOlder(s, keep));
     this.entropy = this.entropy.map((s) => thinOlder(s, keep));
     this.loadCv = this.loadCv.map((s) => thinOlder(s, keep));
+    for (const [name, s] of this.gate) this.gate.set(name, thinOlder(s, keep));
   }
 }

@@ -80,6 +80,8 @@ export interface LineSpec {
   y1?: LineAxis;
   series(h: RunHistory, p: Palette): { ds: ChartDataset<'line', Point[]>; table: NamedSeries }[];
   tableCaption: string;
+  /** Shown instead of the chart when a run has steps but none of them logged these figures; null: the card is hidden instead (a chart only some producers fill). */
+  absent: string | null;
 }
 
 export const LINE_SPECS: Partial<Record<ChartKind, LineSpec>> = {
@@ -87,8 +89,12 @@ export const LINE_SPECS: Partial<Record<ChartKind, LineSpec>> = {
     y: { title: 'Cross-entropy (nats)', format: fmtNum },
     y1: { title: 'Load-balancing / z-loss', format: fmtNum, beginAtZero: true },
     tableCaption: 'Cross-entropy and router losses by step',
+    absent: 'Not logged by this run: its records have no losses.',
     series: (h, p) => [
-      { ds: lineDataset('Training cross-entropy', h.trainCrossEntropy, p.blue), table: { label: 'Training cross-entropy', points: h.trainCrossEntropy, format: fmtNum } },
+      // A producer that logs its total loss but no cross-entropy (the PyTorch probe): that loss, named as such.
+      h.trainCrossEntropy.length || !h.trainLoss.length
+        ? { ds: lineDataset('Training cross-entropy', h.trainCrossEntropy, p.blue), table: { label: 'Training cross-entropy', points: h.trainCrossEntropy, format: fmtNum } }
+        : { ds: lineDataset('Training loss (total)', h.trainLoss, p.blue), table: { label: 'Training loss (total)', points: h.trainLoss, format: fmtNum } },
       {
         ds: lineDataset('Validation cross-entropy', h.valCrossEntropy, p.orange, { pointRadius: h.valCrossEntropy.length > 200 ? 0 : 2.5, borderWidth: 2 }),
         table: { label: 'Validation cross-entropy', points: h.valCrossEntropy, format: fmtNum },
@@ -106,21 +112,32 @@ export const LINE_SPECS: Partial<Record<ChartKind, LineSpec>> = {
   overflow: {
     y: { title: 'Dropped tokens', format: fmtPct, beginAtZero: true },
     tableCaption: 'Overflow (dropped-token) rate per sparse layer by step',
+    absent: 'Not logged by this run: no layer logged kept counts (a capacity).',
     series: (h, p) => perLayer(h, p, h.overflow, fmtPct),
   },
   entropy: {
     y: { title: 'Entropy / ln E', format: (y) => formatNumber(y, 2), min: 0, max: 1 },
     tableCaption: 'Normalized router entropy per sparse layer by step',
+    absent: 'Not logged by this run: its records have no router entropy.',
     series: (h, p) => perLayer(h, p, h.entropy, (y) => formatNumber(y, 3)),
   },
   loadcv: {
     y: { title: 'Load CV', format: (y) => formatNumber(y, 2), beginAtZero: true },
     tableCaption: 'Load coefficient of variation per sparse layer by step',
+    absent: 'Not logged by this run: its records have no routed counts.',
     series: (h, p) => perLayer(h, p, h.loadCv, (y) => formatNumber(y, 3)),
+  },
+  gate: {
+    y: { title: 'As logged', format: (y) => formatNumber(y, 3) },
+    tableCaption: "The trainer's gate figures by step, under its names and units",
+    absent: null,
+    series: (h, p) =>
+      [...h.gate].map(([name, points], i) => ({ ds: lineDataset(name, points, seriesColor(p, i), { borderDash: seriesDash(i) }), table: { label: name, points, format: (y: number) => formatNumber(y, 4) } })),
   },
   throughput: {
     y: { title: 'Tokens / s', format: (y) => formatNumber(y, 3), beginAtZero: true },
     tableCaption: 'Training throughput (tokens per second) by step',
+    absent: 'Not logged by this run: its records have no tokens per second.',
     series: (h, p) => [{ ds: lineDataset('Tokens / s', h.throughput, p.green), table: { label: 'Tokens / s', points: h.throughput, format: (y) => formatInt(y) } }],
   },
 };
@@ -144,7 +161,9 @@ export function setDatasets(chart: Chart<'line', Point[]>, next: ChartDataset<'l
 function perLayer(h: RunHistory, p: Palette, series: Point[][], format: Fmt) {
   return h.layers.map((name, i) => {
     const c = seriesColor(p, i);
-    return { ds: lineDataset(name, series[i] ?? [], c, { borderDash: seriesDash(i) }), table: { label: name, points: series[i] ?? [], format } };
+    // A layer without this figure (a top-k gate without capacity has no overflow) says so in the legend.
+    const label = series[i]?.length || !h.rows.length ? name : `${name} (not logged)`;
+    return { ds: lineDataset(label, series[i] ?? [], c, { borderDash: seriesDash(i) }), table: { label, points: series[i] ?? [], format } };
   });
 }
 
@@ -156,5 +175,7 @@ export function renderLine(card: ChartCard, spec: LineSpec, ctx: RenderContext):
   setDatasets(chart, series.map((s) => s.ds));
   const points = series.reduce((m, s) => Math.max(m, s.table.points.length), 0);
   card.setStats(points, h?.lastStep ?? null, series.length);
+  if (spec.absent === null) card.figure.hidden = !points;
+  else card.setAbsent(h?.rows.length && !points ? spec.absent : null);
   card.setTable(seriesTable(spec.tableCaption, series.map((s) => s.table)));
 }

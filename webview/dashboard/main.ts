@@ -265,11 +265,12 @@ class Dashboard {
     const h = this.history;
     if (!h) return this.kpis.replaceChildren();
     const last = h.rows[h.rows.length - 1];
-    const layers = last?.layers.filter((l) => l !== undefined) ?? [];
-    const meanOverflow = layers.length ? layers.reduce((s, l) => s + l.overflowRate, 0) / layers.length : NaN;
+    // Over the layers that logged an overflow rate (a layer without a capacity has none).
+    const overflow = last?.layers.flatMap((l) => l?.overflowRate ?? []) ?? [];
+    const meanOverflow = overflow.length ? overflow.reduce((s, x) => s + x, 0) / overflow.length : NaN;
     const items: [string, string, string][] = [
       ['step', 'Step', h.lastStep === null ? '–' : formatInt(h.lastStep)],
-      ['cross-entropy', 'Cross-entropy', lastValue(h.trainCrossEntropy)],
+      h.trainCrossEntropy.length || !h.trainLoss.length ? ['cross-entropy', 'Cross-entropy', lastValue(h.trainCrossEntropy)] : ['loss', 'Loss (total)', lastValue(h.trainLoss)],
       ['val-cross-entropy', 'Validation cross-entropy', lastValue(h.valCrossEntropy)],
       ['throughput', 'Tokens/s', lastValue(h.throughput, (y) => formatInt(y))],
       ['dropped', 'Dropped', Number.isNaN(meanOverflow) ? '–' : formatPercent(meanOverflow)],

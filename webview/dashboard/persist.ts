@@ -39,26 +39,29 @@ export const persistedDashboardSchema = z.object({
   status: runStatusSchema.nullable(),
   totalSteps: z.number().int().min(0),
   layers: z.array(z.string()),
+  /** null: a figure the record did not have (an external producer logs less). */
   steps: z.object({
     step: col,
-    time: col,
-    loss: col,
-    crossEntropy: col,
-    auxLoss: col,
-    zLoss: col,
-    tokensPerSecond: col,
-    learningRate: col,
+    time: optCol,
+    loss: optCol,
+    crossEntropy: optCol,
+    auxLoss: optCol,
+    zLoss: optCol,
+    tokensPerSecond: optCol,
+    learningRate: optCol,
     layers: z.array(layerColumnsSchema),
   }),
   validation: z.object({
     step: col,
-    time: col,
-    loss: col,
-    crossEntropy: col,
+    time: optCol,
+    loss: optCol,
+    crossEntropy: optCol,
     /** Per validation, the record's per-layer figures (null where it had none); absent in older states. */
     nmi: z.array(z.record(z.string(), num).nullable()).optional(),
     routingChange: z.array(z.record(z.string(), num).nullable()).optional(),
   }),
+  /** A trainer's gate figures by name: [step, value] pairs, thinned like the steps. */
+  gate: z.record(z.string(), z.array(z.tuple([num, num]))).optional(),
   mesh: z.object({ step: z.number().int().min(0), data: meshStepSchema }).nullable(),
   ui: uiStateSchema,
 });
@@ -72,6 +75,14 @@ export function round(x: number, digits = 5): number {
 function roundRecord(r: Record<string, number> | undefined): Record<string, number> | null {
   return r ? Object.fromEntries(Object.entries(r).map(([k, x]) => [k, round(x, 4)])) : null;
 }
+
+/** round(), with a figure not logged kept as null. */
+function roundOpt(x: number | undefined, digits = 5): number | null {
+  return x === undefined ? null : round(x, digits);
+}
+
+/** A persisted null back to a figure not logged. */
+const opt = (x: number | null | undefined): number | undefined => x ?? undefined;
 
 /** Indices of at most `max` of `n` items, evenly spread, always with the last. */
 export function evenIndices(n: number, max: number): number[] {
@@ -91,12 +102,8 @@ export function rowsForBudget(h: RunHistory, maxSteps = PERSIST_STEPS, maxNumber
 
 export function persistDashboard(h: RunHistory, ui: UiState, maxSteps = PERSIST_STEPS, maxNumbers = PERSIST_NUMBERS): PersistedDashboard {
   const rows = evenIndices(h.rows.length, rowsForBudget(h, maxSteps, maxNumbers)).map((i) => h.rows[i]);
-  const pick = (f: (r: StepRow) => number, digits = 5): number[] => rows.map((r) => round(f(r), digits));
-  const layerCol = (i: number, f: (l: LayerRow) => number): (number | null)[] =>
-    rows.map((r) => {
-      const l = r.layers[i];
-      return l ? round(f(l), 4) : null;
-    });
+  const pick = (f: (r: StepRow) => number | undefined, digits = 5): (number | null)[] => rows.map((r) => roundOpt(f(r), digits));
+  const layerCol = (i: number, f: (l: LayerRow) => number | undefined): (number | null)[] => rows.map((r) => roundOpt(r.layers[i] && f(r.layers[i]), 4));
   return {
     v: PERSIST_VERSION,
     runId: h.runId,
@@ -106,7 +113,7 @@ export function persistDashboard(h: RunHistory, ui: UiState, maxSteps = PERSIST_
     layers: [...h.layers],
     steps: {
       step: rows.map((r) => r.step),
-      time: rows.map((r) => r.time),
+      time: rows.map((r) => r.time ?? null),
       loss: pick((r) => r.loss),
       crossEntropy: pick((r) => r.crossEntropy),
       auxLoss: pick((r) => r.auxLoss),
@@ -122,12 +129,15 @@ export function persistDashboard(h: RunHistory, ui: UiState, maxSteps = PERSIST_
     },
     validation: {
       step: h.validation.map((v) => v.step),
-      time: h.validation.map((v) => v.time),
-      loss: h.validation.map((v) => round(v.loss)),
-      crossEntropy: h.validation.map((v) => round(v.crossEntropy)),
+      time: h.validation.map((v) => v.time ?? null),
+      loss: h.validation.map((v) => roundOpt(v.loss)),
+      crossEntropy: h.validation.map((v) => roundOpt(v.crossEntropy)),
       nmi: h.validation.map((v) => roundRecord(v.nmi)),
       routingChange: h.validation.map((v) => roundRecord(v.routingChange)),
     },
+    gate: Object.fromEntries(
+      [...h.gate].map(([name, points]) => [name, evenIndices(points.length, maxSteps).map((i) => [points[i].x, round(points[i].y)] as [number, number])]),
+    ),
     mesh: h.mesh,
     ui,
   };
@@ -149,31 +159,23 @@ export function restoreDashboard(raw: unknown, options?: HistoryOptions): Restor
   if (columns.some((c) => c.length !== n)) return null;
   const h = new RunHistory({ ...p.run, layers: p.layers }, options);
   for (let k = 0; k < n; k++) {
+    const layers = s.layers.flatMap((lc, i) => {
+      const shares = lc.shares[k];
+      if (shares == null || i >= h.layers.length) return [];
+      // routed: the shares stand in for the counts, which are not kept (only shares are drawn).
+      return [{ layer: h.layers[i], numExperts: shares.length, routed: shares, shares, overflowRate: opt(lc.overflowRate[k]), normalizedEntropy: opt(lc.normalizedEntropy[k]), loadCv: opt(lc.loadCv[k]) }];
+    });
     h.addStep({
       type: 'step',
       step: s.step[k],
-      time: s.time[k],
-      tokens: 0,
-      tokensPerSecond: s.tokensPerSecond[k],
-      learningRate: s.learningRate[k],
-      loss: s.loss[k],
-      crossEntropy: s.crossEntropy[k],
-      auxLoss: s.auxLoss[k],
-      zLoss: s.zLoss[k],
-      gradNorm: 0,
-      layers: [],
-    });
-    const row = h.rows[h.rows.length - 1];
-    s.layers.forEach((lc, i) => {
-      const shares = lc.shares[k];
-      const o = lc.overflowRate[k];
-      const e = lc.normalizedEntropy[k];
-      const cv = lc.loadCv[k];
-      if (shares == null || o == null || e == null || cv == null || i >= h.layers.length) return;
-      row.layers[i] = { overflowRate: o, normalizedEntropy: e, loadCv: cv, shares };
-      h.overflow[i].push({ x: row.step, y: o });
-      h.entropy[i].push({ x: row.step, y: e });
-      h.loadCv[i].push({ x: row.step, y: cv });
+      time: opt(s.time[k]),
+      tokensPerSecond: opt(s.tokensPerSecond[k]),
+      learningRate: opt(s.learningRate[k]),
+      loss: opt(s.loss[k]),
+      crossEntropy: opt(s.crossEntropy[k]),
+      auxLoss: opt(s.auxLoss[k]),
+      zLoss: opt(s.zLoss[k]),
+      layers,
     });
   }
   const v = p.validation;
@@ -183,13 +185,14 @@ export function restoreDashboard(raw: unknown, options?: HistoryOptions): Restor
     h.addValidation({
       type: 'validation',
       step: v.step[k],
-      time: v.time[k] ?? 0,
-      loss: v.loss[k] ?? NaN,
-      crossEntropy: v.crossEntropy[k] ?? NaN,
+      time: opt(v.time[k]),
+      loss: opt(v.loss[k]),
+      crossEntropy: opt(v.crossEntropy[k]),
       ...(nmi ? { nmi } : {}),
       ...(change ? { routingChange: change } : {}),
     });
   }
+  for (const [name, points] of Object.entries(p.gate ?? {})) h.gate.set(name, points.map(([x, y]) => ({ x, y })));
   h.mesh = p.mesh;
   h.status = p.status;
   h.totalSteps = Math.max(p.totalSteps, h.rows.length);

@@ -1,6 +1,8 @@
 """The probe: forward hooks on the routers sum, on the device, what each sparse layer did during the
 steps to be logged; probe.step() closes a step, all-reduces the sums once (one collective for all
-layers) when torch.distributed is initialised, and rank 0 writes one record to metrics.jsonl."""
+layers) over the data-parallel group when torch.distributed is initialised, and rank 0 writes one
+record to metrics.jsonl. Only data-parallel ranks see different tokens: tensor-parallel ranks route
+the same ones, so summing over the whole world would count each token once per tensor-parallel rank."""
 import atexit
 import math
 import time
@@ -19,6 +21,24 @@ def _distributed():
     return dist.is_available() and dist.is_initialized()
 
 
+def data_parallel_group(group=None):
+    """The process group the counts are summed over: `group` if given; else Megatron-Core's
+    data-parallel group (with context parallelism: its ranks see different tokens too) when its
+    parallel_state is importable and initialised; else None, the whole world."""
+    if group is not None:
+        return group
+    try:
+        from megatron.core import parallel_state
+    except ImportError:
+        return None
+    if not parallel_state.model_parallel_is_initialized():
+        return None
+    try:
+        return parallel_state.get_data_parallel_group(with_context_parallel=True)
+    except TypeError:  # an older Megatron-Core without context parallelism
+        return parallel_state.get_data_parallel_group()
+
+
 def _scalar(x):
     if x is None:
         return None
@@ -27,12 +47,13 @@ def _scalar(x):
 
 
 class Probe:
-    def __init__(self, model, folder, every=10, routers=None, top_k=None, total_steps=0, source=None):
+    def __init__(self, model, folder, every=10, routers=None, top_k=None, total_steps=0, source=None, group=None):
         if every < 1:
             raise ValueError("switchyard_probe: every must be ≥ 1")
         self.specs = find_routers(model, routers, top_k)
         self.every, self.total_steps = every, total_steps
         self.rank = dist.get_rank() if _distributed() else 0
+        self.group = data_parallel_group(group) if _distributed() else None
         self._sums = {}  # spec name -> [3E + 3] float64 on the router's device: routed, kept, prob sums, entropy, tokens, capacity
         self._kept_seen = set()
         self._aux = 0.0
@@ -129,7 +150,7 @@ class Probe:
         kept_flags = torch.tensor([1.0 if sp.name in self._kept_seen else 0.0 for sp in self.specs], dtype=torch.float64, device=flat.device)
         flat = torch.cat([flat.to(device), kept_flags.to(device)])
         if _distributed():
-            dist.all_reduce(flat)  # one collective for every layer
+            dist.all_reduce(flat, group=self.group)  # one collective for every layer, over data-parallel ranks
         values = flat.cpu().tolist()
         self._sums.clear()
         self._kept_seen.clear()
@@ -176,7 +197,9 @@ class Probe:
         self.close("stopped")
 
 
-def attach(model, folder, every=10, routers=None, top_k=None, total_steps=0, source=None):
+def attach(model, folder, every=10, routers=None, top_k=None, total_steps=0, source=None, group=None):
     """Hooks the routers of `model` and returns a Probe writing the run folder `folder`.
-    routers: {module name: k} to name routers by hand; top_k: k of gate-style blocks without one."""
-    return Probe(model, folder, every, routers, top_k, total_steps, source)
+    routers: {module name: k} to name routers by hand; top_k: k of gate-style blocks without one;
+    group: the data-parallel process group to sum counts over (with tensor parallelism; Megatron-Core's
+    is found by itself), default the whole world."""
+    return Probe(model, folder, every, routers, top_k, total_steps, source, group)

@@ -80,14 +80,17 @@ class TinyMoE(nn.Module):
         return self.head(h)
 
 
-def train(folder, steps=12, every=5, seed=0, batch=4, seq=16, on_step=None):
+def train(folder, steps=12, every=5, seed=0, batch=4, seq=16, on_step=None, pause=0.0, group=None):
     """Trains TinyMoE to copy its input with the probe attached; returns the probe.
-    on_step(step, model) is called after each step's forward (the tests read the routers there)."""
+    on_step(step, model) is called after each step's forward (the tests read the routers there);
+    pause: seconds to wait after each step (a slow job, for the editor's live checks); group: attach()'s."""
+    import time
+
     import switchyard_probe
 
     torch.manual_seed(0)  # the same weights on every rank
     model = TinyMoE()
-    probe = switchyard_probe.attach(model, folder, every=every, total_steps=steps)
+    probe = switchyard_probe.attach(model, folder, every=every, total_steps=steps, group=group)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     gen = torch.Generator().manual_seed(seed)  # each rank its own data
     for step in range(1, steps + 1):
@@ -99,5 +102,7 @@ def train(folder, steps=12, every=5, seed=0, batch=4, seq=16, on_step=None):
         if on_step:
             on_step(step, model)
         probe.step(step, loss=loss, learning_rate=1e-2, tokens=batch * seq)
+        if pause:
+            time.sleep(pause)
     probe.close()
     return probe

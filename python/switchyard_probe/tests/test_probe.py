@@ -140,11 +140,59 @@ class TrainerCallbackImport(unittest.TestCase):
             self.assertTrue(callable(SwitchyardCallback))
 
 
+class MegatronGroup(unittest.TestCase):
+    """Megatron-Core is not installed here: a module in its place with parallel_state's two calls
+    checks which group the probe asks for (the real all_reduce with a group is TwoProcesses')."""
+
+    def test_megatron_data_parallel_group_is_used_when_initialised_and_a_given_group_wins(self):
+        import sys
+        import types
+
+        from switchyard_probe.probe import data_parallel_group
+
+        asked = []
+        state = types.SimpleNamespace(initialised=False)
+        ps = types.ModuleType("megatron.core.parallel_state")
+        ps.model_parallel_is_initialized = lambda: state.initialised
+        ps.get_data_parallel_group = lambda with_context_parallel=False: asked.append(with_context_parallel) or "dp+cp group"
+        core = types.ModuleType("megatron.core")
+        core.parallel_state = ps
+        saved = {k: sys.modules.get(k) for k in ("megatron", "megatron.core", "megatron.core.parallel_state")}
+        sys.modules.update({"megatron": types.ModuleType("megatron"), "megatron.core": core, "megatron.core.parallel_state": ps})
+        try:
+            self.assertIsNone(data_parallel_group(), "not initialised: the whole world")
+            state.initialised = True
+            self.assertEqual(data_parallel_group(), "dp+cp group")
+            self.assertEqual(asked, [True], "context-parallel ranks see different tokens too")
+            self.assertEqual(data_parallel_group("mine"), "mine")
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    sys.modules.pop(k, None)
+                else:
+                    sys.modules[k] = v
+        self.assertIsNone(data_parallel_group(), "no Megatron: the whole world")
+
+
 def _worker(rank, world, port, folder, out):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     seen = {}
     train(folder, steps=6, every=3, seed=rank, on_step=capture(seen))
+    with open(os.path.join(out, "rank%d.json" % rank), "w") as f:
+        json.dump(seen, f)
+    dist.destroy_process_group()
+
+
+def _tp_worker(rank, world, port, folder, out):
+    """Two tensor-parallel ranks of one replica: the same tokens (same seed). Each is its own
+    data-parallel group of one, as Megatron's parallel_state would make them."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    dp_groups = [dist.new_group([r]) for r in range(world)]  # every rank creates every group, in order
+    seen = {}
+    train(os.path.join(folder, "with-group"), steps=3, every=3, seed=0, on_step=capture(seen), group=dp_groups[rank])
+    train(os.path.join(folder, "whole-world"), steps=3, every=3, seed=0)
     with open(os.path.join(out, "rank%d.json" % rank), "w") as f:
         json.dump(seen, f)
     dist.destroy_process_group()
@@ -172,6 +220,23 @@ class TwoProcesses(unittest.TestCase):
             self.assertEqual(mixtral["routed"], [a + b for a, b in zip(ranks[0][s]["mixtral.routed"], ranks[1][s]["mixtral.routed"])])
             self.assertNotEqual(ranks[0][s]["mixtral.routed"], ranks[1][s]["mixtral.routed"], "the ranks saw different data")
         self.assertEqual(read_json(os.path.join(folder, "status.json"))["state"], "completed")
+
+    def test_tensor_parallel_ranks_are_not_double_counted_when_the_data_parallel_group_is_given(self):
+        folder = tempfile.mkdtemp()
+        out = tempfile.mkdtemp()
+        mp.spawn(_tp_worker, args=(2, free_port(), folder, out), nprocs=2, join=True)
+        ranks = [read_json(os.path.join(out, "rank%d.json" % r)) for r in range(2)]
+        self.assertEqual(ranks[0], ranks[1], "both tensor-parallel ranks routed the same tokens")
+        grouped = read_records(os.path.join(folder, "with-group"))
+        world = read_records(os.path.join(folder, "whole-world"))
+        self.assertEqual([r["step"] for r in grouped], [1, 3])
+        for g, w in zip(grouped, world):
+            s = str(g["step"])
+            self.assertEqual(g["layers"][0]["assignments"], 64, "4 × 16 tokens, top-1, counted once")
+            self.assertEqual(g["layers"][1]["routed"], ranks[0][s]["mixtral.routed"])
+            self.assertEqual(g["layers"][0]["kept"], ranks[0][s]["switch.kept"])
+            # Without the group, the whole world's sum counts each token once per tensor-parallel rank.
+            self.assertEqual(w["layers"][1]["routed"], [2 * x for x in ranks[0][s]["mixtral.routed"]])
 
 
 if __name__ == "__main__":

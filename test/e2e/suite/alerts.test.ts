@@ -32,7 +32,7 @@ suite('alerts', () => {
       const last = await log.waitFor(`the final step event of ${run.id}`, isStep(run.id, 12), 10_000);
       assert.ok(withAlert.data.alerts?.some((a) => a.kind === 'overflow'));
 
-      const overflowing = last.data.layers.filter((l) => l.overflowRate > 0).map((l) => l.layer);
+      const overflowing = last.data.layers.filter((l) => (l.overflowRate ?? 0) > 0).map((l) => l.layer);
       const runNode = (await treeChildren(api)).find((r) => label(r.item) === run.id);
       assert.ok(runNode, `the tree lists ${run.id}`);
       for (const l of await treeChildren(api, runNode.node)) {

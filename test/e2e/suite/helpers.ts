@@ -193,11 +193,20 @@ export function label(item: vscode.TreeItem): string {
   return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
 }
 
+/** Debian's Python with torch (.ci/install-python.sh), as `npm run test:python` calls it. */
+export const PYTHON = '/usr/bin/python3';
+
 /**
- * Starts a process that writes a run folder in the run format, a record every `intervalMs`, as a
- * foreign trainer would (today a Node script; the PyTorch probe can take its place here).
+ * Trains a small PyTorch MoE (the probe tests' TinyMoE: a Switch router with capacity and a
+ * Mixtral-style top-2 gate) with `switchyard_probe.attach(...)` writing `folder`, a record every
+ * step and `pauseSeconds` between steps: a real training job another process runs. `stderr()`: what
+ * Python printed, for a failure's message.
  */
-export function startRunWriter(folder: string, steps: number, intervalMs: number): ChildProcess {
-  const script = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'scripts', 'runFolderWriter.mjs');
-  return spawn(process.execPath, [script, folder, '--steps', String(steps), '--interval', String(intervalMs)], { stdio: 'ignore' });
+export function startProbeRun(folder: string, steps: number, pauseSeconds: number): { process: ChildProcess; stderr: () => string } {
+  const cwd = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'python', 'switchyard_probe');
+  const args = ['-m', 'tests.make_run', folder, '--steps', String(steps), '--every', '1', '--pause', String(pauseSeconds)];
+  const child = spawn(PYTHON, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  return { process: child, stderr: () => err };
 }

@@ -2,6 +2,7 @@
 // over the same two micro-batches; the replicas' weights stay equal to the engine's; a resume after
 // a checkpoint takes the uninterrupted run's steps; a replica that fails stops the run with a clear
 // error while the engine goes on training.
+import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,6 +88,45 @@ test('a data-parallel run resumed from a checkpoint takes the uninterrupted runâ
     assert.deepEqual(resumed.replicaHashes(), [hash, hash]);
   } finally {
     resumed.dispose();
+  }
+});
+
+test('a data-parallel run pauses, resumes and stops between steps, and a non-finite loss pauses it unchanged', async () => {
+  const trainer = await Trainer.create(runsDir, config({ dataParallel: 2 }, 50), backend);
+  const states: string[] = [];
+  trainer.on('state', (s) => states.push(s.state));
+  trainer.on('metrics', (m) => {
+    if (m.step === 2) {
+      trainer.pause();
+      setTimeout(() => trainer.resume(), 100);
+    }
+    if (m.step === 3) trainer.stop();
+  });
+  assert.equal(await trainer.train(), 'stopped');
+  assert.deepEqual(states, ['running', 'paused', 'running', 'stopped']);
+  assert.equal(trainer.step, 3);
+  // A router gone bad, saved in a checkpoint: the replicas start from it when the run is opened.
+  const router = trainer.model.params.vars.get('encoder.block.1.layer.1.mlp.router.classifier.weight');
+  assert.ok(router);
+  router.assign(tf.fill(router.shape, NaN));
+  trainer.checkpoint();
+  trainer.dispose();
+  const bad = await Trainer.open(runsDir, trainer.run.id, backend);
+  try {
+    assert.equal(bad.dataParallel, 2);
+    const hash = bad.replicaHashes()[0];
+    let message = '';
+    bad.on('state', (s) => {
+      if (s.state !== 'paused') return;
+      message = s.message ?? '';
+      bad.stop();
+    });
+    assert.equal(await bad.train(), 'stopped');
+    assert.match(message, /step 4: the loss is not finite \(first bad router: encoder\.block\.1\.layer\.1\)/);
+    assert.equal(bad.step, 3, 'no update was applied');
+    assert.deepEqual(bad.replicaHashes(), [hash, hash], 'nor by the replicas');
+  } finally {
+    bad.dispose();
   }
 });
 

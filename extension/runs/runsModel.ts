@@ -16,6 +16,8 @@ export interface RunView {
   /** The last training step's cross-entropy. */
   crossEntropy?: number;
   message?: string;
+  /** Model replicas training side by side (training.dataParallel), when more than one. */
+  dataParallel?: number;
   /** Sparse layer names, known before any step arrives. */
   layerNames: string[];
   /** The sparse layers' figures of the latest step event, as the engine sent them; empty until one arrives. */
@@ -70,6 +72,7 @@ export class RunsModel {
         steps: s.status?.steps ?? 0,
         crossEntropy: s.crossEntropy,
         message: s.status?.message,
+        ...(s.status?.dataParallel ? { dataParallel: s.status.dataParallel } : {}),
         layerNames: s.layers,
         ...(s.importedFrom ? { importedFrom: s.importedFrom } : {}),
         layers: prev?.layers ?? [],
@@ -95,6 +98,7 @@ export class RunsModel {
       run.step = e.data.step;
       run.steps = e.data.steps;
       run.message = e.data.message;
+      run.dataParallel = e.data.dataParallel;
     } else {
       return undefined;
     }

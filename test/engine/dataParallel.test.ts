@@ -4,7 +4,8 @@
 // error while the engine goes on training.
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -150,6 +151,28 @@ test('a replica that throws stops its run with an error naming it, and the engin
     assert.ok(Number.isFinite(m.loss));
   } finally {
     trainer.dispose();
+  }
+});
+
+test('the installed command (the bundle) trains with two replicas and info reports data parallelism', () => {
+  // The replica's script is its own file beside dist/engine.js (npm run build makes both).
+  const root = join(__dirname, '..', '..');
+  const cwd = mkdtempSync(join(tmpdir(), 'switchyard-dp-cli-'));
+  try {
+    writeFileSync(join(cwd, 'config.json'), JSON.stringify({ model, training: { batchSize: 4, inputLength: 32, vocabSize: 600, dataParallel: 2, validateEvery: 2, checkpointEvery: 2, validationBatches: 1 } }));
+    const run = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'switchyard.js'), ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
+    const train = run(['train', '--config', 'config.json', '--steps', '2', '--runs', 'runs', '--backend', backend]);
+    assert.equal(train.status, 0, train.stderr);
+    const out = train.stdout + train.stderr;
+    assert.match(out, /; data-parallel over 2 worker threads \(1 wasm thread each\)/);
+    assert.match(out, /completed at step 2/);
+    const [id] = readdirSync(join(cwd, 'runs'));
+    assert.equal(JSON.parse(readFileSync(join(cwd, 'runs', id, 'status.json'), 'utf8')).dataParallel, 2);
+    const info = run(['info', '--backend', backend]);
+    assert.equal(info.status, 0, info.stderr);
+    assert.deepEqual(JSON.parse(info.stdout).dataParallel, { default: 1, max: 2, wasmThreadsPerReplica: 1, backends: ['wasm', 'cpu'] });
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
   }
 });
 

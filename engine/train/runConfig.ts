@@ -17,6 +17,13 @@ export const trainingOptionsSchema = z
      * on its own, as each device does in the paper. Default: the whole batch in one pass.
      */
     microBatchSize: positiveInt.optional(),
+    /**
+     * Replicas of the model that train a step's micro-batches side by side, each in its own worker
+     * thread with its own backend, their gradients summed before one identical optimizer step in each
+     * (data parallelism, section 5.1 of the paper). 2 splits the batch in two halves unless
+     * microBatchSize says otherwise; the result is the one-process run with that split. Default 1.
+     */
+    dataParallel: z.union([z.literal(1), z.literal(2)], { error: '1 or 2 (model replicas training side by side, one per core)' }).optional(),
     /** Encoder length: span-corrupted inputs plus </s>. */
     inputLength: z.number().int().min(8),
     /** Peak learning rate, reached after warmupSteps, then decayed as 1/sqrt(step). */
@@ -103,11 +110,21 @@ export function resolveRunConfig(opts: { preset?: string; overrides?: unknown; c
 export function parseRunConfig(raw: unknown): RunConfig {
   const r = runConfigSchema.safeParse(raw);
   if (!r.success) throw configError(r.error);
-  const { microBatchSize, batchSize } = r.data.training;
+  const { microBatchSize, batchSize, dataParallel = 1 } = r.data.training;
   if (microBatchSize !== undefined && microBatchSize > batchSize) {
     throw new ConfigError([{ field: 'training.microBatchSize', message: `${microBatchSize} is more than the batch size (${batchSize})` }]);
   }
+  const parts = Math.ceil(batchSize / (microBatchSizeOf(r.data.training) ?? batchSize));
+  if (parts < dataParallel) {
+    throw new ConfigError([{ field: 'training.dataParallel', message: `${dataParallel} replicas need ${dataParallel} micro-batches; the batch of ${batchSize} splits into ${parts}` }]);
+  }
   return r.data;
+}
+
+/** Sequences per micro-batch: as configured, else the batch's share of one replica, else the whole batch (undefined). */
+export function microBatchSizeOf(t: TrainingOptions): number | undefined {
+  const replicas = t.dataParallel ?? 1;
+  return t.microBatchSize ?? (replicas > 1 ? Math.ceil(t.batchSize / replicas) : undefined);
 }
 
 export function withVocabSize(config: RunConfig, vocabSize: number): RunConfig {

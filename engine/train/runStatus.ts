@@ -14,6 +14,8 @@ export const runStatusSchema = z.object({
   /** Why the run paused or stopped by itself (a NaN loss). */
   message: z.string().optional(),
   backend: z.string(),
+  /** Model replicas training side by side in worker threads (training.dataParallel); absent: one process. */
+  dataParallel: z.number().int().min(2).optional(),
   updatedAt: z.string(),
 });
 export type RunStatus = z.infer<typeof runStatusSchema>;

@@ -12,21 +12,20 @@ import { toHfConfig } from '../model/config';
 import { ForwardContext } from '../model/context';
 import { SwitchTransformer } from '../model/model';
 import type { LayerRouting } from '../model/stats';
-import { Adam, namedGradients } from './adam';
+import { Adam } from './adam';
 import { pruneCheckpoints, saveCheckpoint, type NamedTensor } from './checkpoint';
-import { clipByGlobalNorm } from './clip';
 import { loadDataset, validationBatches, type Dataset } from './dataset';
 import { AlertMonitor, DEFAULT_THRESHOLDS } from '../analysis/health';
 import { TokenLabels } from '../analysis/tokenLabels';
 import { validationRouting, type ValidationLayerPass } from '../analysis/validationRouting';
 import type { RunStatus } from '../protocol';
 import { layerMetrics, type StepMetrics, type ValidationMetrics } from './metrics';
-import { withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
+import { microBatchSizeOf, withVocabSize, type CorpusSpec, type RunConfig } from './runConfig';
 import { loadRunModel } from './runModel';
 import { createRun, findRun, MetricsWriter, openRun, truncateMetricsAfter, type RunDir } from './runStore';
-import { distillationLoss } from './distill';
 import { accumulateGradients, concat, mergeRouting, microBatchWeights, splitBatch } from './microBatches';
-import { learningRate } from './schedule';
+import { DataParallelGroup } from './dataParallel';
+import { microBatchGradients, optimizerStep, type MicroBatchResult } from './replicaStep';
 import { checkTrainingFits } from './memoryEstimate';
 import type { BackendName } from '../backend';
 
@@ -91,6 +90,8 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   private readonly startupLogs: string[] = [];
   /** Distillation: the teacher whose distribution the soft loss follows. */
   private teacher: SwitchTransformer | null = null;
+  /** Data parallelism: the replicas that run the micro-batches (null: this process runs them in turn). */
+  private replicas: DataParallelGroup | null = null;
 
   private constructor(
     readonly run: RunDir,
@@ -132,6 +133,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
         trainer.teacher = start.teacher ?? null;
       }
       trainer.startupLogs.push(...dataset.warnings);
+      await trainer.startReplicas(backend);
       return trainer;
     } catch (err) {
       // A half-made run would show in every listing: what creation wrote goes with it.
@@ -163,7 +165,38 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const origin = existsSync(join(run.path, 'origin.json')) ? (run.readJson('origin.json') as RunStart['origin']) : null;
     if (origin?.kind === 'distill') trainer.teacher = loadRunModel(findRun(runsDir, origin.from)).model;
     trainer.startupLogs.push(...dataset.warnings, ...warnings);
+    try {
+      await trainer.startReplicas(backend);
+    } catch (err) {
+      trainer.dispose();
+      throw err;
+    }
     return trainer;
+  }
+
+  /**
+   * With training.dataParallel 2, replicas in worker threads run the step's micro-batches side by
+   * side. Distillation (the teacher) and the native backend run them here in turn: same micro-batches,
+   * same result, one core.
+   */
+  private async startReplicas(backend: string): Promise<void> {
+    const replicas = this.config.training.dataParallel ?? 1;
+    if (replicas === 1) return;
+    if (this.teacher || (backend !== 'wasm' && backend !== 'cpu')) {
+      this.startupLogs.push(`training.dataParallel ${replicas}: ${this.teacher ? 'distillation' : `the ${backend} backend`} runs the ${replicas} micro-batches in turn in one process`);
+      return;
+    }
+    this.replicas = await DataParallelGroup.start(this.config, backend, this.model, this.adam.exportState(), replicas);
+  }
+
+  /** Replicas of the model training side by side (1: this process alone). */
+  get dataParallel(): number {
+    return this.replicas?.size ?? 1;
+  }
+
+  /** Each data-parallel replica's weightsHash (none without replicas): all equal to the engine's own. */
+  replicaHashes(): string[] {
+    return this.replicas?.hashes() ?? [];
   }
 
   get step(): number {
@@ -182,6 +215,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
       steps: this.config.training.steps,
       ...(this.message ? { message: this.message } : {}),
       backend: this.backend,
+      ...(this.replicas ? { dataParallel: this.replicas.size } : {}),
       updatedAt: new Date().toISOString(),
     };
   }
@@ -238,27 +272,22 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     const step = this.stepCount + 1;
     const batch = this.batches.next() as Batch; // a cycling iterator never ends
     const start = performance.now();
-    // One forward context for the step: micro-batches draw successive seeds from it, and a step of
-    // one micro-batch is bit for bit what it was before micro-batches existed.
-    const ctx = ForwardContext.forStep(t.seed, step);
-    const microBatches = splitBatch(batch, t.microBatchSize);
+    const microBatches = splitBatch(batch, microBatchSizeOf(t));
     const weights = microBatchWeights(microBatches);
-    const grads = new Map<string, tf.Tensor>();
-    const routings: LayerRouting[][] = [];
-    let [loss, ce, aux, z] = [0, 0, 0, 0];
+    let grads = new Map<string, tf.Tensor>();
     try {
-      for (const [i, micro] of microBatches.entries()) {
-        const part = this.microBatchStep(micro, ctx, weights[i]);
-        accumulateGradients(grads, part.grads);
-        routings.push(part.routing);
-        [loss, ce, aux, z] = [loss + part.loss, ce + weights[i] * part.ce, aux + weights[i] * part.aux, z + weights[i] * part.z];
-      }
-      const routing = mergeRouting(routings);
+      const parts = this.replicas ? this.replicas.gradients(step, microBatches, weights) : this.microBatchesHere(microBatches, weights, step, grads);
+      const routing = mergeRouting(parts.map((p) => p.routing));
+      let [loss, ce, aux, z] = [0, 0, 0, 0];
+      for (const [i, p] of parts.entries()) [loss, ce, aux, z] = [loss + p.loss, ce + weights[i] * p.ce, aux + weights[i] * p.aux, z + weights[i] * p.z];
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, firstBadLayer(routing));
-      const gradNorm = clipByGlobalNorm(grads, t.clipNorm);
+      if (this.replicas) {
+        // The replicas take the step while this copy of the model takes it too.
+        this.replicas.apply(step);
+        grads = this.replicas.slots.sum();
+      }
+      const { gradNorm, lr } = optimizerStep(this.model.params.vars, this.adam, grads, t, step);
       if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(step, firstBadLayer(routing));
-      const lr = learningRate(step, t.learningRate, t.warmupSteps);
-      this.adam.apply(this.model.params.vars, grads, lr);
       this.stepCount = step;
       const seconds = (performance.now() - start) / 1000;
       const tokens = sum(batch.encoderMask) + sum(batch.decoderMask);
@@ -286,23 +315,13 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     }
   }
 
-  /** Forward and backward of one micro-batch, its loss scaled by `weight` (its share of the step). */
-  private microBatchStep(batch: Batch, ctx: ForwardContext, weight: number): { grads: Map<string, tf.Tensor>; routing: LayerRouting[]; loss: number; ce: number; aux: number; z: number } {
-    let parts: tf.Scalar[] = [];
-    let routing: LayerRouting[] = [];
-    // The teacher runs in eval mode (no dropout, eval capacity), outside the gradient.
-    const teacher = this.teacher;
-    const teacherProbs = teacher ? tf.tidy(() => tf.softmax(teacher.loss(batch, new ForwardContext(false)).logits) as tf.Tensor2D) : null;
-    const { value, grads } = namedGradients(this.model.params.vars, () => {
-      const out = this.model.loss(batch, ctx);
-      parts = [tf.keep(out.crossEntropy), tf.keep(out.auxLoss), tf.keep(out.zLoss)];
-      routing = out.routing;
-      const loss = teacherProbs ? distillationLoss(out.logits, teacherProbs, out.loss, batch.decoderMask) : out.loss;
-      return weight === 1 ? loss : (tf.mul(loss, weight) as tf.Scalar);
+  /** Forward and backward of the micro-batches in turn, in this process, their gradients summed into `grads`. */
+  private microBatchesHere(microBatches: Batch[], weights: number[], step: number, grads: Map<string, tf.Tensor>): MicroBatchResult[] {
+    return microBatches.map((micro, i) => {
+      const part = microBatchGradients(this.model, micro, ForwardContext.forMicroBatch(this.config.training.seed, step, i), weights[i], this.teacher);
+      accumulateGradients(grads, part.grads);
+      return part;
     });
-    const [loss, ce, aux, z] = [value, ...parts].map((s) => s.dataSync()[0]);
-    tf.dispose([value, ...parts, ...(teacherProbs ? [teacherProbs] : [])]);
-    return { grads, routing, loss, ce, aux, z };
   }
 
   /** Mean loss over the fixed validation batches, in eval mode (no dropout, eval capacity), and their routing's NMI and change. */
@@ -350,6 +369,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
   }
 
   dispose(): void {
+    this.replicas?.dispose();
     this.adam.dispose();
     this.model.dispose();
     this.teacher?.dispose();

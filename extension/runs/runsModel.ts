@@ -18,6 +18,8 @@ export interface RunView {
   crossEntropy?: number;
   loss?: number;
   message?: string;
+  /** Model replicas training side by side (training.dataParallel), when more than one. */
+  dataParallel?: number;
   /** Sparse layer names, known before any step arrives. */
   layerNames: string[];
   /** The sparse layers' figures of the latest step event, as the engine sent them (an external producer's may lack some); empty until one arrives. */
@@ -73,6 +75,7 @@ export class RunsModel {
         crossEntropy: s.crossEntropy,
         loss: s.loss,
         message: s.status?.message,
+        ...(s.status?.dataParallel ? { dataParallel: s.status.dataParallel } : {}),
         layerNames: s.layers,
         ...(s.importedFrom ? { importedFrom: s.importedFrom } : {}),
         layers: prev?.layers ?? [],
@@ -100,6 +103,7 @@ export class RunsModel {
       run.step = e.data.step;
       run.steps = e.data.steps;
       run.message = e.data.message;
+      run.dataParallel = e.data.dataParallel;
     } else {
       return undefined;
     }

@@ -97,7 +97,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.iconPath = new vscode.ThemeIcon(run.importedFrom ? 'cloud-download' : run.external ? 'remote-explorer' : (STATE_ICONS[run.state] ?? 'circle-outline'));
       item.contextValue = run.external ? `run.external.${run.state}` : `run.${run.state}`;
       const state = run.importedFrom ? `imported from ${run.importedFrom} (inference only)` : `${run.state}${run.message ? `: ${run.message}` : ''}`;
-      item.tooltip = [`${run.id}`, ...(run.external ? [`external, read-only: ${run.external}`] : []), state, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
+      const replicas = run.dataParallel ? [`data-parallel: ${run.dataParallel} replicas (worker threads)`] : [];
+      item.tooltip = [`${run.id}`, ...(run.external ? [`external, read-only: ${run.external}`] : []), state, ...replicas, ...run.alerts.map((a) => `⚠ ${a.message}`)].join('\n');
       item.command = { command: 'switchyard.openRun', title: 'Open Run', arguments: [run.id] };
       return item;
     }

@@ -42,6 +42,12 @@ test('the tree model follows step and state events of the runs it lists', () => 
   model.apply(stopped);
   assert.equal(model.get('20261125-b')?.state, 'paused');
   assert.equal(model.get('20261125-b')?.message, 'step 5: the loss is not finite');
+  assert.equal(model.get('20261125-b')?.dataParallel, undefined, 'one process');
+  model.apply({ type: 'event', event: 'state', runId: '20261125-b', data: { id: '20261125-b', state: 'running', step: 4, steps: 10, backend: 'wasm', dataParallel: 2, updatedAt: 'x' } });
+  assert.equal(model.get('20261125-b')?.dataParallel, 2, 'the replicas the state event names');
+  model.setRuns([{ ...summary('20261125-b', 'running'), status: { ...summary('20261125-b', 'running').status!, dataParallel: 2 } }]);
+  assert.equal(model.get('20261125-b')?.dataParallel, 2, 'and the listed status');
+  model.apply(stopped);
   assert.equal(model.apply({ type: 'event', event: 'step', runId: 'unknown', data: step(1), coalesced: 0 }), undefined);
   assert.equal(model.apply({ type: 'event', event: 'log', level: 'info', message: 'x' }), undefined);
 

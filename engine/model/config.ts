@@ -55,6 +55,11 @@ export const switchConfigSchema = z
     layerNormEpsilon: z.number().positive(),
     /** Truncated-normal init, std = sqrt(initScale / fanIn); the paper uses 0.1 (Table 3). */
     initScale: z.number().positive(),
+    /**
+     * The router classifier's own init scale, std = sqrt(routerInitScale / dModel); unset: initScale
+     * (the paper's). HF's _init_weights draws it with std = initializer_factor instead, far larger.
+     */
+    routerInitScale: z.number().positive().optional(),
     padTokenId: z.number().int().min(0),
     eosTokenId: z.number().int().min(0),
     decoderStartTokenId: z.number().int().min(0),
@@ -197,6 +202,7 @@ export function toHfConfig(c: SwitchConfig): Record<string, unknown> {
     switchyard_ntlb_max_tries: c.ntlbMaxTries ?? null,
     switchyard_router_exploration: c.routerExploration,
     switchyard_router_input_dropout_rate: c.routerInputDropoutRate,
+    switchyard_router_init_scale: c.routerInitScale ?? null,
     switchyard_capacity_factor: c.capacityFactor,
     switchyard_eval_capacity_factor: c.evalCapacityFactor,
     switchyard_expert_dropout_rate: c.expertDropoutRate,

@@ -115,6 +115,12 @@ const defaults: Omit<SwitchConfig, 'vocabSize' | 'dModel' | 'dKv' | 'dFf' | 'num
 export const PRESETS = {
   /** Trains visibly in minutes on two CPU cores. */
   tiny: { ...defaults, vocabSize: 4096, dModel: 128, dKv: 32, dFf: 512, numLayers: 2, numDecoderLayers: 2, numHeads: 4, numExperts: 8 },
+  /**
+   * tiny at half its width (and a 2048-word vocabulary), for the experiment grids: a step costs about
+   * a fifth of tiny's, so the 5-run `experts` grid of 300 steps each fits in about half an hour on two
+   * shared cores (README, Experiments). The router and the losses keep the paper's settings.
+   */
+  mini: { ...defaults, vocabSize: 2048, dModel: 64, dKv: 16, dFf: 256, numLayers: 2, numDecoderLayers: 2, numHeads: 4, numExperts: 8 },
   small: { ...defaults, vocabSize: 8192, dModel: 256, dKv: 32, dFf: 1024, numLayers: 4, numDecoderLayers: 4, numHeads: 8, numExperts: 16 },
   /** HF's switch-base-8 shape (T5-Base with 8 experts): for a machine with a real accelerator. */
   base: { ...defaults, vocabSize: 32128, dModel: 768, dKv: 64, dFf: 3072, numLayers: 12, numDecoderLayers: 12, numHeads: 12, numExperts: 8 },

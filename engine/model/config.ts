@@ -116,9 +116,9 @@ export const PRESETS = {
   /** Trains visibly in minutes on two CPU cores. */
   tiny: { ...defaults, vocabSize: 4096, dModel: 128, dKv: 32, dFf: 512, numLayers: 2, numDecoderLayers: 2, numHeads: 4, numExperts: 8 },
   /**
-   * tiny at half its width (and a 2048-word vocabulary), for the experiment grids: a step costs about
-   * a fifth of tiny's, so the 5-run `experts` grid of 300 steps each fits in about half an hour on two
-   * shared cores (README, Experiments). The router and the losses keep the paper's settings.
+   * tiny at half its width (and a 2048-word vocabulary), for the experiment grids: half the tokens a
+   * step at about a quarter of the FLOPs a token, so the 5-run `experts` grid of 300 steps each fits
+   * in about half an hour on two shared cores (README, Experiments). Router and losses: the paper's.
    */
   mini: { ...defaults, vocabSize: 2048, dModel: 64, dKv: 16, dFf: 256, numLayers: 2, numDecoderLayers: 2, numHeads: 4, numExperts: 8 },
   small: { ...defaults, vocabSize: 8192, dModel: 256, dKv: 32, dFf: 1024, numLayers: 4, numDecoderLayers: 4, numHeads: 8, numExperts: 16 },

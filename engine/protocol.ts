@@ -340,3 +340,54 @@ export const routingOutboundSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('revealToken'), index: count }),
 ]);
 export type RoutingOutbound = z.infer<typeof routingOutboundSchema>;
+
+/** Which runs a Compare view shows: an experiment's runs, or two or more runs picked in the Runs view. */
+export const compareSelectionSchema = z.union([
+  z.object({ experimentId: z.string().regex(/^[\w.-]+$/).max(200) }).strict(),
+  z.object({ runIds: z.array(runId).min(2).max(64) }).strict(),
+]);
+export type CompareSelection = z.infer<typeof compareSelectionSchema>;
+
+/** A Compare view's chart: the overlaid curves, or one run's load heatmap (`heatmap-<run index>`). */
+export const compareChartIdSchema = z.string().regex(/^(loss-step|loss-time|overflow|entropy|loadcv|heatmap-\d{1,2})$/, 'a Compare chart id');
+const pngDataUrl = z.string().startsWith('data:image/png;base64,').max(64 << 20);
+
+/** Extension -> Compare panel. */
+export const compareInboundSchema = z.discriminatedUnion('type', [
+  /** Everything the view draws; sent on open, on reload and when the selection changes. */
+  z.object({
+    type: z.literal('init'),
+    selection: compareSelectionSchema,
+    title: z.string(),
+    runs: z.array(
+      z.object({
+        /** The grid entry's name, or the run id. */
+        name: z.string(),
+        run: runSummarySchema,
+        /** Step records thinned evenly by the engine, and every validation. */
+        history: z.array(z.union([stepEventDataSchema, validationMetricsSchema])),
+        totalSteps: count,
+        /** [step, training seconds] for each step of `history`: the clock of the results' equal-time column. */
+        clock: z.array(z.tuple([count, z.number().min(0)])),
+      }),
+    ),
+    /** The results table (engine/experiments/results.ts's resultsTable), one row per run. */
+    table: z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())) }),
+  }),
+  z.object({ type: z.literal('empty'), message: z.string() }),
+  /** Send chart `chart` as a PNG, answering with this `requestId`. */
+  z.object({ type: z.literal('requestPng'), chart: compareChartIdSchema, requestId: count }),
+]);
+export type CompareInbound = z.infer<typeof compareInboundSchema>;
+
+/** Compare panel -> extension. */
+export const compareOutboundSchema = z.discriminatedUnion('type', [
+  /** Loaded (or reloaded): send `init` for this selection (the panel's own when absent). */
+  z.object({ type: z.literal('ready'), selection: compareSelectionSchema.optional() }),
+  /** A chart as a PNG: the user's Export PNG (no requestId: a save dialog), or the answer to `requestPng`. */
+  z.object({ type: z.literal('png'), chart: compareChartIdSchema, dataUrl: pngDataUrl, requestId: count.optional() }),
+  z.object({ type: z.literal('pngError'), chart: z.string().max(100), requestId: count, message: z.string().max(1000) }),
+  /** The user's Export Markdown: the results table through a save dialog. */
+  z.object({ type: z.literal('exportMarkdown') }),
+]);
+export type CompareOutbound = z.infer<typeof compareOutboundSchema>;

@@ -3,6 +3,7 @@ import type { EngineManager } from './engine/engineManager';
 import type { RoutingDecorations } from './routing/decorations';
 import type { RunsModel } from './runs/runsModel';
 import type { RunsTreeProvider } from './runs/runsTree';
+import type { ComparePanel } from './views/comparePanel';
 import type { DashboardPanel } from './views/dashboardPanel';
 import type { RoutingViewProvider } from './views/routingView';
 
@@ -11,6 +12,7 @@ export interface Switchyard {
   runs: RunsModel;
   runsTree: RunsTreeProvider;
   dashboard: DashboardPanel;
+  compare: ComparePanel;
   routingView: RoutingViewProvider;
   decorations: RoutingDecorations;
   /** Fetches the run list from the engine into the Runs view. */

@@ -9,7 +9,7 @@ import { deleteRun, openRun } from './commands/runs';
 import { runOnSelection } from './commands/runOnSelection';
 import { resumeExperiment, runExperiment, stopExperiment, type ExperimentChoice } from './commands/runExperiment';
 import { distillRun, finetuneRun } from './commands/startFromRun';
-import { compareRuns } from './commands/compareRuns';
+import { compareRuns, exportCompareMarkdown, exportComparePng } from './commands/compareRuns';
 import { startTraining, type TrainingChoice } from './commands/startTraining';
 import type { Switchyard } from './context';
 import { EngineManager } from './engine/engineManager';
@@ -23,6 +23,7 @@ import { openRunFolder } from './commands/openRunFolder';
 import { RunsModel } from './runs/runsModel';
 import { RunsTreeProvider } from './runs/runsTree';
 import { StatusBar } from './statusBar';
+import { ComparePanel } from './views/comparePanel';
 import { DashboardPanel } from './views/dashboardPanel';
 import { ROUTING_VIEW_ID, RoutingViewProvider } from './views/routingView';
 
@@ -41,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const runsTree = new RunsTreeProvider(runs, (runId) => analyses.want(runId));
   const statusBar = new StatusBar();
   const dashboard = new DashboardPanel(context.extensionUri, engine);
+  const compare = new ComparePanel(context.extensionUri, engine);
   const routingView = new RoutingViewProvider(context.extensionUri, log);
   const decorations = new RoutingDecorations();
   const alertNotifier = new AlertNotifier();
@@ -50,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     runs,
     runsTree,
     dashboard,
+    compare,
     routingView,
     decorations,
     statusBar,
@@ -73,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     runsTree,
     statusBar,
     dashboard,
+    compare,
     routingView,
     decorations,
     tree,
@@ -118,6 +122,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     command('switchyard.resumeExperiment', (arg) => resumeExperiment(sy, arg)),
     command('switchyard.stopExperiment', (arg) => stopExperiment(sy, arg)),
     command('switchyard.compareRuns', (arg, selected) => compareRuns(sy, arg, selected)),
+    command('switchyard.exportCompareMarkdown', (arg) => exportCompareMarkdown(sy, arg)),
+    command('switchyard.exportComparePng', (arg) => exportComparePng(sy, arg)),
     command('switchyard.distillRun', (arg) => distillRun(sy, arg)),
     command('switchyard.finetuneRun', (arg) => finetuneRun(sy, arg)),
     command('switchyard.runOnSelection', (arg) => runOnSelection(sy, arg)),

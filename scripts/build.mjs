@@ -30,7 +30,7 @@ const common = { bundle: true, sourcemap: true, minify: true, logLevel: 'warning
 // The webviews' front ends run in the editor's browser context.
 await build({
   ...common,
-  entryPoints: { 'webview/dashboard': 'webview/dashboard/main.ts', 'webview/routing': 'webview/routing/main.ts' },
+  entryPoints: { 'webview/dashboard': 'webview/dashboard/main.ts', 'webview/routing': 'webview/routing/main.ts', 'webview/compare': 'webview/compare/main.ts' },
   outdir,
   platform: 'browser',
   format: 'iife',

@@ -217,13 +217,13 @@ const handlers: { [M in Method]: (service: EngineService, params: Params<M>) => 
   watchRunFolders: (s, p) => s.watchRunFolders(p),
   getMeshConfig: (s) => s.getMeshConfig(),
   setMeshConfig: (s, p) => s.setMeshConfig(p),
-  listExperiments: (s) => s.listExperiments(),
-  planExperiment: (s, p) => s.planExperiment(p),
-  startExperiment: (s, p) => s.startExperiment(p),
-  resumeExperiment: (s, p) => s.resumeExperiment(p),
-  stopExperiment: (s, p) => s.stopExperiment(p),
-  distill: (s, p) => s.distill(p),
-  finetune: (s, p) => s.finetune(p),
+  listExperiments: (s) => s.experiments.listExperiments(),
+  planExperiment: (s, p) => s.experiments.planExperiment(p),
+  startExperiment: (s, p) => s.experiments.startExperiment(p),
+  resumeExperiment: (s, p) => s.experiments.resumeExperiment(p),
+  stopExperiment: (s, p) => s.experiments.stopExperiment(p),
+  distill: (s, p) => s.experiments.distill(p),
+  finetune: (s, p) => s.experiments.finetune(p),
 };
 
 function idOf(message: unknown): string | number | null {

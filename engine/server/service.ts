@@ -18,21 +18,16 @@ import { parseRunConfig, resolveRunConfig, type CorpusSpec } from '../train/runC
 import { loadRunModel, type RunModel } from '../train/runModel';
 import { listCheckpoints } from '../train/checkpoint';
 import { lastStepRecord, listRuns, openRun, readMetrics, RunDir, RunNotFoundError } from '../train/runStore';
-import { storedCorpus, Trainer } from '../train/trainer';
-import { estimateExperiment } from '../experiments/estimate';
-import { Experiment, type ExperimentSpec } from '../experiments/experiment';
-import { BUILT_IN_GRIDS, resolveGrid, type GridRun } from '../experiments/grid';
-import { createFromRun, distillConfig, FINETUNE_DROPOUT, finetuneConfig } from '../train/startFrom';
+import { Trainer } from '../train/trainer';
 import { sparseLayerNames } from '../model/block';
 import { version } from '../../package.json';
 import { ExternalRuns } from '../runFolders/externalRuns';
 import { engineModel, externalSummary } from '../runFolders/externalSummary';
+import { ExperimentService } from './experimentService';
 
 /** Emits `event` for every protocol event that all clients should get. */
 export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   private trainer: Trainer | null = null;
-  /** The experiment training, if any: its current run is `trainer`. */
-  private experiment: Experiment | null = null;
   private training: Promise<unknown> | null = null;
   /** Models loaded for inference, newest last; a couple at most (each holds its weights). */
   private readonly loaded = new Map<string, RunModel>();
@@ -42,12 +37,30 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   private readonly analyses = new Map<string, Result<'analyzeRun'>>();
   /** Run folders written by other programs, followed live. */
   readonly external = new ExternalRuns();
+  /** Experiments, distillation and fine-tuning: they train in this service's one slot. */
+  readonly experiments: ExperimentService;
 
   constructor(
     readonly runsDir: string,
     readonly backend: BackendInfo,
   ) {
     super();
+    this.experiments = new ExperimentService({
+      runsDir: this.runsDir,
+      backend: this.backend,
+      requireIdle: () => this.requireIdle(),
+      run: (runId) => this.run(runId),
+      launch: (trainer) => this.launch(trainer, this.mesh),
+      follow: (trainer) => this.follow(trainer, this.mesh),
+      occupy: (work, done) => {
+        this.training = work.finally(() => {
+          this.trainer = null;
+          done();
+        });
+      },
+      settled: async () => this.training,
+      send: (event) => this.send(event),
+    });
     this.external.on('record', (runId, r) => {
       if (r.type === 'validation') return this.send({ type: 'event', event: 'validation', runId, data: r });
       const model = engineModel(this.run(runId).path);
@@ -110,7 +123,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   async stop(p: Params<'stop'>): Promise<Result<'stop'>> {
     const t = this.activeTrainer(p.runId);
     // Stopping an experiment's run stops the experiment (resumable), not just that run.
-    if (this.experiment) this.experiment.stop();
+    if (this.experiments.current) this.experiments.current.stop();
     else t.stop();
     await this.training;
     return t.runStatus();
@@ -215,65 +228,6 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     return (done, total, message) => this.send({ type: 'event', event: 'progress', task, folder, done, total, message });
   }
 
-  listExperiments(): Result<'listExperiments'> {
-    const running = this.experiment?.id;
-    // An experiment that says it runs but is not this engine's was cut off (a crash, a kill).
-    const listed = (e: Experiment) => ({ ...e.summary(), ...(e.id !== running && e.summary().state === 'running' ? { state: 'interrupted' as const } : {}) });
-    return { experiments: Experiment.list(this.runsDir).map((e) => (e.id === running && this.experiment ? this.experiment.summary() : listed(e))) };
-  }
-
-  planExperiment(p: Params<'planExperiment'>): Result<'planExperiment'> {
-    const spec = this.experimentSpec(p);
-    const runs = resolveGridOrBadRequest(spec);
-    return { runs: runs.map((r) => ({ name: r.name, router: r.config.model.router, numExperts: r.config.model.numExperts })), ...estimateExperiment(this.runsDir, runs, spec.budget) };
-  }
-
-  startExperiment(p: Params<'startExperiment'>): Result<'startExperiment'> {
-    this.requireIdle();
-    const spec = this.experimentSpec(p);
-    resolveGridOrBadRequest(spec);
-    return this.runExperiment(Experiment.create(this.runsDir, spec));
-  }
-
-  resumeExperiment(p: Params<'resumeExperiment'>): Result<'resumeExperiment'> {
-    this.requireIdle();
-    let exp: Experiment;
-    try {
-      exp = Experiment.open(this.runsDir, p.id);
-    } catch (err) {
-      throw new ProtocolError('not_found', (err as Error).message);
-    }
-    if (exp.summary().state === 'completed') throw new ProtocolError('conflict', `experiment ${p.id} has completed: nothing to resume`);
-    return this.runExperiment(exp);
-  }
-
-  async stopExperiment(p: Params<'stopExperiment'>): Promise<Result<'stopExperiment'>> {
-    const exp = this.experiment;
-    if (!exp) throw new ProtocolError('conflict', 'no experiment is running');
-    if (p.id && p.id !== exp.id) throw new ProtocolError('conflict', `experiment ${p.id} is not the one running (${exp.id})`);
-    exp.stop();
-    await this.training;
-    return exp.summary();
-  }
-
-  async distill(p: Params<'distill'>): Promise<Result<'distill'>> {
-    this.requireIdle();
-    const teacher = this.run(p.teacher);
-    const config = badRequestOnError('distill', () => distillConfig(teacher, p.steps));
-    const { trainer } = await badRequestOnErrorAsync('distill', () => createFromRun(this.runsDir, teacher, config, 'distill', this.backend.name));
-    return this.launch(trainer, this.mesh);
-  }
-
-  async finetune(p: Params<'finetune'>): Promise<Result<'finetune'>> {
-    this.requireIdle();
-    const source = this.run(p.from);
-    const corpus: CorpusSpec = p.corpus === 'brown' ? { kind: 'brown' } : { kind: 'files', spec: p.corpus };
-    const opts = { ...FINETUNE_DROPOUT, ...pickDefined({ expertDropoutRate: p.expertDropoutRate, dropoutRate: p.dropoutRate }), corpus, steps: p.steps };
-    const config = badRequestOnError('finetune', () => finetuneConfig(source, opts));
-    const { trainer } = await badRequestOnErrorAsync('finetune', () => createFromRun(this.runsDir, source, config, 'finetune', this.backend.name));
-    return this.launch(trainer, this.mesh);
-  }
-
   getMeshConfig(): Result<'getMeshConfig'> {
     return this.mesh;
   }
@@ -286,7 +240,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   /** Stops any training with a final checkpoint (engine shutdown). */
   async shutdown(): Promise<void> {
     this.external.dispose();
-    this.experiment?.stop();
+    this.experiments.current?.stop();
     this.trainer?.stop();
     await this.training;
     for (const id of [...this.loaded.keys()]) this.unload(id);
@@ -329,36 +283,9 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     return m.layers.length && fits ? { ...m, mesh: simulateMeshStep(m.layers, model, mesh) } : m;
   }
 
-  private experimentSpec(p: Params<'planExperiment'>): ExperimentSpec {
-    const builtIn = BUILT_IN_GRIDS[p.name];
-    if (!p.entries && !builtIn) throw new ProtocolError('bad_request', `'${p.name}' is not a built-in grid (${Object.keys(BUILT_IN_GRIDS).join(', ')}); send a grid file's entries`);
-    const corpus: CorpusSpec | undefined = p.corpus === undefined ? undefined : p.corpus === 'brown' ? { kind: 'brown' } : storedCorpus({ kind: 'files', spec: p.corpus });
-    const steps = p.steps ?? badRequestOnError('experiment', () => resolveRunConfig({ preset: p.preset, overrides: p.config }).training.steps);
-    return { name: p.name, grid: p.entries ?? builtIn.entries, preset: p.preset, base: p.config, corpus, budget: p.minutes !== undefined ? { minutes: p.minutes } : { steps } };
-  }
-
-  /** Trains the experiment's runs in the background, each followed like any run. */
-  private runExperiment(exp: Experiment): Result<'startExperiment'> {
-    this.experiment = exp;
-    exp.on('run', ({ trainer }) => this.follow(trainer, this.mesh));
-    exp.on('change', () => this.send({ type: 'event', event: 'experiment', data: exp.summary() }));
-    exp.on('log', (line) => this.send({ type: 'event', event: 'log', level: 'info', message: `${exp.id}: ${line}` }));
-    this.training = exp
-      .run(this.backend.name)
-      .catch((err: unknown) => {
-        const message = `experiment ${exp.id} failed: ${err instanceof Error ? err.message : String(err)}`;
-        this.send({ type: 'event', event: 'log', level: 'error', message });
-      })
-      .finally(() => {
-        this.trainer = null;
-        if (this.experiment === exp) this.experiment = null;
-        exp.removeAllListeners();
-      });
-    return exp.summary();
-  }
-
   private requireIdle(): void {
-    if (this.experiment) throw new ProtocolError('conflict', `experiment ${this.experiment.id} is running: stop it before starting another run`);
+    const experiment = this.experiments.current;
+    if (experiment) throw new ProtocolError('conflict', `experiment ${experiment.id} is running: stop it before starting another run`);
     if (this.trainer) throw new ProtocolError('conflict', `run ${this.trainer.run.id} is training: stop it before starting another`);
   }
 
@@ -432,31 +359,6 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
       return [];
     }
   }
-}
-
-/** A config or grid problem is the client's to fix: a bad_request naming it. */
-function badRequestOnError<T>(what: string, f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    throw new ProtocolError('bad_request', `${what}: ${(err as Error).message}`);
-  }
-}
-
-async function badRequestOnErrorAsync<T>(what: string, f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    throw new ProtocolError('bad_request', `${what}: ${(err as Error).message}`);
-  }
-}
-
-function resolveGridOrBadRequest(spec: ExperimentSpec): GridRun[] {
-  return badRequestOnError('grid', () => resolveGrid(spec.grid, { preset: spec.preset, overrides: spec.base, corpus: spec.corpus, steps: 'steps' in spec.budget ? spec.budget.steps : 1 }));
-}
-
-function pickDefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A run that says it trains but is not this engine's active run was cut off (a crash, a kill). */

@@ -7,10 +7,11 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
 }
 
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: 'dashboard' | 'routing', title: string): string {
+/** `styles`: the media/*.css sheets, in order (a view may build on another's, as Compare on the dashboard's). */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: 'dashboard' | 'routing' | 'compare', title: string, styles: string[] = [name]): string {
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${name}.js`));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${name}.css`));
+  const links = styles.map((s) => `<link rel="stylesheet" href="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${s}.css`))}">`).join('\n');
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} data:`,
@@ -24,7 +25,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
+${links}
 <title>${title}</title>
 </head>
 <body>

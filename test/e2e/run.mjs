@@ -13,7 +13,8 @@
 // Usage: node test/e2e/run.mjs [--no-build] [--only host|ui] [--grep PATTERN] [--timeout SECONDS]
 //                              [--update-screenshots]
 //   --no-build  use dist/ and switchyard.vsix as they are (default: `npm run package`, which builds)
-//   --grep      only the extension-host tests whose title matches (mocha grep)
+//   --grep      only the extension-host tests whose title matches (mocha grep), and in the UI phase
+//               only the checks whose title matches, besides the `needed` ones
 //   --timeout   ceiling for the extension-host suite (default 900 s)
 //   --update-screenshots  copy README's screenshots from this run to media/screenshots/
 // Needs: `npm ci` in the repository and `bash .ci/install-e2e.sh` (Node 24, code-server, Chromium).
@@ -41,7 +42,7 @@ const CODE_SERVER_CONFIG = join(E2E, 'code-server.yaml');
 const CHROMIUM = process.env.SWITCHYARD_E2E_CHROMIUM || '/usr/bin/chromium';
 const VSIX = join(ROOT, 'switchyard.vsix');
 // The UI phase's screenshots that README shows, copied to media/screenshots/ by --update-screenshots.
-const README_SCREENSHOTS = ['dashboard-light.png', 'switchyard-dark.png', 'switchyard-light.png', 'experts-dark.png', 'specialisation.png'];
+const README_SCREENSHOTS = ['dashboard-light.png', 'switchyard-dark.png', 'switchyard-light.png', 'experts-dark.png', 'specialisation.png', 'compare.png', 'compare-heatmaps.png'];
 // Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -336,7 +337,8 @@ async function uiPhase() {
     say(`ui: ✗ ${what}: ${e?.stack ?? e}`);
   };
   try {
-    uiChecks({ page, server, check: (title, f, opts = {}) => declared.push({ title, f, ...opts }), shot, say });
+    const grep = args.grep ? new RegExp(args.grep) : null;
+    uiChecks({ page, server, check: (title, f, opts = {}) => (!grep || opts.needed || grep.test(title)) && declared.push({ title, f, ...opts }), shot, say });
     if (declared.length === 0) throw new Error('uiChecks declared no check');
     for (const [i, c] of declared.entries()) {
       const t0 = Date.now();

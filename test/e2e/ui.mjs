@@ -14,7 +14,14 @@ import { pollUntil, webviewFrame, Workbench } from './workbench.mjs';
 export const JOKE = 'The <extra_id_0> walks into a bar.';
 
 /** Files the UI phase's workspace gets besides the harness's own. */
-export const UI_FILES = { 'joke.txt': `${JOKE}\n` };
+export const UI_FILES = {
+  'joke.txt': `${JOKE}\n`,
+  // Two routers at the tiny preset, validated every 5 steps: the experiment the Compare check opens.
+  'compare-grid.json': `${JSON.stringify([
+    { name: 'switch', model: { router: 'switch' }, training: { validateEvery: 5 } },
+    { name: 'top2', model: { router: 'top2' }, training: { validateEvery: 5 } },
+  ])}\n`,
+};
 
 /** The dashboard's chart figures: data-points and data-last-step of each. */
 async function chartStats(dash) {
@@ -459,6 +466,96 @@ export function uiChecks({ page, server, check, shot, say }) {
     } finally {
       writer.kill();
     }
+  });
+
+  check('Compare Runs on an experiment: legend = run names in the charts\' colours, the results table, a load heatmap per run; restored after a reload', async () => {
+    // Run Experiment on the workspace's grid file, 20 steps per run, through the picks and the file dialog.
+    await wb.runCommand('Switchyard: Run Experiment', { then: 'quickPick' });
+    await wb.pick('(1/3) grid', 'Grid file…');
+    const box = wb.quickInput.locator('input');
+    await box.waitFor({ state: 'visible', timeout: 30_000 });
+    await box.fill(join(server.workspace, 'compare-grid.json'));
+    await page.keyboard.press('Enter');
+    await wb.pick('(2/3) budget', 'Steps');
+    await pollUntil('the steps input', () => wb.quickInput.locator('.quick-input-title').textContent(), (t) => /\(3\/3\) steps per run/.test(t ?? ''), 30_000);
+    await box.fill('20');
+    await page.keyboard.press('Enter');
+    const message = await wb.answerDialog('Run');
+    if (!message.includes('Run experiment compare-grid.json: 2 runs (switch, top2), 20 steps each')) throw new Error(`the confirmation said ${JSON.stringify(message)}`);
+    // The Experiments node's row says when both runs are done.
+    await wb.runCommand('View: Close All Editors');
+    const runsHeader = page.locator('.pane-header', { hasText: /^Runs/ }).first();
+    if ((await runsHeader.getAttribute('aria-expanded')) === 'false') await runsHeader.click();
+    const group = page.locator('.pane-body .monaco-list-row', { hasText: /^\s*Experiments/ }).first();
+    await group.waitFor({ timeout: 60_000 });
+    if ((await group.getAttribute('aria-expanded')) === 'false') await group.locator('.monaco-tl-twistie').click();
+    const row = page.locator('.pane-body .monaco-list-row', { hasText: 'compare-grid.json' }).first();
+    await pollUntil('the experiment completes', () => row.locator('.label-description').textContent(), (t) => t === 'completed · 2/2 runs · 20 steps each', 600_000, 1000);
+    await row.click({ button: 'right' });
+    await page.locator('.monaco-menu .action-label', { hasText: /^Compare Runs$/ }).first().click();
+    const compare = await compareFrame(page);
+    await compare.locator('#app[data-view="compare"][data-runs="2"]').waitFor({ timeout: 60_000 });
+    const seen = await readCompare(compare);
+    say(`ui:   compare: ${JSON.stringify(seen.legend)}; table ${seen.rows.map((r) => r.join(' | ')).join(' / ')}; heatmaps ${JSON.stringify(seen.heatmaps)}`);
+    if (JSON.stringify(seen.legend.map((l) => l.name)) !== JSON.stringify(['switch', 'top2'])) throw new Error(`the legend reads ${JSON.stringify(seen.legend)}`);
+    const palette = await webviewPalette(compare);
+    const expected = [palette.chartBlue, palette.chartOrange];
+    if (seen.legend.some((l, i) => l.color !== expected[i])) throw new Error(`legend colours ${seen.legend.map((l) => l.color)} are not the charts' ${expected}`);
+    if (seen.rows.length !== 2 || !seen.rows.every((r, i) => r[0] === ['switch', 'top2'][i] && r[1] === 'completed' && r[2] === '20' && /^\d+\.\d{3}$/.test(r[3]) && /^\d+\.\d{3}$/.test(r[4])))
+      throw new Error(`the results table reads ${JSON.stringify(seen.rows)}`);
+    if (seen.heatmaps.length !== 2 || !seen.heatmaps.every((h, i) => h.title === `Expert load of ${['switch', 'top2'][i]}` && h.points > 0 && h.lastStep === 20))
+      throw new Error(`the heatmaps: ${JSON.stringify(seen.heatmaps)}`);
+    // The loss chart draws both runs' colours; its data table has a column per run and series.
+    const ink = await canvasInk(compare.locator('#chart-loss-step canvas'), expected);
+    if (ink.some((n) => n < 50)) throw new Error(`the loss chart's pixels of each run's colour: ${ink}`);
+    await shot('compare.png');
+    await compare.locator('#chart-loss-step .link-button', { hasText: 'Show data' }).click();
+    const head = await compare.locator('#chart-loss-step table thead th').allTextContents();
+    if (JSON.stringify(head) !== JSON.stringify(['Step', 'switch', 'switch · validation', 'top2', 'top2 · validation'])) throw new Error(`the loss table's columns: ${JSON.stringify(head)}`);
+    await compare.locator('#layer-select').selectOption({ index: 1 });
+    const layer = await compare.locator('#layer-select').inputValue();
+    await pollUntil('both heatmaps show the second layer', () => compare.locator('#heatmaps figure').evaluateAll((fs) => fs.map((f) => f.dataset.layer)), (ls) => ls.every((l) => l === layer), 10_000);
+    await compare.locator('#heatmaps').scrollIntoViewIfNeeded();
+    await shot('compare-heatmaps.png');
+    // Developer: Reload Window (the workbench saves its editors' webview state on the way out): the
+    // serializer and the webview's state bring the same comparison back, the second layer still chosen.
+    const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
+    await wb.runCommand('Developer: Reload Window', { then: 'none' });
+    await navigated;
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+    const again = await compareFrame(page);
+    await again.locator('#app[data-view="compare"][data-runs="2"]').waitFor({ timeout: 120_000 });
+    const restored = await readCompare(again);
+    if (JSON.stringify(restored.rows) !== JSON.stringify(seen.rows)) throw new Error(`after the reload the table reads ${JSON.stringify(restored.rows)}`);
+    if ((await again.locator('#layer-select').inputValue()) !== layer) throw new Error('the chosen layer was not restored');
+    if (!(await again.locator('#chart-loss-step .link-button', { hasText: 'Hide data' }).isVisible())) throw new Error("the loss chart's data table was not restored");
+  });
+}
+
+/** The Compare view's document: the webview frame that holds #compare-title (a dashboard may be open too). */
+async function compareFrame(page) {
+  const frame = await pollUntil(
+    'the Compare view',
+    async () => {
+      for (const f of page.frames()) if (await f.locator('#compare-title').count().catch(() => 0)) return f;
+      return null;
+    },
+    (f) => f !== null,
+    60_000,
+    250,
+  );
+  return frame;
+}
+
+/** What the Compare view shows: legend names and swatch colours, the results rows, each heatmap's title and data. */
+async function readCompare(frame) {
+  return frame.locator('#app').evaluate((app) => {
+    const hex = (c) => '#' + (c.match(/\d+/g) ?? []).slice(0, 3).map((x) => Number(x).toString(16).padStart(2, '0')).join('');
+    return {
+      legend: [...app.querySelectorAll('#legend li')].map((li) => ({ name: li.querySelector('.legend-name')?.textContent, color: hex(getComputedStyle(li.querySelector('.swatch')).backgroundColor) })),
+      rows: [...app.querySelectorAll('#results-table tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
+      heatmaps: [...app.querySelectorAll('#heatmaps figure')].map((f) => ({ title: f.querySelector('.card-title')?.textContent, points: Number(f.dataset.points), lastStep: Number(f.dataset.lastStep) })),
+    };
   });
 }
 

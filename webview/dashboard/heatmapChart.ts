@@ -43,7 +43,7 @@ export function heatmapOptions(p: Palette): ChartOptions<'matrix'> {
   );
 }
 
-export function renderHeatmap(card: ChartCard, ctx: RenderContext): void {
+export function renderHeatmap(card: ChartCard<string>, ctx: RenderContext): void {
   const chart = card.chart as Chart<'matrix', HeatRaw[]> | null;
   if (!chart) return;
   const h = ctx.history;

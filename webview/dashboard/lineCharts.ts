@@ -16,7 +16,14 @@ interface LineAxis {
   beginAtZero?: boolean;
 }
 
-export function lineOptions(p: Palette, y: LineAxis, y1?: LineAxis): ChartOptions<'line'> {
+/** The x axis of a line chart: steps unless told (the Compare view's training time). */
+export interface XAxis {
+  title: string;
+  format: Fmt;
+}
+const STEP_AXIS: XAxis = { title: 'Step', format: formatInt };
+
+export function lineOptions(p: Palette, y: LineAxis, y1?: LineAxis, xAxis: XAxis = STEP_AXIS): ChartOptions<'line'> {
   const yScale = (a: LineAxis, position: 'left' | 'right', grid: boolean) => {
     const base = axisBase(p, a.title);
     return {
@@ -30,7 +37,7 @@ export function lineOptions(p: Palette, y: LineAxis, y1?: LineAxis): ChartOption
       ticks: { ...base.ticks, maxTicksLimit: 6, callback: (v: number | string) => a.format(Number(v)) },
     };
   };
-  const x = axisBase(p, 'Step');
+  const x = axisBase(p, xAxis.title);
   return {
     parsing: false,
     normalized: true,
@@ -46,7 +53,7 @@ export function lineOptions(p: Palette, y: LineAxis, y1?: LineAxis): ChartOption
       tooltip: {
         ...tooltip(p),
         callbacks: {
-          title: (items: TooltipItem<'line'>[]) => (items.length ? `Step ${formatInt(items[0].parsed.x ?? 0)}` : ''),
+          title: (items: TooltipItem<'line'>[]) => (items.length ? `${xAxis.title} ${xAxis.format(items[0].parsed.x ?? 0)}` : ''),
           label: (item: TooltipItem<'line'>) => {
             const ds = item.dataset as { label?: string; yAxisID?: string };
             const f = ds.yAxisID === 'y1' && y1 ? y1.format : y.format;
@@ -56,14 +63,14 @@ export function lineOptions(p: Palette, y: LineAxis, y1?: LineAxis): ChartOption
       },
     },
     scales: {
-      x: { type: 'linear', bounds: 'data', ...x, afterBuildTicks: stepTicks, ticks: { ...x.ticks, callback: (v: number | string) => formatInt(Number(v)) } },
+      x: { type: 'linear', bounds: 'data', ...x, afterBuildTicks: stepTicks, ticks: { ...x.ticks, callback: (v: number | string) => xAxis.format(Number(v)) } },
       y: yScale(y, 'left', true),
       ...(y1 ? { y1: yScale(y1, 'right', false) } : {}),
     },
   } as ChartOptions<'line'>;
 }
 
-function lineDataset(label: string, data: Point[], color: string, extra: Partial<ChartDataset<'line', Point[]>> = {}): ChartDataset<'line', Point[]> {
+export function lineDataset(label: string, data: Point[], color: string, extra: Partial<ChartDataset<'line', Point[]>> = {}): ChartDataset<'line', Point[]> {
   return { label, data, borderColor: color, backgroundColor: color, pointBackgroundColor: color, ...extra };
 }
 
@@ -118,6 +125,22 @@ export const LINE_SPECS: Partial<Record<ChartKind, LineSpec>> = {
   },
 };
 
+/** Gives the chart these datasets and redraws it once. */
+export function setDatasets(chart: Chart<'line', Point[]>, next: ChartDataset<'line', Point[]>[]): void {
+  const datasets = chart.data.datasets;
+  // Keep dataset objects (chart.js keys its legend's hidden state on their index); replace data.
+  next.forEach((ds, i) => {
+    if (!datasets[i]) datasets[i] = ds;
+    else {
+      const { data, ...style } = ds;
+      Object.assign(datasets[i], style);
+      datasets[i].data = data;
+    }
+  });
+  datasets.length = next.length;
+  chart.update('none');
+}
+
 function perLayer(h: RunHistory, p: Palette, series: Point[][], format: Fmt) {
   return h.layers.map((name, i) => {
     const c = seriesColor(p, i);
@@ -130,18 +153,7 @@ export function renderLine(card: ChartCard, spec: LineSpec, ctx: RenderContext):
   const series = h ? spec.series(h, ctx.palette) : [];
   const chart = card.chart as Chart<'line', Point[]> | null;
   if (!chart) return;
-  const datasets = chart.data.datasets;
-  // Keep dataset objects (chart.js keys its legend's hidden state on their index); replace data.
-  series.forEach((s, i) => {
-    if (!datasets[i]) datasets[i] = s.ds;
-    else {
-      const { data, ...style } = s.ds;
-      Object.assign(datasets[i], style);
-      datasets[i].data = data;
-    }
-  });
-  datasets.length = series.length;
-  chart.update('none');
+  setDatasets(chart, series.map((s) => s.ds));
   const points = series.reduce((m, s) => Math.max(m, s.table.points.length), 0);
   card.setStats(points, h?.lastStep ?? null, series.length);
   card.setTable(seriesTable(spec.tableCaption, series.map((s) => s.table)));

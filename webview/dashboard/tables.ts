@@ -41,12 +41,12 @@ export function summarize(s: NamedSeries): string {
 }
 
 /** Rows for the last `lastN` steps found in any of the series; a series without that step shows '–'. */
-export function seriesTable(caption: string, series: readonly NamedSeries[], lastN = TABLE_ROWS, xLabel = 'Step'): DataTable {
+export function seriesTable(caption: string, series: readonly NamedSeries[], lastN = TABLE_ROWS, xLabel = 'Step', formatX: (x: number) => string = formatInt): DataTable {
   const xs = new Set<number>();
   for (const s of series) for (let i = Math.max(0, s.points.length - lastN); i < s.points.length; i++) xs.add(s.points[i].x);
   const steps = [...xs].sort((a, b) => a - b).slice(-lastN);
   const rows = steps.map((x) => [
-    formatInt(x),
+    formatX(x),
     ...series.map((s) => {
       const i = lowerBound(s.points, x, (p) => p.x);
       const p = s.points[i];

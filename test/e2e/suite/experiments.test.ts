@@ -1,11 +1,16 @@
 // Experiments, in the real extension host with the real engine: Run Experiment on a tiny grid (its
 // arguments skip the picks), the Experiments node of the Runs tree with its runs, Stop and Resume
 // Experiment (the interrupted run carries on from its checkpoint), the confirmation's estimate from
-// the runs already measured, a bad grid named field by field; Distill and Fine-tune on a run.
+// the runs already measured, a bad grid named field by field; the Compare view with its Markdown and
+// PNG exports; Distill and Fine-tune on a run.
 import * as assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExperimentSummary } from '../../../engine/experiments/experimentSchema';
 import type { EngineEvent, RunSummary } from '../../../engine/protocol';
+import type { CompareResult } from '../../../extension/commands/compareRuns';
 import type { ExperimentChoice } from '../../../extension/commands/runExperiment';
 import type { SwitchyardApi } from '../../../extension/extension';
 import { ensureEngine, EventLog, getApi, isState, label, SMALL_CONFIG, spyErrorMessages, treeChildren } from './helpers';
@@ -25,6 +30,10 @@ const grid = (name: string, steps: number): ExperimentChoice => ({
 
 const isExperiment = (id: string, state: ExperimentSummary['state']) => (e: EngineEvent): e is Extract<EngineEvent, { event: 'experiment' }> =>
   e.event === 'experiment' && e.data.id === id && e.data.state === state;
+
+/** The open Compare views' editor tabs. */
+const compareTabs = () =>
+  vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('switchyard.compare'));
 
 async function experimentRows(api: SwitchyardApi, id: string) {
   await api.refreshRuns();
@@ -69,25 +78,78 @@ suite('experiments', () => {
     }
   });
 
-  test("an experiment's Compare opens its results table as Markdown; Compare Runs on a selection does too", async function () {
-    this.timeout(60_000);
+  test("an experiment's Compare opens the Compare view on its runs; its table exports as Markdown and its charts as PNG", async function () {
+    this.timeout(90_000);
     assert.ok(finished, 'needs the first test');
-    const out = await vscode.commands.executeCommand<{ markdown: string } | undefined>('switchyard.compareRuns', { experimentId: finished.id });
+    const out = await vscode.commands.executeCommand<CompareResult | undefined>('switchyard.compareRuns', { experimentId: finished.id });
     assert.ok(out, 'switchyard.compareRuns returned nothing');
-    const editor = vscode.window.activeTextEditor;
-    assert.equal(editor?.document.languageId, 'markdown');
-    assert.equal(editor?.document.getText(), out.markdown, 'the editor shows the table returned');
-    const lines = out.markdown.split('\n');
-    assert.equal(lines[0], `# Experiment tiny-grid.json (${finished.id})`);
-    assert.ok(lines.includes('| run | state | steps | val CE @ step 10 | ' + lines.find((l) => l.startsWith('| run |'))!.split(' | ').slice(4).join(' | ')), 'header');
-    const rows = lines.filter((l) => /^\| (switch|dense) \|/.test(l));
-    assert.equal(rows.length, 2, out.markdown);
-    for (const row of rows) assert.match(row, /^\| (switch|dense) \| completed \| 10 \| \d+\.\d{3} \| \d+\.\d{3} \| /);
-    assert.match(rows.find((r) => r.startsWith('| dense'))!, /\| — \| — \| — \| — \| no \|$/, 'a dense run has no overflow, load CV or entropy');
+    assert.equal(compareTabs().length, 1, 'one Compare view open');
+    assert.equal(compareTabs()[0].label, 'Switchyard: Compare');
+    const shown = api.compare.current;
+    assert.ok(shown, 'the view holds the comparison');
+    assert.equal(shown.title, `Experiment tiny-grid.json (${finished.id})`);
+    assert.deepEqual(shown.init.runs.map((r) => r.name), ['switch', 'dense'], 'the runs by their grid names');
+    assert.deepEqual(out.runIds, finished.runs.map((r) => r.runId));
+    for (const r of shown.init.runs) {
+      assert.equal(r.history.filter((x) => x.type === 'step').length, 10, `${r.name}: every step of the 10 charted`);
+      assert.equal(r.clock.length, 11, `${r.name}: a training time for each step and the validation at step 0`);
+    }
+    assert.deepEqual(out.columns.slice(0, 4), ['run', 'state', 'steps', 'val CE @ step 10']);
+    assert.equal(out.rows.length, 2);
+    for (const row of out.rows) assert.match(row.slice(0, 5).join(' | '), /^(switch|dense) \| completed \| 10 \| \d+\.\d{3} \| \d+\.\d{3}$/);
+    assert.deepEqual(out.rows.find((r) => r[0] === 'dense')!.slice(-5), ['—', '—', '—', '—', 'no'], 'a dense run has no overflow, load CV or entropy');
+    assert.match(out.rows.find((r) => r[0] === 'switch')![7], /^\d+\.\d%$/, 'the switch run has an overflow mean');
+
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-compare-'));
+    try {
+      const md = await vscode.commands.executeCommand<string | undefined>('switchyard.exportCompareMarkdown', { path: join(dir, 'results.md') });
+      assert.equal(md, join(dir, 'results.md'));
+      const text = readFileSync(md, 'utf8');
+      assert.equal(text, out.markdown, 'the file holds the results table');
+      const lines = text.split('\n');
+      assert.equal(lines[0], `# Experiment tiny-grid.json (${finished.id})`);
+      assert.equal(lines.find((l) => l.startsWith('| run |')), `| ${out.columns.join(' | ')} |`);
+      for (const row of out.rows) assert.ok(lines.includes(`| ${row.join(' | ')} |`), `row ${row[0]} in results.md`);
+      for (const chart of ['loss-step', 'loss-time', 'overflow', 'heatmap-0', 'heatmap-1']) {
+        const file = await vscode.commands.executeCommand<string | undefined>('switchyard.exportComparePng', { chart, path: join(dir, `${chart}.png`) });
+        assert.equal(file, join(dir, `${chart}.png`), chart);
+        const png = readFileSync(file);
+        assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', `${chart}: a PNG`);
+        const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+        assert.ok(width >= 200 && height >= 100, `${chart}: ${width}×${height} px`);
+        assert.ok(png.length > 2_000, `${chart}: ${png.length} bytes, more than a blank canvas`);
+      }
+      const errors = spyErrorMessages();
+      try {
+        assert.equal(await vscode.commands.executeCommand('switchyard.exportComparePng', { chart: 'heatmap-7', path: join(dir, 'x.png') }), undefined);
+        assert.equal(await vscode.commands.executeCommand('switchyard.exportComparePng', { chart: 'nope', path: join(dir, 'x.png') }), undefined);
+        assert.deepEqual(errors.messages.map((m) => m.text), [
+          'Switchyard: could not export: no chart heatmap-7 in this Compare view',
+          'Switchyard: not a chart of the Compare view: "nope"',
+        ]);
+        assert.equal(existsSync(join(dir, 'x.png')), false, 'nothing written');
+      } finally {
+        errors.restore();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
     const ids = finished.runs.map((r) => r.runId!);
-    const selection = await vscode.commands.executeCommand<{ markdown: string } | undefined>('switchyard.compareRuns', { runId: ids[0] }, ids.map((runId) => ({ kind: 'run', runId })));
+    const selection = await vscode.commands.executeCommand<CompareResult | undefined>('switchyard.compareRuns', { runId: ids[0] }, ids.map((runId) => ({ kind: 'run', runId })));
     assert.ok(selection);
-    assert.equal(selection.markdown.split('\n').filter((l) => ids.some((id) => l.startsWith(`| ${id} | completed | 10 |`))).length, 2, selection.markdown);
+    assert.equal(compareTabs().length, 1, 'the same view shows the new selection');
+    assert.deepEqual(selection.names, ids, 'runs picked in the tree go by their ids');
+    assert.deepEqual(selection.rows.map((r) => r.slice(0, 3)), ids.map((id) => [id, 'completed', '10']));
+    const errors = spyErrorMessages();
+    try {
+      assert.equal(await vscode.commands.executeCommand('switchyard.compareRuns', { runId: ids[0] }, [{ kind: 'run', runId: ids[0] }]), undefined);
+      assert.match(errors.messages[0]?.text ?? '', /^Switchyard: select two or more runs to compare/);
+    } finally {
+      errors.restore();
+    }
+    await vscode.window.tabGroups.close(compareTabs());
+    assert.equal(api.compare.current, null, 'closed');
   });
 
   test('the confirmation estimates the time from the runs measured here; a bad grid names its field', async function () {

@@ -55,6 +55,11 @@ export const switchConfigSchema = z
     layerNormEpsilon: z.number().positive(),
     /** Truncated-normal init, std = sqrt(initScale / fanIn); the paper uses 0.1 (Table 3). */
     initScale: z.number().positive(),
+    /**
+     * The router classifier's own init scale, std = sqrt(routerInitScale / dModel); unset: initScale
+     * (the paper's). HF's _init_weights draws it with std = initializer_factor instead, far larger.
+     */
+    routerInitScale: z.number().positive().optional(),
     padTokenId: z.number().int().min(0),
     eosTokenId: z.number().int().min(0),
     decoderStartTokenId: z.number().int().min(0),
@@ -110,6 +115,12 @@ const defaults: Omit<SwitchConfig, 'vocabSize' | 'dModel' | 'dKv' | 'dFf' | 'num
 export const PRESETS = {
   /** Trains visibly in minutes on two CPU cores. */
   tiny: { ...defaults, vocabSize: 4096, dModel: 128, dKv: 32, dFf: 512, numLayers: 2, numDecoderLayers: 2, numHeads: 4, numExperts: 8 },
+  /**
+   * tiny at half its width (and a 2048-word vocabulary), for the experiment grids: half the tokens a
+   * step at about a quarter of the FLOPs a token, so the 5-run `experts` grid of 300 steps each fits
+   * in about half an hour on two shared cores (README, Experiments). Router and losses: the paper's.
+   */
+  mini: { ...defaults, vocabSize: 2048, dModel: 64, dKv: 16, dFf: 256, numLayers: 2, numDecoderLayers: 2, numHeads: 4, numExperts: 8 },
   small: { ...defaults, vocabSize: 8192, dModel: 256, dKv: 32, dFf: 1024, numLayers: 4, numDecoderLayers: 4, numHeads: 8, numExperts: 16 },
   /** HF's switch-base-8 shape (T5-Base with 8 experts): for a machine with a real accelerator. */
   base: { ...defaults, vocabSize: 32128, dModel: 768, dKv: 64, dFf: 3072, numLayers: 12, numDecoderLayers: 12, numHeads: 12, numExperts: 8 },
@@ -197,6 +208,7 @@ export function toHfConfig(c: SwitchConfig): Record<string, unknown> {
     switchyard_ntlb_max_tries: c.ntlbMaxTries ?? null,
     switchyard_router_exploration: c.routerExploration,
     switchyard_router_input_dropout_rate: c.routerInputDropoutRate,
+    switchyard_router_init_scale: c.routerInitScale ?? null,
     switchyard_capacity_factor: c.capacityFactor,
     switchyard_eval_capacity_factor: c.evalCapacityFactor,
     switchyard_expert_dropout_rate: c.expertDropoutRate,

@@ -27,8 +27,8 @@ export class ParamStore {
   }
 
   /** A weight whose first dimension is its fan-in, drawn from a truncated normal. */
-  weight(name: string, shape: number[], fanIn = shape[0]): tf.Variable {
-    const std = Math.sqrt(this.initScale / fanIn);
+  weight(name: string, shape: number[], fanIn = shape[0], initScale = this.initScale): tf.Variable {
+    const std = Math.sqrt(initScale / fanIn);
     if (this.initial) return this.add(name, this.initial(name, shape));
     return this.add(name, tf.tidy(() => tf.truncatedNormal(shape, 0, std, 'float32', this.seedCounter++)));
   }

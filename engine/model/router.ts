@@ -48,7 +48,7 @@ abstract class LinearRouter implements Router {
     params: ParamStore,
     prefix: string,
   ) {
-    this.classifier = params.weight(`${prefix}.router.classifier.weight`, [config.dModel, config.numExperts]);
+    this.classifier = params.weight(`${prefix}.router.classifier.weight`, [config.dModel, config.numExperts], config.dModel, config.routerInitScale);
   }
 
   route(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext, sequenceLength?: number): RouterOutput {

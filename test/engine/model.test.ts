@@ -194,3 +194,22 @@ test('expert choice has no balance loss (the z-loss stays); its layer reports ex
   assert.equal(routing.dropped, hist[0]);
   params.dispose();
 });
+
+test("routerInitScale sets the router classifier's init alone; unset, the router takes initScale", () => {
+  const std = (v: tf.Tensor) => Math.sqrt(tf.moments(v).variance.dataSync()[0]);
+  const routerStd = (over: Partial<ReturnType<typeof testConfig>>) => {
+    const config = testConfig({ dModel: 64, numExperts: 16, ...over });
+    const params = new ParamStore(5, config.initScale);
+    new SparseMlp(config, params, 'layer');
+    const s = { router: std(params.vars.get('layer.mlp.router.classifier.weight')!), expert: std(params.vars.get('layer.mlp.experts.expert_0.wi.weight')!) };
+    params.dispose();
+    return s;
+  };
+  // A truncated normal (at 2 std) has std 0.88 × sqrt(scale / fanIn); fanIn = dModel = 64.
+  const paper = routerStd({});
+  const wide = routerStd({ routerInitScale: 10 });
+  assert.ok(Math.abs(paper.router / Math.sqrt(0.1 / 64) - 0.88) < 0.1, `router std ${paper.router} at initScale 0.1`);
+  assert.ok(Math.abs(wide.router / Math.sqrt(10 / 64) - 0.88) < 0.1, `router std ${wide.router} at routerInitScale 10`);
+  assert.ok(Math.abs(wide.expert - paper.expert) < 1e-9, 'the experts keep initScale');
+  assert.throws(() => parseConfig({ ...PRESETS.tiny, routerInitScale: 0 }), ConfigError);
+});

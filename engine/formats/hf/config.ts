@@ -76,5 +76,6 @@ function switchyardFields(hf: Record<string, unknown>): Record<string, unknown> 
     expertDropoutRate: hf.switchyard_expert_dropout_rate,
     dtype: hf.switchyard_dtype,
     initScale: (hf.initializer_factor as number) ** 2,
+    routerInitScale: hf.switchyard_router_init_scale ?? undefined,
   };
 }

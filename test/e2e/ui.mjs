@@ -486,11 +486,10 @@ export function uiChecks({ page, server, check, shot, say }) {
     const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'python', 'hf_reference', 'make_checkpoint.py');
     const made = spawnSync('/usr/bin/python3', [script, folder, '--no-bin'], { encoding: 'utf8' });
     if (made.status !== 0) throw new Error(`make_checkpoint.py failed: ${made.stderr}`);
+    await wb.dismiss();
     await wb.runCommand('Switchyard: Open Hugging Face Model…', { then: 'quickPick' });
     // code-server's folder picker is VS Code's simple file dialog, in the quick input: type the path, then its Open Model button.
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: 30_000 });
-    await input.fill(`${folder}/`);
+    await wb.typePath(`${folder}/`);
     // A folder picker lists folders only: the parent's ".." row says the typed folder was read.
     await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: '..' }).first().waitFor({ timeout: 30_000 });
     await page.locator('.quick-input-widget .monaco-button', { hasText: /^\s*Open Model\s*$/ }).first().click();
@@ -513,9 +512,9 @@ export function uiChecks({ page, server, check, shot, say }) {
     try {
       await pollUntil('the probe starts', async () => existsSync(join(folder, 'metrics.jsonl')), (x) => x, 90_000);
       // code-server's folder dialog is a quick input: type the path, accept it.
+      await wb.dismiss();
       await wb.runCommand('Switchyard: Open Run Folder…', { then: 'quickPick' });
-      const box = wb.quickInput.locator('input');
-      await box.fill(folder);
+      await wb.typePath(folder);
       await page.keyboard.press('Enter');
       if (await wb.quickInput.isVisible()) await page.keyboard.press('Enter'); // a dialog that first went into the folder
       const row = page.locator('.pane-body .monaco-list-row', { hasText: /ext-cluster-job-/ }).first();
@@ -546,11 +545,11 @@ export function uiChecks({ page, server, check, shot, say }) {
 
   check('Compare Runs on an experiment: legend = run names in the charts\' colours, the results table, a load heatmap per run; restored after a reload', async () => {
     // Run Experiment on the workspace's grid file, 20 steps per run, through the picks and the file dialog.
+    await wb.dismiss();
     await wb.runCommand('Switchyard: Run Experiment', { then: 'quickPick' });
     await wb.pick('(1/3) grid', 'Grid file…');
+    await wb.typePath(join(server.workspace, 'compare-grid.json'));
     const box = wb.quickInput.locator('input');
-    await box.waitFor({ state: 'visible', timeout: 30_000 });
-    await box.fill(join(server.workspace, 'compare-grid.json'));
     await page.keyboard.press('Enter');
     await wb.pick('(2/3) budget', 'Steps');
     await pollUntil('the steps input', () => wb.quickInput.locator('.quick-input-title').textContent(), (t) => /\(3\/3\) steps per run/.test(t ?? ''), 30_000);
@@ -569,7 +568,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     await pollUntil('the experiment completes', () => row.locator('.label-description').textContent(), (t) => t === 'completed · 2/2 runs · 20 steps each', 600_000, 1000);
     await row.click({ button: 'right' });
     await page.locator('.monaco-menu .action-label', { hasText: /^Compare Runs$/ }).first().click();
-    const compare = await compareFrame(page);
+    const compare = await compareFrame(page, 'opened from the Experiments row');
     await compare.locator('#app[data-view="compare"][data-runs="2"]').waitFor({ timeout: 60_000 });
     const seen = await readCompare(compare);
     say(`ui:   compare: ${JSON.stringify(seen.legend)}; table ${seen.rows.map((r) => r.join(' | ')).join(' / ')}; heatmaps ${JSON.stringify(seen.heatmaps)}`);
@@ -599,7 +598,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     await wb.runCommand('Developer: Reload Window', { then: 'none' });
     await navigated;
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
-    const again = await compareFrame(page);
+    const again = await compareFrame(page, 'restored after the reload', 120_000);
     await again.locator('#app[data-view="compare"][data-runs="2"]').waitFor({ timeout: 120_000 });
     const restored = await readCompare(again);
     if (JSON.stringify(restored.rows) !== JSON.stringify(seen.rows)) throw new Error(`after the reload the table reads ${JSON.stringify(restored.rows)}`);
@@ -609,15 +608,15 @@ export function uiChecks({ page, server, check, shot, say }) {
 }
 
 /** The Compare view's document: the webview frame that holds #compare-title (a dashboard may be open too). */
-async function compareFrame(page) {
+async function compareFrame(page, when, timeoutMs = 60_000) {
   const frame = await pollUntil(
-    'the Compare view',
+    `the Compare view, ${when}`,
     async () => {
       for (const f of page.frames()) if (await f.locator('#compare-title').count().catch(() => 0)) return f;
       return null;
     },
     (f) => f !== null,
-    60_000,
+    timeoutMs,
     250,
   );
   return frame;

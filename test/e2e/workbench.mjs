@@ -109,6 +109,33 @@ export class Workbench {
     await row.click();
   }
 
+  /**
+   * Types `path` into VS Code's simple file dialog (code-server's file and folder picker, a quick
+   * input). The dialog writes its starting folder into the box once it has read it: a path typed
+   * before that is overwritten, so wait for it, then type until the box holds the path.
+   */
+  async typePath(path) {
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await pollUntil('the file dialog shows its starting folder', () => input.inputValue(), (v) => v.length > 0, 30_000, 100);
+    await pollUntil(
+      `the file dialog holds ${path}`,
+      async () => {
+        if ((await input.inputValue()) !== path) await input.fill(path);
+        await new Promise((r) => setTimeout(r, 300));
+        return input.inputValue();
+      },
+      (v) => v.startsWith(path),
+      30_000,
+      100,
+    );
+  }
+
+  /** Closes whatever quick input or hover an earlier step left open. */
+  async dismiss() {
+    for (let i = 0; i < 3 && (await this.quickInput.isVisible()); i++) await this.page.keyboard.press('Escape');
+  }
+
   /** The modal dialog's text (message and buttons); clicks `button`. */
   async answerDialog(button) {
     const dialog = this.page.locator('.monaco-dialog-box');

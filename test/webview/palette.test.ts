@@ -18,6 +18,7 @@ test('palette colors come from the first theme variable that holds a color', () 
     '--vscode-panel-border': 'rgba(128, 128, 128, 0.35)',
     '--vscode-charts-blue': '#3794ff',
     '--vscode-charts-red': 'garbage',
+    '--vscode-charts-orange': '#ea5c0055',
     '--vscode-font-family': 'Segoe UI',
     '--vscode-font-size': '14px',
   };
@@ -27,6 +28,7 @@ test('palette colors come from the first theme variable that holds a color', () 
   assert.equal(p.grid, 'rgba(128, 128, 128, 0.35)');
   assert.equal(p.blue, '#3794ff');
   assert.equal(p.red, '#f14c4c', 'an unparseable value falls back to the theme default');
+  assert.equal(p.orange, '#ea5c00', 'a chart hue is drawn opaque (Light Modern\'s charts.orange is translucent)');
   assert.equal(p.fontFamily, 'Segoe UI');
   assert.equal(p.fontSize, 14);
   const light = resolvePalette(() => '', 'vscode-light');

@@ -1,6 +1,6 @@
 // The colors the charts draw with, resolved from VS Code's theme variables. DOM-free: the webview
 // passes a lookup that reads the variables (getComputedStyle) and a normalizer for color strings.
-import { parseColor, toRgbaString } from './color';
+import { parseColor, toHex, toRgbaString } from './color';
 
 export type ThemeKind = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
 
@@ -81,6 +81,9 @@ const SOURCES: Record<ColorKey, string[]> = {
   tooltipBorder: ['--vscode-editorHoverWidget-border', '--vscode-contrastBorder', '--vscode-panel-border'],
 };
 
+/** The chart hues: series lines and swatches, drawn opaque (a light theme's charts.orange is translucent). */
+const HUES = new Set<ColorKey>(['red', 'blue', 'yellow', 'orange', 'green', 'purple']);
+
 /** Default normalizer: accepts what parseColor understands, as rgba() or #rrggbb. */
 export function normalizeColor(value: string): string | null {
   const c = parseColor(value);
@@ -107,7 +110,8 @@ export function resolvePalette(
       const raw = lookup(v).trim();
       if (raw && (value = normalize(raw))) break;
     }
-    colors[key] = value ?? FALLBACK[kind][key];
+    const color = parseColor(value ?? '');
+    colors[key] = value === null ? FALLBACK[kind][key] : HUES.has(key) && color ? toHex(color) : value;
   }
   const fontFamily = lookup('--vscode-font-family').trim() || 'system-ui, sans-serif';
   const size = parseFloat(lookup('--vscode-font-size'));

@@ -169,10 +169,7 @@ export function uiChecks({ page, server, check, shot, say }) {
 
   check('Run on Selection from the palette: tokens colored by expert in the Routing view and the editor, sentinel fills', async () => {
     // The joke beside the dashboard (Quick Open, Ctrl+Enter: to the side), its sentence selected.
-    await page.keyboard.press('Control+P');
-    await wb.quickInput.waitFor({ state: 'visible', timeout: 30_000 });
-    await page.keyboard.type('joke.txt');
-    await wb.quickInput.locator('.quick-input-list .monaco-list-row', { hasText: 'joke.txt' }).first().waitFor({ timeout: 30_000 });
+    await wb.quickOpen('joke.txt');
     await page.keyboard.press('Control+Enter');
     await wb.quickInput.waitFor({ state: 'hidden', timeout: 30_000 });
     const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
@@ -416,10 +413,7 @@ export function uiChecks({ page, server, check, shot, say }) {
   });
 
   check('hovering a routed token in the editor shows its class and what its expert usually takes', async () => {
-    await page.keyboard.press('Control+P');
-    await wb.quickInput.waitFor({ state: 'visible', timeout: 30_000 });
-    await page.keyboard.type('joke.txt');
-    await wb.quickInput.locator('.quick-input-list .monaco-list-row', { hasText: 'joke.txt' }).first().waitFor({ timeout: 30_000 });
+    await wb.quickOpen('joke.txt');
     await page.keyboard.press('Enter');
     const editor = page.locator('.editor-group-container .monaco-editor', { hasText: /walks\sinto\sa\sbar/ }).first();
     await editor.waitFor({ timeout: 60_000 });
@@ -566,8 +560,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     if ((await group.getAttribute('aria-expanded')) === 'false') await group.locator('.monaco-tl-twistie').click();
     const row = page.locator('.pane-body .monaco-list-row', { hasText: 'compare-grid.json' }).first();
     await pollUntil('the experiment completes', () => row.locator('.label-description').textContent(), (t) => t === 'completed · 2/2 runs · 20 steps each', 600_000, 1000);
-    await row.click({ button: 'right' });
-    await page.locator('.monaco-menu .action-label', { hasText: /^Compare Runs$/ }).first().click();
+    await wb.contextMenu(row, 'Compare Runs');
     const compare = await compareFrame(page, 'opened from the Experiments row');
     await compare.locator('#app[data-view="compare"][data-runs="2"]').waitFor({ timeout: 60_000 });
     const seen = await readCompare(compare);
@@ -609,17 +602,25 @@ export function uiChecks({ page, server, check, shot, say }) {
 
 /** The Compare view's document: the webview frame that holds #compare-title (a dashboard may be open too). */
 async function compareFrame(page, when, timeoutMs = 60_000) {
-  const frame = await pollUntil(
-    `the Compare view, ${when}`,
-    async () => {
-      for (const f of page.frames()) if (await f.locator('#compare-title').count().catch(() => 0)) return f;
-      return null;
-    },
-    (f) => f !== null,
-    timeoutMs,
-    250,
-  );
-  return frame;
+  try {
+    return await pollUntil(
+      `the Compare view, ${when}`,
+      async () => {
+        for (const f of page.frames()) if (await f.locator('#compare-title').count().catch(() => 0)) return f;
+        return null;
+      },
+      (f) => f !== null,
+      timeoutMs,
+      250,
+    );
+  } catch (e) {
+    // What the page has instead, for a failure seen only on another machine: the editor tabs and each frame's body.
+    const tabs = await page.locator('.tabs-container .tab').allInnerTexts().catch(() => []);
+    const frames = await Promise.all(
+      page.frames().map(async (f) => `${f.url().slice(0, 80)}: ${(await f.locator('body').innerText({ timeout: 1000 }).catch(() => '?')).replace(/\s+/g, ' ').slice(0, 80)}`),
+    );
+    throw new Error(`${e.message}; tabs ${JSON.stringify(tabs)}; frames ${JSON.stringify(frames)}`);
+  }
 }
 
 /** What the Compare view shows: legend names and swatch colours, the results rows, each heatmap's title and data. */

@@ -49,14 +49,32 @@ export class Workbench {
 
   /** Opens the command palette (F1). The keyboard focus stays where it is (an editor keeps its selection). */
   async openPalette() {
+    await this.openQuickInput('F1');
+  }
+
+  /** Quick Open (Ctrl+P) with `name` typed, its row listed. */
+  async quickOpen(name) {
+    await this.openQuickInput('Control+P');
+    await this.typeInQuickInput(name, '');
+    await this.quickInput.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
+  }
+
+  /** Types `text` into the open quick input; keys typed while the focus was still on its way there are lost: then sets the box (`prefix` + text). */
+  async typeInQuickInput(text, prefix) {
+    await this.page.keyboard.type(text);
+    const input = this.quickInput.locator('.quick-input-box input');
+    if (!(await input.inputValue()).endsWith(text)) await input.fill(`${prefix}${text}`);
+  }
+
+  async openQuickInput(key) {
     const { page } = this;
-    await page.keyboard.press('F1');
+    await page.keyboard.press(key);
     try {
       await this.quickInput.waitFor({ state: 'visible', timeout: 5_000 });
     } catch {
-      // The focus was somewhere that keeps F1 (e.g. nowhere yet): focus the workbench and try again.
+      // The focus was somewhere that keeps the key (e.g. nowhere yet): focus the workbench and try again.
       await page.locator('.part.statusbar').click({ position: { x: 5, y: 5 } });
-      await page.keyboard.press('F1');
+      await page.keyboard.press(key);
       await this.quickInput.waitFor({ state: 'visible', timeout: 30_000 });
     }
   }
@@ -69,7 +87,7 @@ export class Workbench {
   async runCommand(title, { then = 'hidden', screenshot } = {}) {
     const { page } = this;
     await this.openPalette();
-    await page.keyboard.type(title);
+    await this.typeInQuickInput(title, '>');
     // The row labelled exactly so: the palette may rank another first (e.g. "Preferences: Browse
     // Color Themes in Marketplace" above "Preferences: Color Theme").
     const row = this.row(title);
@@ -134,6 +152,27 @@ export class Workbench {
   /** Closes whatever quick input or hover an earlier step left open. */
   async dismiss() {
     for (let i = 0; i < 3 && (await this.quickInput.isVisible()); i++) await this.page.keyboard.press('Escape');
+  }
+
+  /**
+   * Right-clicks `target` and runs its context menu's item `label`. A click that lands while the menu
+   * is still opening is ignored by it (the menu stays open): then click the item again.
+   */
+  async contextMenu(target, label) {
+    await target.click({ button: 'right' });
+    const item = this.page.locator('.monaco-menu .action-label', { hasText: new RegExp(`^\\s*${escapeRe(label)}\\s*$`) }).first();
+    await item.waitFor({ state: 'visible', timeout: 30_000 });
+    await pollUntil(
+      `the context menu's ${label} runs`,
+      async () => {
+        if (await item.isVisible()) await item.click({ timeout: 5_000 });
+        await new Promise((r) => setTimeout(r, 500));
+        return item.isVisible();
+      },
+      (open) => !open,
+      30_000,
+      0,
+    );
   }
 
   /** The modal dialog's text (message and buttons); clicks `button`. */

@@ -5,7 +5,7 @@
 // one ends the phase); screenshots go to test-results/e2e/.
 /* global getComputedStyle, document -- in functions that run in the page */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
@@ -577,6 +577,16 @@ export function uiChecks({ page, server, check, shot, say }) {
     const ink = await canvasInk(compare.locator('#chart-loss-step canvas'), expected);
     if (ink.some((n) => n < 50)) throw new Error(`the loss chart's pixels of each run's colour: ${ink}`);
     await shot('compare.png');
+    // The loss chart's PNG button: the save dialog, then the chart's picture, at its canvas's size, on disk.
+    const pngPath = join(mkdtempSync(join(tmpdir(), 'sy-ui-png-')), 'loss-by-step.png');
+    await compare.locator('#chart-loss-step .png-button').click();
+    await wb.typePath(pngPath);
+    await page.keyboard.press('Enter');
+    const png = await pollUntil('the PNG is written', () => (existsSync(pngPath) ? readFileSync(pngPath) : null), (b) => b !== null && b.length > 2_000, 30_000);
+    const canvasSize = await compare.locator('#chart-loss-step canvas').evaluate((c) => [c.width, c.height]);
+    if (png.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') throw new Error(`${pngPath} is not a PNG`);
+    if (png.readUInt32BE(16) !== canvasSize[0] || png.readUInt32BE(20) !== canvasSize[1]) throw new Error(`the PNG is ${png.readUInt32BE(16)}×${png.readUInt32BE(20)}, the chart ${canvasSize.join('×')}`);
+    say(`ui:   PNG export: ${png.length} bytes, ${canvasSize.join('×')}`);
     await compare.locator('#chart-loss-step .link-button', { hasText: 'Show data' }).click();
     const head = await compare.locator('#chart-loss-step table thead th').allTextContents();
     if (JSON.stringify(head) !== JSON.stringify(['Step', 'switch', 'switch · validation', 'top2', 'top2 · validation'])) throw new Error(`the loss table's columns: ${JSON.stringify(head)}`);

@@ -64,6 +64,7 @@ test('a record with only the required fields is read, with what its counts imply
     loadCv: Math.sqrt(((6 - 2) ** 2 + 0 + 2 * 2 ** 2) / 4) / 2,
     maxShare: 0.75,
     maxVio: 2,
+    activeFraction: 0.5,
     unusedExperts: 2,
   });
   assert.equal(a.loss, undefined);

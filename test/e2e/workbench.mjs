@@ -93,8 +93,29 @@ export class Workbench {
     const row = this.row(title);
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     if (screenshot) await page.screenshot({ path: screenshot });
-    await row.click();
+    await this.accept(row, title);
     if (then === 'hidden') await this.quickInput.waitFor({ state: 'hidden', timeout: 30_000 });
+  }
+
+  /**
+   * Accepts the quick input's `row` (labelled `label`): a click, or, when something keeps the click
+   * from landing for 5 s, the keyboard: Down until the focused row is the one, then Enter.
+   */
+  async accept(row, label) {
+    try {
+      await row.click({ timeout: 5_000 });
+      return;
+    } catch {
+      const focused = this.quickInput.locator('.quick-input-list .monaco-list-row.focused .label-name');
+      for (let i = 0; i < 50; i++) {
+        if ((await focused.textContent({ timeout: 1_000 }).catch(() => ''))?.trim() === label) {
+          await this.page.keyboard.press('Enter');
+          return;
+        }
+        await this.page.keyboard.press('ArrowDown');
+      }
+      throw new Error(`the quick input's row ${JSON.stringify(label)} could be neither clicked nor reached with the keyboard`);
+    }
   }
 
   /** The quick input's row whose label is exactly `label`. */
@@ -124,7 +145,7 @@ export class Workbench {
     );
     const row = this.row(label);
     await row.waitFor({ state: 'visible', timeout: 30_000 });
-    await row.click();
+    await this.accept(row, label);
   }
 
   /**

@@ -187,9 +187,12 @@ suite('training', () => {
       assert.equal(shown.runId, newest.id);
       assert.equal(api.dashboard.visibleRunId, newest.id);
       await new Promise((r) => setTimeout(r, 1500)); // a second load would follow within this
-      // A finished run's Specialisation section asks for its analysis once, besides the data.
-      const analyses = newest.state === 'running' || newest.state === 'paused' ? [] : ['analyzeRun'];
-      assert.deepEqual(methods, ['listRuns', 'getMetrics', ...analyses], 'one listRuns and one getMetrics for one open (and one analyzeRun for a finished run)');
+      // A finished run's Specialisation section asks for its analysis once, besides the data; a run
+      // listed as running may have finished by the time the dashboard reads it (then it may ask too).
+      const finishedBefore = newest.state !== 'running' && newest.state !== 'paused';
+      const analyses = methods.slice(2);
+      assert.deepEqual(methods.slice(0, 2), ['listRuns', 'getMetrics'], 'one listRuns and one getMetrics for one open');
+      assert.deepEqual(analyses, finishedBefore || analyses.length ? ['analyzeRun'] : [], 'and one analyzeRun for a finished run');
     } finally {
       engine.request = request;
     }

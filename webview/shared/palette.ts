@@ -84,6 +84,12 @@ const SOURCES: Record<ColorKey, string[]> = {
 /** The chart hues: series lines and swatches, drawn opaque (a light theme's charts.orange is translucent). */
 const HUES = new Set<ColorKey>(['red', 'blue', 'yellow', 'orange', 'green', 'purple']);
 
+/** `value` without its alpha, as #rrggbb; unchanged when it cannot be parsed (a custom normalizer's form). */
+function opaque(value: string): string {
+  const c = parseColor(value);
+  return c ? toHex(c) : value;
+}
+
 /** Default normalizer: accepts what parseColor understands, as rgba() or #rrggbb. */
 export function normalizeColor(value: string): string | null {
   const c = parseColor(value);
@@ -110,8 +116,7 @@ export function resolvePalette(
       const raw = lookup(v).trim();
       if (raw && (value = normalize(raw))) break;
     }
-    const color = parseColor(value ?? '');
-    colors[key] = value === null ? FALLBACK[kind][key] : HUES.has(key) && color ? toHex(color) : value;
+    colors[key] = value === null ? FALLBACK[kind][key] : HUES.has(key) ? opaque(value) : value;
   }
   const fontFamily = lookup('--vscode-font-family').trim() || 'system-ui, sans-serif';
   const size = parseFloat(lookup('--vscode-font-size'));

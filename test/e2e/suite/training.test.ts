@@ -192,7 +192,7 @@ suite('training', () => {
       const finishedBefore = newest.state !== 'running' && newest.state !== 'paused';
       const analyses = methods.slice(2);
       assert.deepEqual(methods.slice(0, 2), ['listRuns', 'getMetrics'], 'one listRuns and one getMetrics for one open');
-      assert.deepEqual(analyses, finishedBefore || analyses.length ? ['analyzeRun'] : [], 'and one analyzeRun for a finished run');
+      assert.deepEqual(analyses, finishedBefore || analyses.length > 0 ? ['analyzeRun'] : [], 'and one analyzeRun for a finished run');
     } finally {
       engine.request = request;
     }

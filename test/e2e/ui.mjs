@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pollUntil, webviewFrame, Workbench } from './workbench.mjs';
 
 export const JOKE = 'The <extra_id_0> walks into a bar.';
@@ -679,14 +680,18 @@ async function canvasInk(canvas, colors) {
 
 /** Selects the joke's sentence (its whole first line) in `editor`. */
 async function selectJoke(page, editor) {
-  await editor.locator('.view-line').first().click();
-  await page.keyboard.press('Home');
-  await page.keyboard.press('Shift+End');
+  // Keys pressed while the editor is still taking the focus are lost: click and select again until it holds.
   await pollUntil(
     'the sentence is selected',
-    () => editor.locator('.selected-text').count(),
+    async () => {
+      await editor.locator('.view-line').first().click();
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Shift+End');
+      await sleep(500);
+      return editor.locator('.selected-text').count();
+    },
     (n) => n > 0,
-    10_000,
-    100,
+    30_000,
+    0,
   );
 }

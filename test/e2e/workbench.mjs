@@ -2,7 +2,7 @@
 // the command palette, quick picks, modal dialogs, the notifications center, webviews (two iframes
 // deep), the editor. Every wait is on something the page shows, with a deadline.
 /* global document, getComputedStyle -- in functions that run in the page */
-import { setTimeout } from 'node:timers';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const EXTENSION_ID = 'switchyard.switchyard';
 
@@ -37,7 +37,7 @@ export async function pollUntil(what, read, ok, timeoutMs, intervalMs = 200) {
       const seen = lastErr ? `error: ${lastErr.message.split('\n')[0]}` : `last value: ${JSON.stringify(last)}`;
       throw new Error(`not within ${timeoutMs / 1000} s: ${what} (${seen})`);
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
 }
 
@@ -161,7 +161,7 @@ export class Workbench {
       `the file dialog holds ${path}`,
       async () => {
         if ((await input.inputValue()) !== path) await input.fill(path);
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
         return input.inputValue();
       },
       (v) => v.startsWith(path),
@@ -187,7 +187,7 @@ export class Workbench {
       `the context menu's ${label} runs`,
       async () => {
         if (await item.isVisible()) await item.click({ timeout: 5_000 });
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
         return item.isVisible();
       },
       (open) => !open,

@@ -1,5 +1,6 @@
 // An experiment's results, computed from its runs' recorded metrics only: validation cross-entropy
-// at equal steps and at equal training time (the paper shows both), speed, and routing health.
+// at equal steps and at equal training time (the paper shows both), its mean over the last quarter
+// of training (one validation is noisy at small scale), speed, and routing health.
 // Any producer's records (the run format's): a figure a run did not log is null in its row.
 import type { RunRecord, StepRecord } from '../train/runFormat';
 
@@ -21,6 +22,8 @@ export interface RunResult {
   crossEntropyAtStep: number | null;
   /** Validation cross-entropy at the common training time, interpolated between validations. */
   crossEntropyAtTime: number | null;
+  /** Mean validation cross-entropy over the common validation steps of the late window. */
+  crossEntropyLate: number | null;
   stepsPerSecond: number | null;
   tokensPerSecond: number | null;
   /** Over steps and sparse layers; null for a dense run. */
@@ -37,11 +40,19 @@ export interface ExperimentResults {
   commonStep: number | null;
   /** Training seconds that every run that did not diverge reached with a validation. */
   commonSeconds: number | null;
+  /**
+   * The common validation steps in the last quarter of training (from 0.75 × commonStep to
+   * commonStep): a single validation swings by a few hundredths between neighbouring steps at the
+   * scale this machine trains, more than some differences a grid is run to find.
+   */
+  lateSteps: number[];
   runs: RunResult[];
 }
 
 /** Entropy is read over this many final step records, so one noisy step does not decide it. */
 const ENTROPY_WINDOW = 10;
+/** The late window starts at this share of the common final step. */
+const LATE_WINDOW = 0.75;
 
 /**
  * Cumulative training seconds after each step: the sum of step times (tokens / tokens per second).
@@ -86,12 +97,14 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
   const stepSets = healthy.map((p) => new Set(p.validations.map((v) => v[0])));
   const common = stepSets.length ? [...stepSets[0]].filter((s) => stepSets.every((set) => set.has(s))) : [];
   const commonStep = common.length ? Math.max(...common) : null;
+  const lateSteps = commonStep === null ? [] : common.filter((s) => s >= LATE_WINDOW * commonStep).sort((a, b) => a - b);
   const timed = healthy.map((p) => p.validations[p.validations.length - 1][1]).filter(Number.isFinite);
   const commonSeconds = timed.length ? Math.min(...timed) : null;
 
   return {
     commonStep,
     commonSeconds,
+    lateSteps,
     runs: parts.map(({ run, steps, clock, validations }) => {
       const seconds = clock.get(steps.at(-1)?.step ?? 0) ?? 0;
       const tokens = steps.reduce((s, x) => s + (x.tokens ?? NaN), 0);
@@ -111,6 +124,7 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
                 validations.map((v) => [v[1], v[2]]),
                 commonSeconds,
               ),
+        crossEntropyLate: lateMean(validations, lateSteps),
         stepsPerSecond: seconds > 0 ? steps.length / seconds : null,
         tokensPerSecond: seconds > 0 ? tokens / seconds : null,
         overflowMean: mean(overflow),
@@ -134,6 +148,7 @@ export function resultsTable(results: ExperimentResults): { columns: string[]; r
     String(r.steps),
     f(r.crossEntropyAtStep, 3),
     f(r.crossEntropyAtTime, 3),
+    f(r.crossEntropyLate, 3),
     f(r.stepsPerSecond, 2),
     f(r.tokensPerSecond, 0),
     pct(r.overflowMean),
@@ -148,6 +163,7 @@ export function resultsTable(results: ExperimentResults): { columns: string[]; r
     'steps',
     `val CE @ step ${commonStep ?? '—'}`,
     `val CE @ ${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`}`,
+    `val CE mean @ ${lateText(results.lateSteps)}`,
     'steps/s',
     'tokens/s',
     'overflow mean',
@@ -161,12 +177,12 @@ export function resultsTable(results: ExperimentResults): { columns: string[]; r
 
 /** The results as a Markdown table, equal steps and equal time side by side. */
 export function resultsMarkdown(title: string, results: ExperimentResults): string {
-  const { commonStep, commonSeconds } = results;
+  const { commonStep, commonSeconds, lateSteps } = results;
   const { columns, rows } = resultsTable(results);
   return [
     `# ${title}`,
     '',
-    `Validation cross-entropy at equal steps (step ${commonStep ?? '—'}) and at equal training time (${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`}, interpolated between validations).`,
+    `Validation cross-entropy at equal steps (step ${commonStep ?? '—'}) and at equal training time (${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`}, interpolated between validations), and its mean over the last quarter of training (validations at ${lateText(lateSteps)}).`,
     'Training time sums the steps only (no validation or checkpoints). Overflow and load CV: mean over steps and sparse layers; entropy: normalized (1 = uniform), over the last step records.',
     '',
     `| ${columns.join(' | ')} |`,
@@ -174,6 +190,18 @@ export function resultsMarkdown(title: string, results: ExperimentResults): stri
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
   ].join('\n');
+}
+
+/** "steps 2250–3000 (16)", the late window as a column title says it. */
+function lateText(steps: number[]): string {
+  if (!steps.length) return 'steps —';
+  return steps.length === 1 ? `step ${steps[0]}` : `steps ${steps[0]}–${steps.at(-1)} (${steps.length})`;
+}
+
+/** A run's mean validation cross-entropy at `steps`; null unless it has a validation at each. */
+function lateMean(validations: readonly (readonly [number, number, number])[], steps: number[]): number | null {
+  const ce = steps.map((s) => validations.find((v) => v[0] === s)?.[2]);
+  return ce.every((x) => x !== undefined) ? mean(ce as number[]) : null;
 }
 
 function mean(xs: number[]): number | null {

@@ -65,11 +65,11 @@ test('results from recorded metrics: equal steps, equal time, speed and routing 
 
   const md = resultsMarkdown('Experiment t', r);
   assert.match(md, /^# Experiment t$/m);
-  assert.match(md, /\| run \| state \| steps \| val CE @ step 4 \| val CE @ 4\.0 s \|/);
-  assert.ok(md.includes('| switch | completed | 4 | 4.000 | 4.000 | 1.00 | 100 | 25.0% | 70.0% | 0.200 | 0.900 | no |'), md);
-  assert.ok(md.includes('| dense | completed | 4 | 5.000 | 5.600 | 0.40 | 40 | — | — | — | — | no |'), md);
-  assert.ok(md.includes('| unstable | diverged | 1 | — | — | 1.00 | 100 | 50.0% | 50.0% | 0.200 | 0.900 | yes |'), md);
-  assert.ok(md.includes('| later | pending | 0 | — | — | — | — | — | — | — | — | no |'), md);
+  assert.match(md, /\| run \| state \| steps \| val CE @ step 4 \| val CE @ 4\.0 s \| val CE mean @ step 4 \|/);
+  assert.ok(md.includes('| switch | completed | 4 | 4.000 | 4.000 | 4.000 | 1.00 | 100 | 25.0% | 70.0% | 0.200 | 0.900 | no |'), md);
+  assert.ok(md.includes('| dense | completed | 4 | 5.000 | 5.600 | 5.000 | 0.40 | 40 | — | — | — | — | no |'), md);
+  assert.ok(md.includes('| unstable | diverged | 1 | — | — | — | 1.00 | 100 | 50.0% | 50.0% | 0.200 | 0.900 | yes |'), md);
+  assert.ok(md.includes('| later | pending | 0 | — | — | — | — | — | — | — | — | — | no |'), md);
 });
 
 test("a producer's run without throughput or overflow beside an engine run: its row says null where it logged nothing, the others' figures stand", () => {
@@ -91,4 +91,27 @@ test("a producer's run without throughput or overflow beside an engine run: its 
     [ext.crossEntropyAtStep, ext.crossEntropyAtTime, ext.tokensPerSecond, ext.overflowMean, ext.overflowMax, ext.loadCvMean, ext.routerEntropy],
     [4.5, null, null, null, null, 0.5, null],
   );
+});
+
+test('the late mean: validation cross-entropy averaged over the common validations in the last quarter of training', () => {
+  const validated = (name: string, ce: Record<number, number>): RecordedRun => ({
+    name,
+    runId: name,
+    state: 'completed',
+    records: Object.entries(ce).flatMap(([n, x]) => [step(Number(n), 100, []), val(Number(n), x)]),
+  });
+  // a validates at 60 too; 60 is not common, and 0.75 × 100 = 75 leaves 80 and 100 in the window.
+  const a = validated('a', { 0: 7, 60: 4.6, 80: 4.2, 100: 4.4 });
+  const b = validated('b', { 0: 7, 80: 4.5, 100: 4.1 });
+  const r = experimentResults([a, b]);
+  assert.equal(r.commonStep, 100);
+  assert.deepEqual(r.lateSteps, [80, 100]);
+  assert.ok(Math.abs((r.runs[0].crossEntropyLate as number) - 4.3) < 1e-12); // (4.2 + 4.4) / 2
+  assert.ok(Math.abs((r.runs[1].crossEntropyLate as number) - 4.3) < 1e-12); // (4.5 + 4.1) / 2
+  // At step 100 alone b looks 0.3 better; over the window the two are level.
+  assert.ok(Math.abs((r.runs[0].crossEntropyAtStep as number) - (r.runs[1].crossEntropyAtStep as number) - 0.3) < 1e-12);
+  const md = resultsMarkdown('t', r);
+  assert.match(md, /\| val CE mean @ steps 80–100 \(2\) \|/);
+  assert.match(md, /validations at steps 80–100 \(2\)/);
+  assert.deepEqual(experimentResults([]).lateSteps, [], 'no runs: an empty window');
 });

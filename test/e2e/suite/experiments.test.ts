@@ -96,9 +96,9 @@ suite('experiments', () => {
     }
     assert.deepEqual(out.columns.slice(0, 4), ['run', 'state', 'steps', 'val CE @ step 10']);
     assert.equal(out.rows.length, 2);
-    for (const row of out.rows) assert.match(row.slice(0, 5).join(' | '), /^(switch|dense) \| completed \| 10 \| \d+\.\d{3} \| \d+\.\d{3}$/);
+    for (const row of out.rows) assert.match(row.slice(0, 6).join(' | '), /^(switch|dense) \| completed \| 10 \| \d+\.\d{3} \| \d+\.\d{3} \| \d+\.\d{3}$/);
     assert.deepEqual(out.rows.find((r) => r[0] === 'dense')!.slice(-5), ['—', '—', '—', '—', 'no'], 'a dense run has no overflow, load CV or entropy');
-    assert.match(out.rows.find((r) => r[0] === 'switch')![7], /^\d+\.\d%$/, 'the switch run has an overflow mean');
+    assert.match(out.rows.find((r) => r[0] === 'switch')![8], /^\d+\.\d%$/, 'the switch run has an overflow mean');
 
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-compare-'));
     try {

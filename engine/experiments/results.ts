@@ -91,11 +91,14 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
     const validations = r.records
       .filter((x) => x.type === 'validation' && clock.has(x.step) && x.crossEntropy !== undefined)
       .map((v) => [v.step, clock.get(v.step) as number, v.crossEntropy as number] as const);
-    return { run: r, steps, clock, validations };
+    // step -> cross-entropy; a step validated twice (a resumed run) keeps its first record.
+    const crossEntropyAt = new Map<number, number>();
+    for (const [step, , ce] of validations) if (!crossEntropyAt.has(step)) crossEntropyAt.set(step, ce);
+    return { run: r, steps, clock, validations, crossEntropyAt };
   });
   const healthy = parts.filter((p) => p.run.state !== 'diverged' && p.validations.length > 0);
-  const stepSets = healthy.map((p) => new Set(p.validations.map((v) => v[0])));
-  const common = stepSets.length ? [...stepSets[0]].filter((s) => stepSets.every((set) => set.has(s))) : [];
+  const validated = healthy.map((p) => p.crossEntropyAt);
+  const common = validated.length ? [...validated[0].keys()].filter((s) => validated.every((v) => v.has(s))) : [];
   const commonStep = common.length ? Math.max(...common) : null;
   const lateSteps = commonStep === null ? [] : common.filter((s) => s >= LATE_WINDOW * commonStep).sort((a, b) => a - b);
   const timed = healthy.map((p) => p.validations[p.validations.length - 1][1]).filter(Number.isFinite);
@@ -105,7 +108,7 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
     commonStep,
     commonSeconds,
     lateSteps,
-    runs: parts.map(({ run, steps, clock, validations }) => {
+    runs: parts.map(({ run, steps, clock, validations, crossEntropyAt }) => {
       const seconds = clock.get(steps.at(-1)?.step ?? 0) ?? 0;
       const tokens = steps.reduce((s, x) => s + (x.tokens ?? NaN), 0);
       const layers = steps.flatMap((s) => s.layers);
@@ -116,7 +119,7 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
         runId: run.runId,
         state: run.state,
         steps: steps.at(-1)?.step ?? 0,
-        crossEntropyAtStep: validations.find((v) => v[0] === commonStep)?.[2] ?? null,
+        crossEntropyAtStep: commonStep === null ? null : (crossEntropyAt.get(commonStep) ?? null),
         crossEntropyAtTime:
           commonSeconds === null
             ? null
@@ -124,7 +127,7 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
                 validations.map((v) => [v[1], v[2]]),
                 commonSeconds,
               ),
-        crossEntropyLate: lateMean(validations, lateSteps),
+        crossEntropyLate: lateMean(crossEntropyAt, lateSteps),
         stepsPerSecond: seconds > 0 ? steps.length / seconds : null,
         tokensPerSecond: seconds > 0 ? tokens / seconds : null,
         overflowMean: mean(overflow),
@@ -199,9 +202,8 @@ function lateText(steps: number[]): string {
 }
 
 /** A run's mean validation cross-entropy at `steps`; null unless it has a validation at each. */
-function lateMean(validations: readonly (readonly [number, number, number])[], steps: number[]): number | null {
-  const ce = steps.map((s) => validations.find((v) => v[0] === s)?.[2]);
-  return ce.every((x) => x !== undefined) ? mean(ce as number[]) : null;
+function lateMean(crossEntropyAt: Map<number, number>, steps: number[]): number | null {
+  return steps.every((s) => crossEntropyAt.has(s)) ? mean(steps.map((s) => crossEntropyAt.get(s) as number)) : null;
 }
 
 function mean(xs: number[]): number | null {

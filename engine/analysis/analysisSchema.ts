@@ -39,6 +39,8 @@ export const analysisSchema = z.object({
       dropPosition: z.array(z.object({ from: z.number().int(), tokens: z.number().int(), dropped: z.number().int(), rate: z.number() })),
       /** Dropped share replayed per rule (switch, ntlb) and capacity factor: rule-major, factors ascending. */
       whatIf: z.array(z.object({ rule: z.enum(WHAT_IF_RULES), capacityFactor: z.number(), dropped: z.number().int(), droppedShare: z.number() })),
+      /** How alike the router's input is across tokens, and its logits' spread over experts (routerInput.ts); absent in analyses made before it. */
+      routerInput: z.object({ commonShare: z.number(), commonLogitStd: z.number(), tokenLogitStd: z.number() }).optional(),
     }),
   ),
   /** Validation cross-entropy at other eval capacity factors (a real forward pass each). */

@@ -18,6 +18,7 @@ import { capacityWhatIf, WHAT_IF_FACTORS } from './capacityWhatIf';
 import { collectRouting } from './collect';
 import { dropByPosition } from './dropPosition';
 import { contingency, type RoutedTokens } from './routedTokens';
+import { routerInputSpread } from './routerInput';
 import { normalisedMutualInformation, specialisation } from './specialisation';
 import { routingChange } from './stability';
 
@@ -76,6 +77,7 @@ export function analyzeCheckpoints(
       load: capacityLoad(r),
       dropPosition: dropByPosition(r),
       whatIf: capacityWhatIf(r, { factors: whatIfFactors, ntlbMaxTries: config.model.ntlbMaxTries }),
+      ...(r.routerInput ? { routerInput: routerInputSpread(r.routerInput) } : {}),
     }));
     const named = new Set(layers.flatMap((l) => l.specialisation.experts.flatMap((e) => [...e.topByCount, ...e.topByLift].map((t) => t.tokenId))));
     return {

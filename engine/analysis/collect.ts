@@ -21,6 +21,9 @@ interface Part {
   dropped: number[];
   probs: number[];
   groupSizes: number[];
+  inputSum: Float64Array;
+  inputEnergy: number;
+  logits: number[];
 }
 
 /** tags: the run's Brown tag names (empty for a user corpus). */
@@ -37,9 +40,13 @@ export function collectRouting(model: SwitchTransformer, tokenizer: Tokenizer, b
       report.routing.forEach((routing, l) => {
         const [ids, mask, length] = isEncoder(routing.layer) ? [batch.encoderIds, batch.encoderMask, batch.encoderLength] : [batch.decoderInputIds, batch.decoderMask, batch.decoderLength];
         const label = labels.ofBatch(routing.layer, batch);
-        const part = parts.get(routing.layer) ?? { layer: routing.layer, numExperts: routing.numExperts, position: [], label: [], tokenId: [], expert: [], dropped: [], probs: [], groupSizes: [] };
+        const router = report.routers[l];
+        const d = router.input.shape[1];
+        const part = parts.get(routing.layer) ?? { layer: routing.layer, numExperts: routing.numExperts, position: [], label: [], tokenId: [], expert: [], dropped: [], probs: [], groupSizes: [], inputSum: new Float64Array(d), inputEnergy: 0, logits: [] };
         parts.set(routing.layer, part);
-        const probs = report.routers[l].probsHost;
+        const probs = router.probsHost;
+        const input = router.input.dataSync() as Float32Array;
+        const logits = router.logits.dataSync() as Float32Array;
         let real = 0;
         for (let t = 0; t < ids.length; t++) {
           if (!mask[t] || routing.tokens.expert[t] < 0) continue;
@@ -49,7 +56,15 @@ export function collectRouting(model: SwitchTransformer, tokenizer: Tokenizer, b
           part.tokenId.push(ids[t]);
           part.expert.push(routing.tokens.expert[t]);
           part.dropped.push(routing.tokens.dropped[t]);
-          for (let e = 0; e < routing.numExperts; e++) part.probs.push(probs[t * routing.numExperts + e]);
+          for (let e = 0; e < routing.numExperts; e++) {
+            part.probs.push(probs[t * routing.numExperts + e]);
+            part.logits.push(logits[t * routing.numExperts + e]);
+          }
+          for (let j = 0; j < d; j++) {
+            const v = input[t * d + j];
+            part.inputSum[j] += v;
+            part.inputEnergy += v * v;
+          }
         }
         part.groupSizes.push(real);
       });
@@ -66,5 +81,6 @@ export function collectRouting(model: SwitchTransformer, tokenizer: Tokenizer, b
     dropped: Uint8Array.from(p.dropped),
     probs: Float32Array.from(p.probs),
     groupSizes: p.groupSizes,
+    routerInput: { sum: p.inputSum, energy: p.inputEnergy, logits: Float32Array.from(p.logits), numExperts: p.numExperts },
   }));
 }

@@ -1,6 +1,7 @@
 // The routing of a set of tokens at one sparse layer, gathered for analysis: per real token its
 // position in its sequence, its label (a part-of-speech tag id or a token class), its token id, the
 // expert the router chose, whether capacity dropped it, and the router's probabilities.
+import type { RouterInputSums } from './routerInput';
 
 export interface RoutedTokens {
   layer: string;
@@ -21,6 +22,8 @@ export interface RoutedTokens {
   probs: Float32Array;
   /** Tokens per routing group, in order (a group shares its experts' capacity: one batch). */
   groupSizes: number[];
+  /** The router's input and logits over the same tokens (absent where only the routing is known). */
+  routerInput?: RouterInputSums;
 }
 
 /** Counts of how often each value of `b` comes with each value of `a`: [numA][numB]. */

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { Analysis } from '../analysis/analysisSchema';
 import { analyzeRun } from '../analysis/analyzeRun';
 import { WHAT_IF_RULES } from '../analysis/capacityWhatIf';
+import { describeRouterInput } from '../analysis/routerInput';
 import { initBackend } from '../backend';
 import { listCheckpoints } from '../train/checkpoint';
 import { findRun } from '../train/runStore';
@@ -45,6 +46,7 @@ export function formatAnalysis(a: Analysis): string {
     out.push(`load before → after capacity (first choice → kept): ${l.load.routed.map((r, e) => `E${e} ${r} → ${l.load.kept[e]}`).join(', ')}`);
     out.push(`overflow by position: ${l.dropPosition.map((p) => `${p.from}+ ${pct(p.rate)}`).join(', ')}`);
     for (const rule of WHAT_IF_RULES) out.push(`capacity what-if, ${rule} (dropped): ${l.whatIf.filter((p) => p.rule === rule).map((p) => `×${p.capacityFactor} ${pct(p.droppedShare)}`).join(', ')}`);
+    if (l.routerInput) out.push(describeRouterInput(l.routerInput));
   }
   out.push('', `validation cross-entropy at eval capacity factor: ${a.lossAtFactor.map((p) => `×${p.capacityFactor} ${p.crossEntropy.toFixed(3)}`).join(', ')}`);
   if (a.stability.length) {

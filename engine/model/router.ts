@@ -13,6 +13,8 @@ import type { ParamStore } from './params';
 import { expertCapacity, planPerGroup, planTopK, type RoutingPlan } from './routingPlan';
 
 export interface RouterOutput {
+  /** [N, d] what the router classified, before exploration noise: for the analyses. */
+  input: tf.Tensor2D;
   /** [N, E] logits of the router, for the z-loss. */
   logits: tf.Tensor2D;
   /** [N, E] softmax of the logits, for the load-balancing loss and the gates. */
@@ -74,7 +76,7 @@ abstract class LinearRouter implements Router {
     // HF's expert_capacity is a number of slots per sequence; a capacity factor's counts over the batch.
     const group = c.expertCapacity !== undefined && sequenceLength ? sequenceLength : n;
     const plan = planPerGroup(probsHost, mask, n, e, group, (p, m, gn, t0) => this.plan(p, m, gn, capacity, drawn?.subarray(t0, t0 + gn)));
-    return { logits, probs, probsHost, plan, gates: this.gates(probs, plan), mask, balanceLoss: this.balanceLoss };
+    return { input: x, logits, probs, probsHost, plan, gates: this.gates(probs, plan), mask, balanceLoss: this.balanceLoss };
   }
 
   /** probs: [N, E] on the host; drawn: [N] a first expert per token drawn by exploration. */

@@ -378,10 +378,14 @@ export function uiChecks({ page, server, check, shot, say }) {
     // Beside the what-if replay, the real thing: the validation cross-entropy re-measured at eval factors 0.5, 1 and 2.
     const remeasured = await section.locator('#whatif-loss').innerText();
     if (!/^Validation cross-entropy re-measured \(a forward pass each\): ×0\.5 [\d.]+ · ×1 [\d.]+ · ×2 [\d.]+$/.test(remeasured)) throw new Error(`re-measured loss reads ${JSON.stringify(remeasured)}`);
+    // Under the tags table, why the layer routes as it does: how alike the router's input is across tokens.
+    const routerInput = await section.locator('#router-input').innerText();
+    const ri = /^Router input: (\d+\.\d)% of its energy is common to all tokens · logits' spread over experts (\d+\.\d{3}) between tokens, (\d+\.\d{3}) shared by all$/.exec(routerInput);
+    if (!ri || !(parseFloat(ri[1]) <= 100 && parseFloat(ri[2]) > 0)) throw new Error(`router input reads ${JSON.stringify(routerInput)}`);
     // The alerts list: each alert in force with its step, or that there is none.
     const alerts = await section.locator('#spec-alerts li').allInnerTexts();
     if (!alerts.length || !alerts.every((a) => /^⚠ .+ \(since step \d+\)$/.test(a) || a === 'No alert in force at the latest step.')) throw new Error(`alerts list ${JSON.stringify(alerts)}`);
-    say(`ui:   ${status}; E0 ${top.rows[0].slice(2, 4).join(' · ')}; what-if ${whatIf.rows.map((r) => `${r[0]} ${r[1]}/${r[2]}`).join(', ')}; alerts: ${alerts.join(' | ')}; ${remeasured}`);
+    say(`ui:   ${status}; E0 ${top.rows[0].slice(2, 4).join(' · ')}; what-if ${whatIf.rows.map((r) => `${r[0]} ${r[1]}/${r[2]}`).join(', ')}; alerts: ${alerts.join(' | ')}; ${remeasured}; ${routerInput}`);
     await section.evaluate((e) => e.scrollIntoView({ block: 'start' }));
     await pollUntil('the section is at the top of the dashboard', () => section.evaluate((e) => Math.round(e.getBoundingClientRect().top)), (t) => t >= 0 && t < 60, 10_000, 100);
     await shot('specialisation.png');

@@ -74,6 +74,9 @@ test('analyze a run: specialisation, drop position, what-if and stability from i
     assert.ok(ntlbOwn && ntlbOwn.dropped <= atOwn.dropped, `${l.layer}: re-routing never drops more than switch`);
     assert.equal(l.dropPosition.reduce((s, p) => s + p.dropped, 0), Math.round(l.droppedShare * l.tokens));
     assert.ok(l.specialisation.nmi >= 0 && l.specialisation.nmi <= 1);
+    // The router's input over the same tokens: a share in [0, 1], and logits that differ between tokens.
+    const ri = l.routerInput;
+    assert.ok(ri && ri.commonShare >= 0 && ri.commonShare <= 1 && ri.tokenLogitStd > 0 && ri.commonLogitStd >= 0, `${l.layer}: ${JSON.stringify(ri)}`);
   }
   assert.equal(a.layers[0].specialisation.labels.length, 12, 'the encoder is labelled by universal tags on Brown');
   const own = a.lossAtFactor.find((p) => p.capacityFactor === 0.5);

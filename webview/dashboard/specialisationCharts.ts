@@ -4,6 +4,7 @@
 // step, or between kept checkpoints for older runs). Each with its data table.
 import { Chart, type ChartDataset, type ChartOptions, type ScriptableContext, type TooltipItem } from 'chart.js';
 import type { Analysis } from '../../engine/analysis/analysisSchema';
+import { describeRouterInput } from '../../engine/analysis/routerInput';
 import { flatten, mix, toHex } from '../shared/color';
 import { el } from '../shared/dom';
 import { formatInt, formatNumber, formatPercent } from '../shared/format';
@@ -192,6 +193,8 @@ function renderTags(card: SpecCard, a: Analysis, layer: number, p: Palette): voi
     rows: s.experts.map((e) => [`E${e.expert}`, formatInt(e.tokens), ...e.labelShares.map((v) => formatPercent(v))]),
     summary: s.experts.map((e) => `E${e.expert}: ${e.dominantLabel ? `mostly ${e.dominantLabel} (${formatPercent(Math.max(...e.labelShares))})` : 'no tokens'}`),
   });
+  // Why the router routes as it does: an input mostly common to all tokens cannot set them apart.
+  card.extra.replaceChildren(el('span', { class: 'scale-note', id: 'router-input' }, l.routerInput ? describeRouterInput(l.routerInput) : ''));
 }
 
 /** Draws the card from the analysis (if any) and the validation records; false when it has nothing to show. */

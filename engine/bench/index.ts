@@ -2,7 +2,7 @@
 // machine is shared and noisy, so absolute times mean little), then the PyTorch peer at the same
 // sizes when Debian's torch is installed. Prints a Markdown report; `--json FILE` also saves records.
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, backendLabel, initBackend, type BackendChoice } from '../backend';
@@ -95,7 +95,18 @@ function runPeer(s: LayerSize[]): { records?: Map<string, number>; meta?: string
     if (rec.torch) meta = `torch ${rec.torch}, ${rec.threads} threads`;
     if (rec.impl && rec.ms_median !== undefined) records.set(`${rec.impl}/${rec.T}/${rec.d}/${rec.E}`, rec.ms_median);
   }
-  return { records, meta };
+  return { records, meta: `${meta}, ${blasLibrary()}` };
+}
+
+/**
+ * Debian's torch calls whichever BLAS the libblas.so.3 alternative points to: the reference BLAS
+ * (installed with python3-torch) runs the peer about 10× slower than OpenBLAS (libopenblas0-pthread).
+ */
+function blasLibrary(): string {
+  const link = '/usr/lib/x86_64-linux-gnu/libblas.so.3';
+  if (!existsSync(link)) return 'BLAS unknown';
+  const target = realpathSync(link);
+  return `BLAS ${target.includes('openblas') ? 'OpenBLAS' : 'not OpenBLAS: the peer is slow, install libopenblas0-pthread'} (${target})`;
 }
 
 main().catch((err: unknown) => {

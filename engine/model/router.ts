@@ -38,6 +38,11 @@ export interface Router {
   route(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext, sequenceLength?: number): RouterOutput;
 }
 
+const CLASSIFIER = '.router.classifier.weight';
+
+/** Whether a weight name is a router's classifier (HF's name, which the engine keeps). */
+export const isRouterWeight = (name: string): boolean => name.endsWith(CLASSIFIER);
+
 abstract class LinearRouter implements Router {
   protected readonly balanceLoss: boolean = true;
   /** Assignments each token makes, for the capacity: top-2 doubles the slots. */
@@ -50,7 +55,7 @@ abstract class LinearRouter implements Router {
     params: ParamStore,
     prefix: string,
   ) {
-    this.classifier = params.weight(`${prefix}.router.classifier.weight`, [config.dModel, config.numExperts], config.dModel, config.routerInitScale);
+    this.classifier = params.weight(`${prefix}${CLASSIFIER}`, [config.dModel, config.numExperts], config.dModel, config.routerInitScale);
   }
 
   route(x: tf.Tensor2D, mask: Float32Array | null, ctx: ForwardContext, sequenceLength?: number): RouterOutput {

@@ -35,8 +35,8 @@ export class Adam {
 
   constructor(private readonly options: AdamOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }) {}
 
-  /** Applies one update to each named weight that has a gradient, at learning rate `lr`. */
-  apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
+  /** Applies one update to each named weight that has a gradient, at learning rate `lr` × `scale(name)`. */
+  apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number, scale: (name: string) => number = () => 1): void {
     const { beta1, beta2 } = this.options;
     const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeap) : null;
     for (const [name, g] of grads) {
@@ -45,7 +45,7 @@ export class Adam {
       const slot = this.slot(name, w);
       slot.step++;
       // Bias corrections folded into the step size (Kingma & Ba, end of section 2).
-      const stepSize = (lr * Math.sqrt(1 - beta2 ** slot.step)) / (1 - beta1 ** slot.step);
+      const stepSize = (lr * scale(name) * Math.sqrt(1 - beta2 ** slot.step)) / (1 - beta1 ** slot.step);
       if (heap) {
         // The new values go to a new tensor, not over the old: XNNPACK keeps matmul operators with the
         // weight packed inside, keyed by tensor id, and would go on using a weight changed in place.

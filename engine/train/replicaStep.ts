@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Batch } from '../data/batches';
 import { ForwardContext } from '../model/context';
 import type { SwitchTransformer } from '../model/model';
+import { isRouterWeight } from '../model/router';
 import type { LayerRouting } from '../model/stats';
 import { Adam, namedGradients } from './adam';
 import { clipByGlobalNorm } from './clip';
@@ -48,6 +49,7 @@ export function microBatchGradients(model: SwitchTransformer, batch: Batch, ctx:
 export function optimizerStep(vars: Map<string, tf.Variable>, adam: Adam, grads: Map<string, tf.Tensor>, t: TrainingOptions, step: number): { gradNorm: number; lr: number } {
   const gradNorm = clipByGlobalNorm(grads, t.clipNorm);
   const lr = learningRate(step, t.learningRate, t.warmupSteps);
-  if (Number.isFinite(gradNorm)) adam.apply(vars, grads, lr);
+  const routerScale = t.routerLearningRateScale ?? 1;
+  if (Number.isFinite(gradNorm)) adam.apply(vars, grads, lr, (name) => (isRouterWeight(name) ? routerScale : 1));
   return { gradNorm, lr };
 }

@@ -29,6 +29,11 @@ export const trainingOptionsSchema = z
     /** Peak learning rate, reached after warmupSteps, then decayed as 1/sqrt(step). */
     learningRate: z.number().positive(),
     warmupSteps: z.number().int().min(0),
+    /**
+     * The routers' classifiers train at this multiple of the learning rate (unset: 1, as in the
+     * paper): a router that stays near uniform can be let to move faster than the rest.
+     */
+    routerLearningRateScale: z.number().positive().optional(),
     /** Global gradient-norm clipping; 0 turns it off. */
     clipNorm: z.number().min(0),
     seed: z.number().int().min(0),

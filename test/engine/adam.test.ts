@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { Adam } from '../../engine/train/adam';
+import { optimizerStep } from '../../engine/train/replicaStep';
+import type { TrainingOptions } from '../../engine/train/runConfig';
 import { useTestBackend } from './setup';
 
 before(useTestBackend);
@@ -85,4 +87,18 @@ test('a matmul after a step uses the updated weight (the backend caches nothing 
   assert.notDeepEqual(after, before);
   after.forEach((y, i) => assert.ok(Math.abs(y - expected[i]) < 1e-4, `y[${i}] ${y} != ${expected[i]}`));
   adam.dispose();
+});
+
+test('routerLearningRateScale: the routers\' classifiers step at that multiple of the learning rate, the other weights at the rate', () => {
+  const router = 'encoder.block.1.layer.1.mlp.router.classifier.weight';
+  const expert = 'encoder.block.1.layer.1.mlp.experts.expert_0.wi.weight';
+  const params = new Map([router, expert].map((n) => [n, tf.variable(tf.tensor1d([1, -1]))]));
+  const grads = new Map([router, expert].map((n) => [n, tf.tensor1d([0.5, -0.25])]));
+  const t = { learningRate: 0.01, warmupSteps: 0, clipNorm: 0, routerLearningRateScale: 10 } as TrainingOptions;
+  const { lr } = optimizerStep(params, new Adam(), grads, t, 1);
+  const expected = (scale: number) => [reference(1, 0.5, 0, 0, 1, lr * scale).w, reference(-1, -0.25, 0, 0, 1, lr * scale).w];
+  const near = (got: ArrayLike<number>, want: number[]) => want.every((w, i) => Math.abs(got[i] - w) < 1e-6);
+  assert.ok(near(params.get(router)!.dataSync(), expected(10)), `router ${params.get(router)!.dataSync()} != ${expected(10)}`);
+  assert.ok(near(params.get(expert)!.dataSync(), expected(1)), `expert ${params.get(expert)!.dataSync()} != ${expected(1)}`);
+  assert.ok(!near(params.get(router)!.dataSync(), expected(1)), 'the scale changes the router\'s step');
 });

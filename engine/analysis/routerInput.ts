@@ -23,13 +23,13 @@ export interface RouterInputSpread {
   tokenLogitStd: number;
 }
 
-function std(values: ArrayLike<number>, offset: (i: number) => number): number {
+/** Population standard deviation. */
+function std(values: ArrayLike<number>): number {
   const n = values.length;
   let mean = 0;
-  for (let i = 0; i < n; i++) mean += values[i] - offset(i);
-  mean /= n;
+  for (let i = 0; i < n; i++) mean += values[i] / n;
   let v = 0;
-  for (let i = 0; i < n; i++) v += (values[i] - offset(i) - mean) ** 2;
+  for (let i = 0; i < n; i++) v += (values[i] - mean) ** 2;
   return Math.sqrt(v / n);
 }
 
@@ -41,9 +41,14 @@ export function routerInputSpread(s: RouterInputSums): RouterInputSpread {
   for (const v of s.sum) meanSquared += (v / n) ** 2;
   const meanLogits = new Float64Array(e);
   for (let t = 0; t < n; t++) for (let i = 0; i < e; i++) meanLogits[i] += s.logits[t * e + i] / n;
+  // Each token's logits minus the mean logits: the part that sets it apart.
+  const residual = new Float64Array(e);
   let tokenStd = 0;
-  for (let t = 0; t < n; t++) tokenStd += std(s.logits.subarray(t * e, (t + 1) * e), (i) => meanLogits[i]);
-  return { commonShare: meanSquared / (s.energy / n), commonLogitStd: std(meanLogits, () => 0), tokenLogitStd: tokenStd / n };
+  for (let t = 0; t < n; t++) {
+    for (let i = 0; i < e; i++) residual[i] = s.logits[t * e + i] - meanLogits[i];
+    tokenStd += std(residual);
+  }
+  return { commonShare: meanSquared / (s.energy / n), commonLogitStd: std(meanLogits), tokenLogitStd: tokenStd / n };
 }
 
 /** One line for the CLI and the dashboard. */

@@ -1,5 +1,6 @@
-// `switchyard experiment`: a grid of runs, one after the other, and their results table. Ctrl-C
-// stops the current run with a checkpoint; `--resume ID` carries on where it stopped.
+// `switchyard experiment`: a grid of runs, one after the other (or `--parallel N` side by side), and
+// their results table. Ctrl-C stops the runs training with a checkpoint; `--resume ID` carries on
+// where it stopped.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,12 +11,12 @@ import { BUILT_IN_GRIDS } from '../experiments/grid';
 import { storedCorpus } from '../train/trainer';
 import { resolveRunConfig } from '../train/runConfig';
 import { backendOption, positiveIntOption, UsageError } from './args';
-import { Progress } from './progress';
+import { Progress, validationLine } from './progress';
 import { corpusOption, readJsonFile } from './train';
 
 export const EXPERIMENT_USAGE = `experiment NAME|FILE [--steps N | --minutes M] [--preset P] [--config file.json] [--corpus brown|PATH|GLOB]
-        [--backend ...] [--runs DIR]      NAME: ${Object.keys(BUILT_IN_GRIDS).join(', ')}; FILE: a JSON list of config overrides
-  experiment --resume ID|PATH [--backend ...] [--runs DIR]`;
+        [--backend ...] [--runs DIR] [--parallel N]      NAME: ${Object.keys(BUILT_IN_GRIDS).join(', ')}; FILE: a JSON list of config overrides
+  experiment --resume ID|PATH [--backend ...] [--runs DIR] [--parallel N]      --parallel N: N runs side by side, one wasm thread each`;
 
 export async function experiment(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -29,16 +30,18 @@ export async function experiment(argv: string[]): Promise<void> {
       backend: { type: 'string' },
       runs: { type: 'string', default: 'runs' },
       resume: { type: 'string' },
+      parallel: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
   });
   const backendChoice = backendOption(values.backend);
+  const parallel = positiveIntOption('parallel', values.parallel) ?? 1;
   const runsDir = resolve(values.runs);
   let exp: Experiment;
   if (values.resume) {
     if (positionals.length || values.steps || values.minutes || values.preset || values.config || values.corpus) {
-      throw new UsageError('--resume carries on an experiment as it was defined: give only --resume, --runs and --backend');
+      throw new UsageError('--resume carries on an experiment as it was defined: give only --resume, --runs, --backend and --parallel');
     }
     exp = Experiment.open(runsDir, values.resume);
   } else {
@@ -59,17 +62,21 @@ export async function experiment(argv: string[]): Promise<void> {
   }
 
   const backend = await initBackend(backendChoice);
+  if (parallel > 1 && backend.name === 'tensorflow') {
+    throw new UsageError('--parallel trains each run on one wasm thread; the tensorflow backend already uses every core: leave --parallel out');
+  }
   const out = new Progress(0);
-  out.line(`experiment ${exp.id}: ${exp.runs.length} runs; results in ${exp.dir.path}`);
-  exp.on('run', ({ index, name, trainer }) => {
-    const progress = new Progress(trainer.config.training.steps);
-    out.line(`run ${index + 1}/${exp.runs.length} ${name}: ${trainer.run.id} from step ${trainer.step}`);
+  out.line(`experiment ${exp.id}: ${exp.runs.length} runs${parallel > 1 ? `, ${parallel} at a time` : ''}; results in ${exp.dir.path}`);
+  exp.on('run', ({ index, name, runId, fromStep, steps, events }) => {
+    out.line(`run ${index + 1}/${exp.runs.length} ${name}: ${runId} from step ${fromStep}`);
+    // Runs side by side print plain lines with their names; one run at a time has a progress line.
     // A time-budgeted run has no step count to show progress against: its validations say enough.
-    if ('steps' in exp.budget) trainer.on('metrics', (m) => progress.step(m));
-    trainer.on('validation', (v) => progress.validation(v));
-    trainer.on('log', (line) => progress.line(line));
-    trainer.on('state', (st) => {
-      if (st.state === 'paused' && st.message) progress.line(`diverged: ${st.message}; the next run starts`);
+    const progress = parallel > 1 ? null : new Progress(steps);
+    if (progress && 'steps' in exp.budget) events.on('metrics', (m) => progress.step(m));
+    events.on('validation', (v) => (progress ? progress.validation(v) : out.line(`${name}: ${validationLine(v)}`)));
+    events.on('log', (line) => out.line(parallel > 1 ? `${name}: ${line}` : line));
+    events.on('state', (st) => {
+      if (st.state === 'paused' && st.message) out.line(`${parallel > 1 ? `${name}: ` : ''}diverged: ${st.message}; the next run starts`);
     });
   });
   const stop = () => {
@@ -78,7 +85,7 @@ export async function experiment(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const state = await exp.run(backend.name);
+  const state = await exp.run(backend.name, parallel);
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   out.line(state === 'completed' ? `completed; results in ${exp.dir.path}/results.md` : `${state}; continue with --resume ${exp.id}`);

@@ -36,8 +36,12 @@ export class Progress {
   }
 
   validation(v: ValidationMetrics): void {
-    this.line(`step ${v.step}: validation cross-entropy ${v.crossEntropy.toFixed(3)} (total loss ${v.loss.toFixed(3)})`);
+    this.line(validationLine(v));
   }
+}
+
+export function validationLine(v: ValidationMetrics): string {
+  return `step ${v.step}: validation cross-entropy ${v.crossEntropy.toFixed(3)} (total loss ${v.loss.toFixed(3)})`;
 }
 
 export function formatDuration(ms: number): string {

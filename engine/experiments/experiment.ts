@@ -1,5 +1,5 @@
-// Running an experiment: the grid's runs one after the other, each an ordinary run in the runs
-// folder, with the same seed, data order and budget. runs/experiments/<id>/experiment.json records
+// Running an experiment: the grid's runs one after the other (or a few side by side, each in a worker
+// thread), each an ordinary run in the runs folder, with the same seed, data order and budget. runs/experiments/<id>/experiment.json records
 // the grid, each run's id and state, so that a killed experiment resumes where it stopped: finished
 // runs are kept, the interrupted run resumes from its checkpoint, the rest start.
 import { EventEmitter } from 'node:events';
@@ -11,7 +11,8 @@ import { newId, readMetrics, RunDir } from '../train/runStore';
 import { Trainer } from '../train/trainer';
 import { experimentSchema, type Budget, type ExperimentRecord, type ExperimentSummary } from './experimentSchema';
 import { resolveGrid, type GridRun } from './grid';
-import { experimentResults, resultsMarkdown, trainingClock, type RunOutcome } from './results';
+import { followTrainer, trainToBudget, WorkerRun, type GridRunEnd, type GridRunEvents } from './gridRun';
+import { experimentResults, resultsMarkdown, type RunOutcome } from './results';
 
 /** A time-budgeted run's step target: the clock stops it long before. */
 const TIME_BUDGET_MAX_STEPS = 1_000_000;
@@ -29,15 +30,16 @@ export interface ExperimentSpec {
 }
 
 interface ExperimentEvents {
-  /** A run starts or resumes. */
-  run: [{ index: number; name: string; trainer: Trainer }];
+  /** A run starts or resumes: its events, and its Trainer when it trains in this thread. */
+  run: [{ index: number; name: string; runId: string; fromStep: number; steps: number; events: EventEmitter<GridRunEvents>; trainer: Trainer | null }];
   log: [string];
   /** experiment.json was written (a run started or ended, the state changed). */
   change: [];
 }
 
 export class Experiment extends EventEmitter<ExperimentEvents> {
-  private current: Trainer | null = null;
+  /** Stops each run training now. */
+  private readonly stoppers = new Set<() => void>();
   private stopRequested = false;
 
   private constructor(
@@ -117,19 +119,26 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     return new Experiment(dir, home, record, runs);
   }
 
-  /** Trains every run not yet finished, in grid order; resolves with the experiment's state. */
-  async run(backend: BackendName): Promise<ExperimentState> {
+  /**
+   * Trains every run not yet finished, in grid order, `parallel` at a time (more than one: each in a
+   * worker thread of its own); resolves with the experiment's state.
+   */
+  async run(backend: BackendName, parallel = 1): Promise<ExperimentState> {
     this.record.state = 'running';
     this.save();
-    for (const [index, entry] of this.record.runs.entries()) {
-      if (this.stopRequested) break;
-      if (entry.state === 'completed' || entry.state === 'diverged') continue;
-      const outcome = await this.trainOne(index, backend);
-      if (!outcome) break; // stopped from outside: the run stays `running`, to be resumed
-      entry.state = outcome;
-      this.save();
-      this.writeResults();
-    }
+    const todo = this.record.runs.flatMap((e, i) => (e.state === 'completed' || e.state === 'diverged' ? [] : [i]));
+    const lane = async () => {
+      for (let index = todo.shift(); index !== undefined && !this.stopRequested; index = todo.shift()) {
+        const outcome = parallel > 1 ? await this.trainInWorker(index, backend) : await this.trainOne(index, backend);
+        if (!outcome) return; // stopped from outside: the run stays `running`, to be resumed
+        this.record.runs[index].state = outcome;
+        this.save();
+        this.writeResults();
+      }
+    };
+    const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(parallel, todo.length)) }, lane));
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) throw failed.reason;
     this.record.state = this.stopRequested ? 'interrupted' : 'completed';
     this.save();
     this.writeResults();
@@ -139,7 +148,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   /** Stops the current run after its step, with a checkpoint; the experiment can be resumed. */
   stop(): void {
     this.stopRequested = true;
-    this.current?.stop();
+    for (const stop of this.stoppers) stop();
   }
 
   /** Recomputes results.json and results.md from the runs' metrics files. */
@@ -154,34 +163,43 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   private async trainOne(index: number, backend: BackendName): Promise<RunOutcome | null> {
     const entry = this.record.runs[index];
     const trainer = entry.runId ? await Trainer.open(this.runsDir, entry.runId, backend) : await Trainer.create(this.runsDir, this.runs[index].config, backend);
-    this.current = trainer;
-    entry.runId = trainer.run.id;
-    entry.state = 'running';
-    this.save();
-    let diverged = false;
-    trainer.on('state', (s) => {
-      // A NaN loss pauses a run; in an experiment that run has diverged, and the next one starts.
-      if (s.state === 'paused' && s.message) {
-        diverged = true;
-        trainer.stop();
-      }
-    });
-    const budget = this.record.budget;
-    let timer: NodeJS.Timeout | undefined;
-    if ('minutes' in budget) {
-      const steps = readMetrics(trainer.run.metricsFile).records.filter((r) => r.type === 'step');
-      const trained = trainingClock(steps).get(trainer.step) ?? 0;
-      timer = setTimeout(() => trainer.stop(), Math.max(0, budget.minutes * 60_000 - trained * 1000));
-    }
-    this.emit('run', { index, name: entry.name, trainer });
+    this.started(index, trainer.run.id);
+    const stop = () => trainer.stop();
+    this.stoppers.add(stop);
+    if (this.stopRequested) stop();
+    this.emit('run', { index, name: entry.name, runId: trainer.run.id, fromStep: trainer.step, steps: trainer.config.training.steps, events: followTrainer(trainer), trainer });
     try {
-      await trainer.train();
+      return this.outcome(await trainToBudget(trainer, this.record.budget));
     } finally {
-      clearTimeout(timer);
-      trainer.dispose();
-      this.current = null;
+      this.stoppers.delete(stop);
     }
-    if (diverged) return 'diverged';
+  }
+
+  private async trainInWorker(index: number, backend: BackendName): Promise<RunOutcome | null> {
+    const entry = this.record.runs[index];
+    const init = { runsDir: this.runsDir, runId: entry.runId, config: this.runs[index].config, backend, budget: this.record.budget };
+    const run: WorkerRun = new WorkerRun(init, `run ${entry.name}`, ({ runId, step, steps }) => {
+      this.started(index, runId);
+      this.emit('run', { index, name: entry.name, runId, fromStep: step, steps, events: run.events, trainer: null });
+    });
+    const stop = () => run.stop();
+    this.stoppers.add(stop);
+    if (this.stopRequested) stop();
+    try {
+      return this.outcome(await run.done);
+    } finally {
+      this.stoppers.delete(stop);
+    }
+  }
+
+  private started(index: number, runId: string): void {
+    this.record.runs[index].runId = runId;
+    this.record.runs[index].state = 'running';
+    this.save();
+  }
+
+  private outcome(end: GridRunEnd): RunOutcome | null {
+    if (end === 'diverged') return 'diverged';
     return this.stopRequested ? null : 'completed';
   }
 

@@ -106,7 +106,8 @@ export class ExperimentService {
   /** Trains the experiment's runs in the background, each followed like any run. */
   private runExperiment(exp: Experiment): Result<'startExperiment'> {
     this.current = exp;
-    exp.on('run', ({ trainer }) => this.slot.follow(trainer));
+    // The engine runs an experiment's runs one at a time, in its own thread: each has its Trainer.
+    exp.on('run', ({ trainer }) => trainer && this.slot.follow(trainer));
     exp.on('change', () => this.slot.send({ type: 'event', event: 'experiment', data: exp.summary() }));
     exp.on('log', (line) => this.slot.send({ type: 'event', event: 'log', level: 'info', message: `${exp.id}: ${line}` }));
     const work = exp.run(this.slot.backend.name).catch((err: unknown) => {

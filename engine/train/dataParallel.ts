@@ -9,10 +9,9 @@
 // replicas' replies with receiveMessageOnPort while its event loop is held.
 import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { BackendName } from '../backend';
+import { workerScript } from '../workerScript';
 import type { Batch } from '../data/batches';
 import type { SwitchTransformer } from '../model/model';
 import type { LayerRouting } from '../model/stats';
@@ -58,13 +57,6 @@ export const FAILED = -1;
 export const SUMMED_ALL = 0x7fffffff;
 export const controlWords = (replicas: number) => ({ done: (r: number) => r, summed: (r: number) => replicas + r, events: 2 * replicas, length: 2 * replicas + 1 });
 
-/** The worker's script: beside the bundle (dist/), or the source file run through tsx. */
-function workerEntry(): { file: string; execArgv: string[] } {
-  const bundled = join(__dirname, 'dataParallelWorker.js');
-  if (existsSync(bundled)) return { file: bundled, execArgv: [] };
-  return { file: join(__dirname, 'dataParallelWorker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
-}
-
 export class DataParallelGroup {
   private seq = 0;
   /** Set once a replica has failed: the group is then unusable, and says why. */
@@ -86,7 +78,7 @@ export class DataParallelGroup {
     const slots = GradientSlots.create(model.params.vars, replicas);
     const control = new SharedArrayBuffer(4 * controlWords(replicas).length);
     const weights = [...model.params.vars].map(([name, v]) => ({ name, shape: v.shape, values: v.dataSync() as Float32Array }));
-    const { file, execArgv } = workerEntry();
+    const { file, execArgv } = workerScript(__dirname, 'dataParallelWorker');
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
     try {

@@ -32,7 +32,7 @@ import type { BackendName } from '../backend';
 export type RunState = RunStatus['state'];
 export type { RunStatus };
 
-interface TrainerEvents {
+export interface TrainerEvents {
   metrics: [StepMetrics];
   validation: [ValidationMetrics];
   state: [RunStatus];

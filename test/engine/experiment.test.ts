@@ -164,3 +164,62 @@ test('Ctrl-C stops the current run with a checkpoint and leaves the experiment i
   assert.ok(listCheckpoints(join(out, e.runs[0].runId!, 'checkpoints')).includes(status.step), 'a checkpoint at the step it stopped');
   assert.match(stderr, new RegExp(`interrupted; continue with --resume ${id}`));
 });
+
+test('--parallel 2 trains runs side by side in worker threads; Ctrl-C stops both with a checkpoint, --resume finishes, and the records are those of runs one at a time', async () => {
+  const steps = 40;
+  const par = join(cwd, 'parallel');
+  const args = (out: string) => ['experiment', 'grid.json', '--steps', String(steps), '--config', 'base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out];
+  const child = spawn(process.execPath, [bin, ...args(par), '--parallel', '2'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const experimentAt = () => {
+    const dir = join(par, 'experiments');
+    const [id] = existsSync(dir) ? readdirSync(dir) : [];
+    return id && existsSync(join(dir, id, 'experiment.json')) ? (JSON.parse(readFileSync(join(dir, id, 'experiment.json'), 'utf8')) as ExperimentJson) : null;
+  };
+  const hasCheckpoint = (runId: string | null) => runId !== null && listCheckpoints(join(par, runId, 'checkpoints')).length > 0;
+  // Stop once the first two runs both train (each has a checkpoint): they run at the same time.
+  const deadline = Date.now() + 120_000;
+  for (let e = experimentAt(); !(e && hasCheckpoint(e.runs[0].runId) && hasCheckpoint(e.runs[1].runId)); e = experimentAt()) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, `the two runs never trained side by side:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr);
+  assert.match(stderr, /3 runs, 2 at a time/);
+  const stopped = experimentAt()!;
+  assert.equal(stopped.state, 'interrupted');
+  assert.deepEqual(stopped.runs.map((r) => r.state), ['running', 'running', 'pending'], 'the third waits for a free lane');
+  for (const run of stopped.runs.slice(0, 2)) {
+    const status = JSON.parse(readFileSync(join(par, run.runId!, 'status.json'), 'utf8'));
+    assert.equal(status.state, 'stopped', `${run.name} stopped`);
+    assert.ok(status.step < steps && listCheckpoints(join(par, run.runId!, 'checkpoints')).includes(status.step), `${run.name}: a checkpoint at the step it stopped (${status.step})`);
+  }
+
+  const resumed = spawnSync(process.execPath, [bin, 'experiment', '--resume', stopped.id, '--runs', par, '--backend', backend, '--parallel', '2'], { cwd, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /run 3\/3 c: .* from step 0/);
+  assert.match(resumed.stderr, /^c: step 40: validation cross-entropy/m, 'runs side by side print plain lines with their names');
+  const done = experimentAt()!;
+  assert.equal(done.state, 'completed');
+  assert.deepEqual(done.runs.slice(0, 2).map((r) => r.runId), stopped.runs.slice(0, 2).map((r) => r.runId), 'the stopped runs resumed, not restarted');
+
+  // The same grid one run at a time, in this process's thread: the same losses, routing and validations.
+  const seq = join(cwd, 'sequential');
+  const one = spawnSync(process.execPath, [bin, ...args(seq)], { cwd, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(one.status, 0, one.stderr);
+  const [seqId] = readdirSync(join(seq, 'experiments'));
+  const seqRuns = (JSON.parse(readFileSync(join(seq, 'experiments', seqId, 'experiment.json'), 'utf8')) as ExperimentJson).runs;
+  const trained = (out: string, runId: string) =>
+    readMetrics(join(out, runId, 'metrics.jsonl'))
+      .records.filter((r) => r.type === 'step' || r.type === 'validation')
+      // Timings differ; so does routingChange, which a resumed run's first validation lacks (the
+      // routing it compares with is not in the checkpoint).
+      .map((r) => ({ ...r, time: 0, tokensPerSecond: 0, routingChange: undefined }));
+  for (const [i, run] of done.runs.entries()) {
+    const records = trained(par, run.runId!);
+    assert.equal(records.filter((r) => r.type === 'step').length, steps, `${run.name}: every step once`);
+    assert.deepEqual(records, trained(seq, seqRuns[i].runId!), `${run.name}: side by side and one at a time agree`);
+  }
+});

@@ -129,7 +129,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     const todo = this.record.runs.flatMap((e, i) => (e.state === 'completed' || e.state === 'diverged' ? [] : [i]));
     const lane = async () => {
       for (let index = todo.shift(); index !== undefined && !this.stopRequested; index = todo.shift()) {
-        const outcome = parallel > 1 ? await this.trainInWorker(index, backend) : await this.trainOne(index, backend);
+        const outcome = await (parallel > 1 ? this.trainInWorker(index, backend) : this.trainOne(index, backend)).catch((err: unknown) => {
+          this.stop(); // a failed run stops the others too, each with a checkpoint, as one at a time would not go on
+          throw err;
+        });
         if (!outcome) return; // stopped from outside: the run stays `running`, to be resumed
         this.record.runs[index].state = outcome;
         this.save();
@@ -145,7 +148,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     return this.record.state;
   }
 
-  /** Stops the current run after its step, with a checkpoint; the experiment can be resumed. */
+  /** Stops the runs in training after their step, each with a checkpoint; the experiment can be resumed. */
   stop(): void {
     this.stopRequested = true;
     for (const stop of this.stoppers) stop();

@@ -38,6 +38,11 @@ export async function experiment(argv: string[]): Promise<void> {
   const backendChoice = backendOption(values.backend);
   const parallel = positiveIntOption('parallel', values.parallel) ?? 1;
   const runsDir = resolve(values.runs);
+  // Before the experiment's folder is written: a refused option leaves nothing behind.
+  const backend = await initBackend(backendChoice);
+  if (parallel > 1 && backend.name === 'tensorflow') {
+    throw new UsageError('--parallel trains each run on one wasm thread; the tensorflow backend already uses every core: leave --parallel out');
+  }
   let exp: Experiment;
   if (values.resume) {
     if (positionals.length || values.steps || values.minutes || values.preset || values.config || values.corpus) {
@@ -61,10 +66,6 @@ export async function experiment(argv: string[]): Promise<void> {
     });
   }
 
-  const backend = await initBackend(backendChoice);
-  if (parallel > 1 && backend.name === 'tensorflow') {
-    throw new UsageError('--parallel trains each run on one wasm thread; the tensorflow backend already uses every core: leave --parallel out');
-  }
   const out = new Progress(0);
   out.line(`experiment ${exp.id}: ${exp.runs.length} runs${parallel > 1 ? `, ${parallel} at a time` : ''}; results in ${exp.dir.path}`);
   exp.on('run', ({ index, name, runId, fromStep, steps, events }) => {
@@ -72,11 +73,12 @@ export async function experiment(argv: string[]): Promise<void> {
     // Runs side by side print plain lines with their names; one run at a time has a progress line.
     // A time-budgeted run has no step count to show progress against: its validations say enough.
     const progress = parallel > 1 ? null : new Progress(steps);
+    const prefix = progress ? '' : `${name}: `;
     if (progress && 'steps' in exp.budget) events.on('metrics', (m) => progress.step(m));
-    events.on('validation', (v) => (progress ? progress.validation(v) : out.line(`${name}: ${validationLine(v)}`)));
-    events.on('log', (line) => out.line(parallel > 1 ? `${name}: ${line}` : line));
+    events.on('validation', (v) => (progress ? progress.validation(v) : out.line(prefix + validationLine(v))));
+    events.on('log', (line) => out.line(prefix + line));
     events.on('state', (st) => {
-      if (st.state === 'paused' && st.message) out.line(`${parallel > 1 ? `${name}: ` : ''}diverged: ${st.message}; the next run starts`);
+      if (st.state === 'paused' && st.message) out.line(`${prefix}diverged: ${st.message}; the next run starts`);
     });
   });
   const stop = () => {

@@ -97,6 +97,8 @@ export type ValidationEventData = z.infer<typeof validationEventDataSchema>;
 // ---- Requests: one params schema and one result schema per method.
 
 const experimentId = z.string().regex(/^[\w.-]+$/, 'an experiment id: letters, digits, _ . -').max(200);
+/** Runs trained side by side, each in a worker thread on one wasm thread (default 1: one after the other). */
+const parallelRuns = z.number().int().min(1).max(8);
 /** A grid to run: a built-in grid's name, or `entries` (a grid file's content) under a name. */
 const experimentParams = z
   .object({
@@ -109,6 +111,7 @@ const experimentParams = z
     steps: z.number().int().positive().optional(),
     minutes: z.number().positive().optional(),
     corpus: z.string().min(1).optional(),
+    parallel: parallelRuns.optional(),
   })
   .strict()
   .refine((p) => p.steps === undefined || p.minutes === undefined, { message: 'give steps or minutes, not both' });
@@ -194,10 +197,10 @@ export const methods = {
   listExperiments: { params: empty, result: z.object({ experiments: z.array(experimentSummarySchema) }) },
   /** Resolves the grid (every bad field named) and estimates its time, without starting anything. */
   planExperiment: { params: experimentParams, result: experimentPlanSchema },
-  /** Starts the grid's runs one after the other; `experiment` events follow its progress. */
+  /** Starts the grid's runs, one after the other or `parallel` at a time; `experiment` events follow its progress. */
   startExperiment: { params: experimentParams, result: experimentSummarySchema },
-  /** Carries on an interrupted experiment: finished runs kept, the interrupted one resumed. */
-  resumeExperiment: { params: z.object({ id: experimentId }).strict(), result: experimentSummarySchema },
+  /** Carries on an interrupted experiment: finished runs kept, the interrupted ones resumed, as many at a time as before unless `parallel` is given. */
+  resumeExperiment: { params: z.object({ id: experimentId, parallel: parallelRuns.optional() }).strict(), result: experimentSummarySchema },
   /** Stops the running experiment after the current step, with a checkpoint; resolves once it has stopped. */
   stopExperiment: { params: z.object({ id: experimentId.optional() }).strict(), result: experimentSummarySchema },
   /** A dense student of a Switch run, from its non-expert weights (engine/train/distill.ts). */

@@ -1,6 +1,6 @@
 // `switchyard experiment`: a grid of runs, one after the other (or `--parallel N` side by side), and
 // their results table. Ctrl-C stops the runs training with a checkpoint; `--resume ID` carries on
-// where it stopped.
+// where it stopped, as many at a time as before unless `--parallel` says otherwise.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,19 +36,22 @@ export async function experiment(argv: string[]): Promise<void> {
     strict: true,
   });
   const backendChoice = backendOption(values.backend);
-  const parallel = positiveIntOption('parallel', values.parallel) ?? 1;
+  const given = positiveIntOption('parallel', values.parallel);
   const runsDir = resolve(values.runs);
   // Before the experiment's folder is written: a refused option leaves nothing behind.
   const backend = await initBackend(backendChoice);
-  if (parallel > 1 && backend.name === 'tensorflow') {
-    throw new UsageError('--parallel trains each run on one wasm thread; the tensorflow backend already uses every core: leave --parallel out');
-  }
+  // Runs side by side train on one wasm thread each; the tensorflow backend already uses every core.
+  const refuseParallel = (parallel: number, why: string) => {
+    if (parallel > 1 && backend.name === 'tensorflow') throw new UsageError(`${why}; the tensorflow backend already uses every core: give --parallel 1`);
+  };
+  refuseParallel(given ?? 1, '--parallel trains each run on one wasm thread');
   let exp: Experiment;
   if (values.resume) {
     if (positionals.length || values.steps || values.minutes || values.preset || values.config || values.corpus) {
       throw new UsageError('--resume carries on an experiment as it was defined: give only --resume, --runs, --backend and --parallel');
     }
     exp = Experiment.open(runsDir, values.resume);
+    refuseParallel(given ?? exp.parallel, `experiment ${exp.id} ran ${exp.parallel} runs at a time, each on one wasm thread`);
   } else {
     if (positionals.length !== 1) throw new UsageError('experiment takes one grid: a built-in name or a grid file');
     const [name] = positionals;
@@ -66,6 +69,7 @@ export async function experiment(argv: string[]): Promise<void> {
     });
   }
 
+  const parallel = given ?? exp.parallel;
   const out = new Progress(0);
   out.line(`experiment ${exp.id}: ${exp.runs.length} runs${parallel > 1 ? `, ${parallel} at a time` : ''}; results in ${exp.dir.path}`);
   exp.on('run', ({ index, name, runId, fromStep, steps, events }) => {

@@ -60,10 +60,15 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     return this.record.budget;
   }
 
+  /** Runs side by side when it last ran: what a resume keeps unless told otherwise. */
+  get parallel(): number {
+    return this.record.parallel ?? 1;
+  }
+
   /** The record as listed to clients (its grid and base config left out). */
   summary(): ExperimentSummary {
-    const { id, name, preset, budget, runs, state, createdAt, updatedAt } = this.record;
-    return { id, name, ...(preset ? { preset } : {}), budget, runs: runs.map((r) => ({ ...r })), state, createdAt, updatedAt };
+    const { id, name, preset, budget, runs, state, parallel, createdAt, updatedAt } = this.record;
+    return { id, name, ...(preset ? { preset } : {}), budget, runs: runs.map((r) => ({ ...r })), state, ...(parallel ? { parallel } : {}), createdAt, updatedAt };
   }
 
   /** Every readable experiment in `runsDir/experiments`, oldest first; unreadable folders are left out. */
@@ -123,8 +128,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
    * Trains every run not yet finished, in grid order, `parallel` at a time (more than one: each in a
    * worker thread of its own); resolves with the experiment's state.
    */
-  async run(backend: BackendName, parallel = 1): Promise<ExperimentState> {
+  async run(backend: BackendName, parallel = this.parallel): Promise<ExperimentState> {
     this.record.state = 'running';
+    if (parallel > 1) this.record.parallel = parallel;
+    else delete this.record.parallel;
     this.save();
     const todo = this.record.runs.flatMap((e, i) => (e.state === 'completed' || e.state === 'diverged' ? [] : [i]));
     const lane = async () => {

@@ -20,6 +20,8 @@ export const experimentSchema = z
     grid: gridSchema,
     runs: z.array(z.object({ name: z.string(), runId: z.string().nullable(), state: z.enum(['pending', 'running', 'completed', 'diverged']) }).strict()),
     state: z.enum(['running', 'interrupted', 'completed']),
+    /** Runs side by side when it last ran (absent: one after the other); a resume keeps it unless told. */
+    parallel: z.number().int().min(2).optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -27,5 +29,5 @@ export const experimentSchema = z
 export type ExperimentRecord = z.infer<typeof experimentSchema>;
 
 /** What clients see of an experiment (engine/protocol.ts). */
-export const experimentSummarySchema = experimentSchema.pick({ id: true, name: true, preset: true, budget: true, runs: true, state: true, createdAt: true, updatedAt: true });
+export const experimentSummarySchema = experimentSchema.pick({ id: true, name: true, preset: true, budget: true, runs: true, state: true, parallel: true, createdAt: true, updatedAt: true });
 export type ExperimentSummary = z.infer<typeof experimentSummarySchema>;

@@ -1,12 +1,15 @@
 // The engine's experiment requests (engine/protocol.ts): list, plan, start, resume and stop a grid of
 // runs, and the runs made from another (distill, finetune). The engine service (service.ts) owns the
-// single training slot; this module trains through it (TrainingSlot), so one run at a time holds.
+// single training slot; this module trains through it (TrainingSlot), so one experiment or run at a
+// time holds (an experiment's runs may train side by side, each in a worker thread).
+import type { EventEmitter } from 'node:events';
 import type { BackendInfo } from '../backend';
 import { estimateExperiment } from '../experiments/estimate';
 import { Experiment, type ExperimentSpec } from '../experiments/experiment';
 import { BUILT_IN_GRIDS, resolveGrid, type GridRun } from '../experiments/grid';
+import type { GridRunEvents } from '../experiments/gridRun';
 import { ProtocolError, type EngineEvent, type Params, type Result, type RunSummary } from '../protocol';
-import { resolveRunConfig, type CorpusSpec } from '../train/runConfig';
+import { resolveRunConfig, type CorpusSpec, type RunConfig } from '../train/runConfig';
 import type { RunDir } from '../train/runStore';
 import { createFromRun, distillConfig, FINETUNE_DROPOUT, finetuneConfig } from '../train/startFrom';
 import { storedCorpus, type Trainer } from '../train/trainer';
@@ -21,13 +24,24 @@ export interface TrainingSlot {
   run(runId: string): RunDir;
   /** Trains `trainer` in the slot, its events streamed; returns its summary. */
   launch(trainer: Trainer): RunSummary;
-  /** Makes `trainer` the slot's active run and streams its events (an experiment's run). */
-  follow(trainer: Trainer): void;
+  /** Streams an experiment's run's events; one with a Trainer in this thread becomes the active run. */
+  follow(run: FollowedRun): void;
   /** Holds the slot until `work` settles; `done` runs then (after the active run is cleared). */
   occupy(work: Promise<unknown>, done: () => void): void;
   /** Resolves when the slot's current work has settled. */
   settled(): Promise<unknown>;
   send(event: EngineEvent): void;
+}
+
+/** A run whose events the engine streams to clients: its Trainer when it trains in this thread. */
+export interface FollowedRun {
+  runId: string;
+  events: EventEmitter<GridRunEvents>;
+  model: RunConfig['model'];
+  trainer: Trainer | null;
+  /** Where it starts and its last step. */
+  step: number;
+  steps: number;
 }
 
 export class ExperimentService {
@@ -46,14 +60,16 @@ export class ExperimentService {
   planExperiment(p: Params<'planExperiment'>): Result<'planExperiment'> {
     const spec = this.experimentSpec(p);
     const runs = resolveGridOrBadRequest(spec);
-    return { runs: runs.map((r) => ({ name: r.name, router: r.config.model.router, numExperts: r.config.model.numExperts })), ...estimateExperiment(this.slot.runsDir, runs, spec.budget) };
+    const estimate = estimateExperiment(this.slot.runsDir, runs, spec.budget, this.parallel(p.parallel));
+    return { runs: runs.map((r) => ({ name: r.name, router: r.config.model.router, numExperts: r.config.model.numExperts })), ...estimate };
   }
 
   startExperiment(p: Params<'startExperiment'>): Result<'startExperiment'> {
     this.slot.requireIdle();
+    const parallel = this.parallel(p.parallel);
     const spec = this.experimentSpec(p);
     resolveGridOrBadRequest(spec);
-    return this.runExperiment(Experiment.create(this.slot.runsDir, spec));
+    return this.runExperiment(Experiment.create(this.slot.runsDir, spec), parallel);
   }
 
   resumeExperiment(p: Params<'resumeExperiment'>): Result<'resumeExperiment'> {
@@ -65,7 +81,7 @@ export class ExperimentService {
       throw new ProtocolError('not_found', (err as Error).message);
     }
     if (exp.summary().state === 'completed') throw new ProtocolError('conflict', `experiment ${p.id} has completed: nothing to resume`);
-    return this.runExperiment(exp);
+    return this.runExperiment(exp, this.parallel(p.parallel ?? exp.parallel));
   }
 
   async stopExperiment(p: Params<'stopExperiment'>): Promise<Result<'stopExperiment'>> {
@@ -95,6 +111,14 @@ export class ExperimentService {
     return this.slot.launch(trainer);
   }
 
+  /** Runs side by side each take a wasm thread of their own: the tensorflow backend uses every core already. */
+  private parallel(n = 1): number {
+    if (n > 1 && this.slot.backend.name === 'tensorflow') {
+      throw new ProtocolError('bad_request', 'parallel: runs side by side train on one wasm thread each; the tensorflow backend already uses every core');
+    }
+    return n;
+  }
+
   private experimentSpec(p: Params<'planExperiment'>): ExperimentSpec {
     const builtIn = BUILT_IN_GRIDS[p.name];
     if (!p.entries && !builtIn) throw new ProtocolError('bad_request', `'${p.name}' is not a built-in grid (${Object.keys(BUILT_IN_GRIDS).join(', ')}); send a grid file's entries`);
@@ -104,13 +128,12 @@ export class ExperimentService {
   }
 
   /** Trains the experiment's runs in the background, each followed like any run. */
-  private runExperiment(exp: Experiment): Result<'startExperiment'> {
+  private runExperiment(exp: Experiment, parallel: number): Result<'startExperiment'> {
     this.current = exp;
-    // The engine runs an experiment's runs one at a time, in its own thread: each has its Trainer.
-    exp.on('run', ({ trainer }) => trainer && this.slot.follow(trainer));
+    exp.on('run', ({ index, runId, events, trainer, fromStep, steps }) => this.slot.follow({ runId, events, model: exp.runs[index].config.model, trainer, step: fromStep, steps }));
     exp.on('change', () => this.slot.send({ type: 'event', event: 'experiment', data: exp.summary() }));
     exp.on('log', (line) => this.slot.send({ type: 'event', event: 'log', level: 'info', message: `${exp.id}: ${line}` }));
-    const work = exp.run(this.slot.backend.name).catch((err: unknown) => {
+    const work = exp.run(this.slot.backend.name, parallel).catch((err: unknown) => {
       const message = `experiment ${exp.id} failed: ${err instanceof Error ? err.message : String(err)}`;
       this.slot.send({ type: 'event', event: 'log', level: 'error', message });
     });

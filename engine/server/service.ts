@@ -24,11 +24,14 @@ import { sparseLayerNames } from '../model/block';
 import { version } from '../../package.json';
 import { ExternalRuns } from '../runFolders/externalRuns';
 import { engineModel, externalSummary } from '../runFolders/externalSummary';
-import { ExperimentService } from './experimentService';
+import { ExperimentService, type FollowedRun } from './experimentService';
+import { followTrainer } from '../experiments/gridRun';
 
 /** Emits `event` for every protocol event that all clients should get. */
 export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   private trainer: Trainer | null = null;
+  /** An experiment's runs training side by side in worker threads, with their latest status. */
+  private readonly inWorkers = new Map<string, RunStatus>();
   private training: Promise<unknown> | null = null;
   /** Models loaded for inference, newest last; a couple at most (each holds its weights). */
   private readonly loaded = new Map<string, RunModel>();
@@ -52,10 +55,11 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
       requireIdle: () => this.requireIdle(),
       run: (runId) => this.run(runId),
       launch: (trainer) => this.launch(trainer, this.mesh),
-      follow: (trainer) => this.follow(trainer, this.mesh),
+      follow: (run) => this.follow(run, this.mesh),
       occupy: (work, done) => {
         this.training = work.finally(() => {
           this.trainer = null;
+          this.inWorkers.clear(); // a worker that died said nothing more
           done();
         });
       },
@@ -80,7 +84,8 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   status(): Result<'status'> {
-    return { version, protocolVersion: PROTOCOL_VERSION, backend: this.backend, runsDir: this.runsDir, activeRun: this.trainer?.runStatus() ?? null };
+    const activeRun = this.trainer?.runStatus() ?? this.inWorkers.values().next().value ?? null;
+    return { version, protocolVersion: PROTOCOL_VERSION, backend: this.backend, runsDir: this.runsDir, activeRun };
   }
 
   listRuns(): Result<'listRuns'> {
@@ -122,12 +127,13 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   /** Stops after the current step; resolves once the final checkpoint is written. */
   async stop(p: Params<'stop'>): Promise<Result<'stop'>> {
-    const t = this.activeTrainer(p.runId);
+    const inWorker = p.runId !== undefined && this.inWorkers.has(p.runId);
+    const t = inWorker ? null : this.activeTrainer(p.runId);
     // Stopping an experiment's run stops the experiment (resumable), not just that run.
     if (this.experiments.current) this.experiments.current.stop();
-    else t.stop();
+    else t?.stop();
     await this.training;
-    return t.runStatus();
+    return t ? t.runStatus() : this.storedStatus(p.runId!);
   }
 
   saveCheckpoint(p: Params<'saveCheckpoint'>): Result<'saveCheckpoint'> {
@@ -194,7 +200,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   deleteRun(p: Params<'deleteRun'>): Result<'deleteRun'> {
-    if (this.trainer?.run.id === p.runId) throw new ProtocolError('conflict', `run ${p.runId} is training: stop it first`);
+    if (this.trainer?.run.id === p.runId || this.inWorkers.has(p.runId)) throw new ProtocolError('conflict', `run ${p.runId} is training: stop it first`);
     this.writable(p.runId);
     const run = this.run(p.runId);
     this.unload(p.runId);
@@ -253,7 +259,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   private launch(trainer: Trainer, mesh: MeshConfig): RunSummary {
     const id = trainer.run.id;
-    this.follow(trainer, mesh);
+    this.follow({ runId: id, events: followTrainer(trainer), model: trainer.config.model, trainer, step: trainer.step, steps: trainer.config.training.steps }, mesh);
     this.training = trainer
       .train()
       .catch((err: unknown) => {
@@ -267,18 +273,23 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     return this.summary(id);
   }
 
-  /** Makes `trainer` the active run and streams its events to clients. */
-  private follow(trainer: Trainer, mesh: MeshConfig): void {
-    const id = trainer.run.id;
-    const { dModel, dFf, numExperts } = trainer.config.model;
-    this.trainer = trainer;
+  /** Streams a run's events to clients; a Trainer in this thread becomes the active run. */
+  private follow({ runId: id, events, model, trainer, step, steps }: FollowedRun, mesh: MeshConfig): void {
+    if (trainer) this.trainer = trainer;
+    // A run in a worker is live from its start, before its trainer's first status arrives.
+    else this.inWorkers.set(id, { id, state: 'running', step, steps, backend: this.backend.name, updatedAt: new Date().toISOString() });
     this.lastRun = id;
-    trainer.on('metrics', (m) => {
-      this.send({ type: 'event', event: 'step', runId: id, data: this.withMesh(m, { dModel, dFf, numExperts }, mesh), coalesced: 0 });
+    events.on('metrics', (m) => this.send({ type: 'event', event: 'step', runId: id, data: this.withMesh(m, model, mesh), coalesced: 0 }));
+    events.on('validation', (v) => this.send({ type: 'event', event: 'validation', runId: id, data: v }));
+    events.on('state', (s) => {
+      // A worker's run is live while it says it trains; after, its status.json says how it ended.
+      if (!trainer) {
+        if (s.state === 'running' || s.state === 'paused') this.inWorkers.set(id, s);
+        else this.inWorkers.delete(id);
+      }
+      this.send({ type: 'event', event: 'state', runId: id, data: s });
     });
-    trainer.on('validation', (v) => this.send({ type: 'event', event: 'validation', runId: id, data: v }));
-    trainer.on('state', (s) => this.send({ type: 'event', event: 'state', runId: id, data: s }));
-    trainer.on('log', (line) => this.send({ type: 'event', event: 'log', level: 'warn', message: `${id}: ${line}` }));
+    events.on('log', (line) => this.send({ type: 'event', event: 'log', level: 'warn', message: `${id}: ${line}` }));
   }
 
   /** The step with its simulated mesh; without one when the run has no sparse layer or its experts do not spread over the mesh. */
@@ -296,9 +307,19 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   private activeTrainer(runId: string | undefined): Trainer {
+    if (runId && this.inWorkers.has(runId)) {
+      throw new ProtocolError('conflict', `run ${runId} trains in a worker thread, beside another run of its experiment: stop the experiment (each run keeps a checkpoint) and resume it one run at a time to pause or checkpoint by hand`);
+    }
     if (!this.trainer) throw new ProtocolError('conflict', 'no run is training');
     if (runId && runId !== this.trainer.run.id) throw new ProtocolError('conflict', `run ${runId} is not the one training (${this.trainer.run.id})`);
     return this.trainer;
+  }
+
+  /** A run's status as its status.json says (a run that trained in a worker, after it stopped). */
+  private storedStatus(runId: string): RunStatus {
+    const status = runStatusSchema.safeParse(this.run(runId).readJson('status.json')).data;
+    if (!status) throw new ProtocolError('not_found', `run ${runId} has no readable status.json`);
+    return status;
   }
 
   /** External runs are read-only: another program writes them. */
@@ -342,7 +363,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const c = config.model;
     const statusFile = `${run.path}/status.json`;
     const status = existsSync(statusFile) ? runStatusSchema.safeParse(run.readJson('status.json')).data : undefined;
-    const live = this.trainer?.run.id === runId ? this.trainer.runStatus() : status && interrupted(status);
+    const live = this.trainer?.run.id === runId ? this.trainer.runStatus() : (this.inWorkers.get(runId) ?? (status && interrupted(status)));
     const lastStep = lastStepRecord(run.metricsFile);
     const layers = sparseLayerNames(c);
     return {
@@ -354,7 +375,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
       ...(live ? { status: live } : {}),
       ...(lastStep ? { crossEntropy: lastStep.crossEntropy } : {}),
       layers,
-      active: this.trainer?.run.id === runId,
+      active: this.trainer?.run.id === runId || this.inWorkers.has(runId),
       ...(config.imported ? { importedFrom: config.imported.source } : {}),
     };
   }

@@ -1,7 +1,7 @@
 // Switchyard: Run Experiment — a built-in grid or a grid file, steps or minutes per run, a
-// confirmation with the number of runs and the estimated time, then the engine's experiment runner
-// (engine/experiments) with one progress notification; Cancel stops it resumable. Also Resume
-// Experiment, for an interrupted one.
+// confirmation with the number of runs and the estimated time one after the other and two side by
+// side (one core each), then the engine's experiment runner (engine/experiments) with one progress
+// notification; Cancel stops it resumable. Also Resume Experiment, for an interrupted one.
 import * as vscode from 'vscode';
 import type { ExperimentSummary } from '../../engine/experiments/experimentSchema';
 import { BUILT_IN_GRIDS } from '../../engine/experiments/grid';
@@ -21,8 +21,13 @@ export interface ExperimentChoice {
   steps?: number;
   minutes?: number;
   corpus?: string;
+  /** Runs side by side (absent: one after the other). */
+  parallel?: number;
   confirmed?: boolean;
 }
+
+/** Two runs side by side use both cores: one wasm thread each. */
+const SIDE_BY_SIDE = 2;
 
 /** Stopping waits for the current step and its checkpoint. */
 const STOP_TIMEOUT_MS = 120_000;
@@ -33,7 +38,13 @@ export async function runExperiment(sy: Switchyard, given?: ExperimentChoice): P
   const { confirmed, ...params } = choice;
   try {
     const plan = await sy.engine.request('planExperiment', params);
-    if (!confirmed && !(await confirm(choice, plan))) return undefined;
+    if (!confirmed) {
+      // The tensorflow backend uses every core for one run already.
+      const sideBySide = plan.runs.length > 1 && sy.engine.state.backend !== 'tensorflow' ? await sy.engine.request('planExperiment', { ...params, parallel: SIDE_BY_SIDE }) : undefined;
+      const parallel = await confirm(choice, plan, sideBySide);
+      if (!parallel) return undefined;
+      params.parallel = parallel > 1 ? parallel : undefined;
+    }
     const started = await sy.engine.request('startExperiment', params);
     sy.runs.applyExperiment(started);
     await sy.refreshRuns();
@@ -80,18 +91,27 @@ function formatSeconds(s: number): string {
   return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 }
 
-async function confirm(choice: ExperimentChoice, plan: ExperimentPlan): Promise<boolean> {
+const estimate = (plan: ExperimentPlan) => (plan.seconds === null ? 'time unknown' : `about ${formatSeconds(plan.seconds)}`);
+
+/** The number of runs side by side the user chose (1: one after the other), or undefined. */
+async function confirm(choice: ExperimentChoice, plan: ExperimentPlan, sideBySide: ExperimentPlan | undefined): Promise<number | undefined> {
   const budget = choice.minutes !== undefined ? `${choice.minutes} min` : choice.steps !== undefined ? `${choice.steps} steps` : "the preset's steps";
-  const time = plan.seconds === null ? `time unknown (${plan.basis})` : `about ${formatSeconds(plan.seconds)} (${plan.basis})`;
-  const ok = await vscode.window.showInformationMessage(
-    `Run experiment ${choice.name}: ${plan.runs.length} runs (${plan.runs.map((r) => r.name).join(', ')}), ${budget} each, one after the other. Estimated ${time}.`,
-    { modal: true },
-    'Run',
+  const what = `Run experiment ${choice.name}: ${plan.runs.length} runs (${plan.runs.map((r) => r.name).join(', ')}), ${budget} each.`;
+  if (!sideBySide) {
+    const ok = await vscode.window.showInformationMessage(`${what} Estimated ${estimate(plan)}.`, { modal: true, detail: plan.basis }, 'Run');
+    return ok === 'Run' ? 1 : undefined;
+  }
+  const [two, one] = [`Run ${SIDE_BY_SIDE} at a Time`, 'Run One after the Other'];
+  const picked = await vscode.window.showInformationMessage(
+    `${what} One after the other: ${estimate(plan)}; ${SIDE_BY_SIDE} side by side, one core each: ${estimate(sideBySide)}. The results are the same either way.`,
+    { modal: true, detail: sideBySide.basis },
+    two,
+    one,
   );
-  return ok === 'Run';
+  return picked === two ? SIDE_BY_SIDE : picked === one ? 1 : undefined;
 }
 
-/** One notification for the whole experiment: run k of n and its step; Cancel stops it, resumable. */
+/** One notification for the whole experiment: each run training and its step; Cancel stops it, resumable. */
 function showProgress(sy: Switchyard, started: ExperimentSummary): void {
   void vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Switchyard: experiment ${started.name}`, cancellable: true },
@@ -99,9 +119,14 @@ function showProgress(sy: Switchyard, started: ExperimentSummary): void {
       new Promise<void>((done) => {
         let current = started;
         let reported = 0;
-        const report = (stepShare: number, message: string) => {
+        /** Per run training (side by side: more than one), its share of its steps done and its line. */
+        const training = new Map<string, { share: number; line: string }>();
+        const report = () => {
           const finished = current.runs.filter((r) => r.state === 'completed' || r.state === 'diverged').length;
-          const pct = (100 * (finished + stepShare)) / Math.max(1, current.runs.length);
+          const shares = [...training.values()].reduce((sum, t) => sum + t.share, 0);
+          const pct = (100 * (finished + shares)) / Math.max(1, current.runs.length);
+          const running = current.runs.flatMap((r, i) => (r.state === 'running' ? [`run ${i + 1}/${current.runs.length}`] : []));
+          const message = training.size ? [...training.values()].map((t) => t.line).join('; ') : running.join(', ');
           progress.report({ increment: Math.max(0, pct - reported), message });
           reported = Math.max(reported, pct);
         };
@@ -109,13 +134,16 @@ function showProgress(sy: Switchyard, started: ExperimentSummary): void {
           if (e.event === 'experiment' && e.data.id === started.id) {
             current = e.data;
             if (e.data.state !== 'running') return finish();
-            return report(0, `run ${current.runs.findIndex((r) => r.state === 'running') + 1}/${current.runs.length}`);
+            for (const id of training.keys()) if (!current.runs.some((r) => r.runId === id && r.state === 'running')) training.delete(id);
+            return report();
           }
           if (e.event !== 'step') return;
           const index = current.runs.findIndex((r) => r.runId === e.runId);
           if (index < 0) return;
           const steps = 'steps' in current.budget ? current.budget.steps : 0;
-          report(steps ? Math.min(1, e.data.step / steps) : 0, `run ${index + 1}/${current.runs.length} ${current.runs[index].name} · step ${e.data.step}${steps ? `/${steps}` : ''}${lossText({ loss: e.data.loss })}`);
+          const line = `run ${index + 1}/${current.runs.length} ${current.runs[index].name} · step ${e.data.step}${steps ? `/${steps}` : ''}${lossText({ loss: e.data.loss })}`;
+          training.set(e.runId, { share: steps ? Math.min(1, e.data.step / steps) : 0, line });
+          report();
         });
         const stateSub = sy.engine.onDidChangeState((s) => s.state !== 'running' && finish());
         const cancelSub = cancel.onCancellationRequested(() => void stopExperiment(sy, started.id));

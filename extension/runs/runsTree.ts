@@ -164,7 +164,7 @@ function experimentItem(model: RunsModel, node: Extract<RunsNode, { kind: 'exper
     item.id = id;
     const done = e.runs.filter((r) => r.state === 'completed' || r.state === 'diverged').length;
     const budget = 'steps' in e.budget ? `${e.budget.steps} steps` : `${e.budget.minutes} min`;
-    item.description = `${e.state} · ${done}/${e.runs.length} runs · ${budget} each`;
+    item.description = `${e.state} · ${done}/${e.runs.length} runs · ${budget} each${e.parallel ? ` · ${e.parallel} at a time` : ''}`;
     item.tooltip = `${e.id}\n${e.state}${e.state === 'interrupted' ? ': Resume Experiment carries on where it stopped' : ''}`;
     item.iconPath = new vscode.ThemeIcon(EXPERIMENT_ICONS[e.state] ?? 'beaker');
     item.contextValue = `experiment.${e.state}`;
@@ -174,9 +174,11 @@ function experimentItem(model: RunsModel, node: Extract<RunsNode, { kind: 'exper
   const run = entry?.runId ? model.get(entry.runId) : undefined;
   const item = new vscode.TreeItem(entry?.name ?? '(gone)');
   item.id = id;
-  item.description = [entry?.state, run ? `step ${run.step}${run.steps ? `/${run.steps}` : ''}${lossText(run)}` : entry?.runId ?? 'not started'].filter(Boolean).join(' · ');
+  // A run the experiment records as training, in an experiment that no longer runs, was cut off there.
+  const state = entry?.state === 'running' && e.state !== 'running' ? 'interrupted' : entry?.state;
+  item.description = [state, run ? `step ${run.step}${run.steps ? `/${run.steps}` : ''}${lossText(run)}` : entry?.runId ?? 'not started'].filter(Boolean).join(' · ');
   item.tooltip = entry?.runId ?? 'not started yet';
-  item.iconPath = new vscode.ThemeIcon(EXPERIMENT_ICONS[entry?.state ?? 'pending']);
+  item.iconPath = new vscode.ThemeIcon(EXPERIMENT_ICONS[state ?? 'pending']);
   if (run) {
     item.contextValue = `run.${run.state}`;
     item.command = { command: 'switchyard.openRun', title: 'Open Run', arguments: [run.id] };

@@ -554,8 +554,12 @@ export function uiChecks({ page, server, check, shot, say }) {
     await pollUntil('the steps input', () => wb.quickInput.locator('.quick-input-title').textContent(), (t) => /\(3\/3\) steps per run/.test(t ?? ''), 30_000);
     await box.fill('20');
     await page.keyboard.press('Enter');
-    const message = await wb.answerDialog('Run');
-    if (!message.includes('Run experiment compare-grid.json: 2 runs (switch, top2), 20 steps each')) throw new Error(`the confirmation said ${JSON.stringify(message)}`);
+    // Both ways estimated; the runs side by side, one core each.
+    const message = await wb.answerDialog('Run 2 at a Time');
+    const estimate = '(about \\d+ (s|min)|time unknown)';
+    const said = new RegExp(`Run experiment compare-grid\\.json: 2 runs \\(switch, top2\\), 20 steps each\\. One after the other: ${estimate}; 2 side by side, one core each: ${estimate}\\. The results are the same either way\\.`);
+    if (!said.test(message)) throw new Error(`the confirmation said ${JSON.stringify(message)}`);
+    say(`ui:   confirmation: ${message}`);
     // The Experiments node's row says when both runs are done.
     await wb.runCommand('View: Close All Editors');
     const runsHeader = page.locator('.pane-header', { hasText: /^Runs/ }).first();
@@ -564,7 +568,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     await group.waitFor({ timeout: 60_000 });
     if ((await group.getAttribute('aria-expanded')) === 'false') await group.locator('.monaco-tl-twistie').click();
     const row = page.locator('.pane-body .monaco-list-row', { hasText: 'compare-grid.json' }).first();
-    await pollUntil('the experiment completes', () => row.locator('.label-description').textContent(), (t) => t === 'completed · 2/2 runs · 20 steps each', 600_000, 1000);
+    await pollUntil('the experiment completes', () => row.locator('.label-description').textContent(), (t) => t === 'completed · 2/2 runs · 20 steps each · 2 at a time', 600_000, 1000);
     await wb.contextMenu(row, 'Compare Runs');
     const compare = await compareFrame(page, 'opened from the Experiments row');
     await compare.locator('#app[data-view="compare"][data-runs="2"]').waitFor({ timeout: 60_000 });

@@ -40,6 +40,7 @@ interface ExperimentJson {
   id: string;
   state: string;
   runs: { name: string; runId: string | null; state: string }[];
+  parallel?: number;
 }
 
 function experimentJson(): ExperimentJson | null {
@@ -165,7 +166,7 @@ test('Ctrl-C stops the current run with a checkpoint and leaves the experiment i
   assert.match(stderr, new RegExp(`interrupted; continue with --resume ${id}`));
 });
 
-test('--parallel 2 trains runs side by side in worker threads; Ctrl-C stops both with a checkpoint, --resume finishes, and the records are those of runs one at a time', async () => {
+test('--parallel 2 trains runs side by side in worker threads; Ctrl-C stops both with a checkpoint, --resume finishes two at a time, and the records are those of runs one at a time', async () => {
   const steps = 40;
   const par = join(cwd, 'parallel');
   const args = (out: string) => ['experiment', 'grid.json', '--steps', String(steps), '--config', 'base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out];
@@ -197,8 +198,11 @@ test('--parallel 2 trains runs side by side in worker threads; Ctrl-C stops both
     assert.ok(status.step < steps && listCheckpoints(join(par, run.runId!, 'checkpoints')).includes(status.step), `${run.name}: a checkpoint at the step it stopped (${status.step})`);
   }
 
-  const resumed = spawnSync(process.execPath, [bin, 'experiment', '--resume', stopped.id, '--runs', par, '--backend', backend, '--parallel', '2'], { cwd, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(stopped.parallel, 2, 'experiment.json records how many ran at a time');
+  // Without --parallel, a resume runs as many at a time as before.
+  const resumed = spawnSync(process.execPath, [bin, 'experiment', '--resume', stopped.id, '--runs', par, '--backend', backend], { cwd, encoding: 'utf8', timeout: 180_000 });
   assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /3 runs, 2 at a time/);
   assert.match(resumed.stderr, /run 3\/3 c: .* from step 0/);
   assert.match(resumed.stderr, /^c: step 40: validation cross-entropy/m, 'runs side by side print plain lines with their names');
   const done = experimentAt()!;

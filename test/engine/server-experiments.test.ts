@@ -1,6 +1,6 @@
 // The experiment requests over the real server (dist/engine.js serve) and its WebSocket, as the
 // extension sends them: list, plan (a bad grid named field by field), start, stop, resume a tiny
-// 2-run grid, and distill and finetune with their errors. The tests run in order and share the grid.
+// 2-run grid, one at a time and two side by side, and distill and finetune with their errors. The tests run in order and share the grid.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -112,6 +112,57 @@ test('resumeExperiment carries the same first run on to its last step, then trai
   const plan = await client.request('planExperiment', params());
   assert.ok(plan.seconds !== null && plan.seconds > 0, `the estimate now comes from the runs measured: ${JSON.stringify(plan)}`);
   experiment = done.data;
+});
+
+test('parallel 2 trains the runs side by side: both stream steps and list as running, pause names why not, stop and resume take both', async () => {
+  const one = await client.request('planExperiment', params());
+  const two = await client.request('planExperiment', { ...params(), parallel: 2 });
+  assert.ok(one.seconds !== null && two.seconds !== null && two.seconds < one.seconds, `two at a time is estimated shorter: ${one.seconds} vs ${two.seconds}`);
+  assert.match(two.basis, /^20 steps × 2 runs 2 at a time, each at the speed of earlier runs here/);
+  // Long enough to look at both while they train.
+  const long = { ...params(), name: 'parallel-grid', steps: 400, parallel: 2 };
+  let mark = events.mark;
+  const started = await client.request('startExperiment', long);
+  const bothRunning = await events.waitFor(
+    (e): e is ExperimentEvent => e.event === 'experiment' && e.data.id === started.id && e.data.runs.every((r) => r.state === 'running'),
+    'both runs of the experiment running',
+    60_000,
+    mark,
+  );
+  const ids = bothRunning.data.runs.map((r) => r.runId!);
+  const listedNow = async () => (await client.request('listRuns', {})).runs.filter((r) => ids.includes(r.id)).map((r) => [r.active, r.status?.state]);
+  assert.deepEqual(await listedNow(), [[true, 'running'], [true, 'running']], 'from their start both are live, neither counted as cut off');
+  for (const id of ids) await events.waitFor((e) => e.event === 'step' && e.runId === id && e.data.step >= 3, `step 3 of run ${id}`, 60_000, mark);
+  assert.deepEqual(await listedNow(), [[true, 'running'], [true, 'running']]);
+  await refused(client.request('pause', { runId: ids[1] }), 'conflict', new RegExp(`^run ${ids[1]} trains in a worker thread, beside another run of its experiment: stop the experiment`));
+  await refused(client.request('deleteRun', { runId: ids[0] }), 'conflict', /is training: stop it first/);
+
+  const stopped = await client.request('stopExperiment', { id: started.id });
+  assert.equal(stopped.state, 'interrupted');
+  assert.deepEqual(stopped.runs.map((r) => r.state), ['running', 'running'], 'both interrupted runs are kept to resume');
+  for (const id of ids) assert.ok(existsSync(join(engine.runsDir, id, 'checkpoints')), `run ${id} has a checkpoint to resume from`);
+  assert.deepEqual(await listedNow(), [[false, 'stopped'], [false, 'stopped']]);
+
+  mark = events.mark;
+  const resumed = await client.request('resumeExperiment', { id: started.id });
+  assert.equal(resumed.parallel, 2, 'a resume keeps two at a time');
+  const done = await events.waitFor(
+    (e): e is ExperimentEvent => e.event === 'experiment' && e.data.id === started.id && e.data.state === 'completed',
+    'the parallel experiment completed',
+    240_000,
+    mark,
+  );
+  assert.deepEqual(done.data.runs.map((r) => [r.runId, r.state]), ids.map((id) => [id, 'completed']), 'the same two runs carried on');
+  const after = events.items.slice(mark);
+  const firstStep = after.findIndex((e) => e.event === 'step' && e.runId === ids[1]);
+  const firstEnd = after.findIndex((e) => isState('completed')(e) && e.runId === ids[0]);
+  assert.ok(firstStep >= 0 && firstStep < firstEnd, `the second run stepped (event ${firstStep}) before the first completed (event ${firstEnd}): side by side again`);
+  for (const id of ids) {
+    const steps = (await client.request('getMetrics', { runId: id })).records.filter((r) => r.type === 'step').map((r) => r.step);
+    assert.equal(steps.at(-1), 400);
+    assert.equal(new Set(steps).size, steps.length, `run ${id}: no step trained twice`);
+  }
+  assert.deepEqual(await listedNow(), [[false, 'completed'], [false, 'completed']]);
 });
 
 test('distill refuses a dense teacher and an unknown run, then makes a dense student of the Switch run', async () => {

@@ -1,6 +1,7 @@
 // Experiments, in the real extension host with the real engine: Run Experiment on a tiny grid (its
 // arguments skip the picks), the Experiments node of the Runs tree with its runs, Stop and Resume
-// Experiment (the interrupted run carries on from its checkpoint), the confirmation's estimate from
+// Experiment (the interrupted run carries on from its checkpoint), two runs at a time (both rows
+// running at once, both stopped), the confirmation's estimate from
 // the runs already measured, a bad grid named field by field; the Compare view with its Markdown and
 // PNG exports; Distill and Fine-tune on a run.
 import * as assert from 'node:assert/strict';
@@ -197,6 +198,32 @@ suite('experiments', () => {
     const steps = metrics.records.filter((r) => r.type === 'step').map((r) => r.step);
     assert.equal(steps.at(-1), 40);
     assert.equal(new Set(steps).size, steps.length, 'no step trained twice');
+  });
+
+  test('Run Experiment two at a time trains both runs at once: both rows read running; Stop Experiment takes both, each kept to resume', async function () {
+    this.timeout(180_000);
+    const started = await vscode.commands.executeCommand<ExperimentSummary | undefined>('switchyard.runExperiment', { ...grid('side-grid.json', 400), parallel: 2 });
+    assert.ok(started, 'switchyard.runExperiment returned nothing');
+    assert.equal(started.parallel, 2);
+    const both = await log.waitFor(
+      'both runs training',
+      (e): e is Extract<EngineEvent, { event: 'experiment' }> => e.event === 'experiment' && e.data.id === started.id && e.data.runs.every((r) => r.state === 'running'),
+      60_000,
+    );
+    const ids = both.data.runs.map((r) => r.runId!);
+    for (const id of ids) await log.waitFor(`step 3 of run ${id}`, (e) => e.event === 'step' && e.runId === id && e.data.step >= 3, 60_000);
+    let { row, runs } = await experimentRows(api, started.id);
+    assert.equal(row.item.description, 'running · 0/2 runs · 400 steps each · 2 at a time');
+    assert.deepEqual(runs.map((r) => label(r.item)), ['switch', 'dense']);
+    for (const r of runs) assert.match(String(r.item.description), /^running · step \d+\/400/, `row ${label(r.item)} while both train`);
+
+    const stopped = await vscode.commands.executeCommand<ExperimentSummary | undefined>('switchyard.stopExperiment', { experimentId: started.id });
+    assert.ok(stopped);
+    assert.equal(stopped.state, 'interrupted');
+    assert.deepEqual(stopped.runs.map((r) => [r.runId, r.state]), ids.map((id) => [id, 'running']), 'both interrupted runs are kept to resume');
+    ({ row, runs } = await experimentRows(api, started.id));
+    assert.equal(row.item.description, 'interrupted · 0/2 runs · 400 steps each · 2 at a time');
+    for (const r of runs) assert.match(String(r.item.description), /^interrupted · step \d+\/400/, `row ${label(r.item)} after the stop`);
   });
 
   test('Distill on a Switch run makes a dense student; Fine-tune… continues a run on the workspace files', async function () {

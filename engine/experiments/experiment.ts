@@ -148,10 +148,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     };
     const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(parallel, todo.length)) }, lane));
     const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
-    if (failed) throw failed.reason;
     this.record.state = this.stopRequested ? 'interrupted' : 'completed';
     this.save();
     this.writeResults();
+    if (failed) throw failed.reason;
     return this.record.state;
   }
 

@@ -227,3 +227,23 @@ test('--parallel 2 trains runs side by side in worker threads; Ctrl-C stops both
     assert.deepEqual(records, trained(seq, seqRuns[i].runId!), `${run.name}: side by side and one at a time agree`);
   }
 });
+
+test('with --parallel 2, a run that fails stops the run beside it with a checkpoint; the command names the failure and exits 1', () => {
+  const out = join(cwd, 'failing');
+  // Too big for the wasm heap: refused as its worker creates it, while the other run trains.
+  writeFileSync(join(cwd, 'failing.json'), JSON.stringify([{ name: 'huge', model: { dFf: 4_000_000 } }, { name: 'a' }]));
+  const r = spawnSync(process.execPath, [bin, 'experiment', 'failing.json', '--steps', '400', '--config', 'base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out, '--parallel', '2'], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^switchyard: run huge: this config cannot train here: /m);
+  const [id] = readdirSync(join(out, 'experiments'));
+  const e = JSON.parse(readFileSync(join(out, 'experiments', id, 'experiment.json'), 'utf8')) as ExperimentJson;
+  assert.equal(e.state, 'interrupted');
+  assert.deepEqual(e.runs.map((x) => [x.name, x.state]), [['huge', 'pending'], ['a', 'running']], 'the other run is kept to resume');
+  const status = JSON.parse(readFileSync(join(out, e.runs[1].runId!, 'status.json'), 'utf8'));
+  assert.equal(status.state, 'stopped');
+  assert.ok(status.step < 400 && listCheckpoints(join(out, e.runs[1].runId!, 'checkpoints')).includes(status.step), `a stopped at step ${status.step} with a checkpoint there`);
+});

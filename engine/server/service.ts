@@ -127,13 +127,14 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   /** Stops after the current step; resolves once the final checkpoint is written. */
   async stop(p: Params<'stop'>): Promise<Result<'stop'>> {
-    const inWorker = p.runId !== undefined && this.inWorkers.has(p.runId);
+    // A run in a worker: the one named, or the first when none is named and none trains in this thread.
+    const inWorker = p.runId ? (this.inWorkers.has(p.runId) ? p.runId : undefined) : this.trainer ? undefined : this.inWorkers.keys().next().value;
     const t = inWorker ? null : this.activeTrainer(p.runId);
     // Stopping an experiment's run stops the experiment (resumable), not just that run.
     if (this.experiments.current) this.experiments.current.stop();
     else t?.stop();
     await this.training;
-    return t ? t.runStatus() : this.storedStatus(p.runId!);
+    return t ? t.runStatus() : this.storedStatus(inWorker!);
   }
 
   saveCheckpoint(p: Params<'saveCheckpoint'>): Result<'saveCheckpoint'> {

@@ -114,7 +114,7 @@ test('resumeExperiment carries the same first run on to its last step, then trai
   experiment = done.data;
 });
 
-test('parallel 2 trains the runs side by side: both stream steps and list as running, pause names why not, stop and resume take both', async () => {
+test('parallel 2 trains the runs side by side: both stream steps and list as running, pause names why not, Stop on one run stops both, resume takes both', async () => {
   const one = await client.request('planExperiment', params());
   const two = await client.request('planExperiment', { ...params(), parallel: 2 });
   assert.ok(one.seconds !== null && two.seconds !== null && two.seconds < one.seconds, `two at a time is estimated shorter: ${one.seconds} vs ${two.seconds}`);
@@ -137,7 +137,10 @@ test('parallel 2 trains the runs side by side: both stream steps and list as run
   await refused(client.request('pause', { runId: ids[1] }), 'conflict', new RegExp(`^run ${ids[1]} trains in a worker thread, beside another run of its experiment: stop the experiment`));
   await refused(client.request('deleteRun', { runId: ids[0] }), 'conflict', /is training: stop it first/);
 
-  const stopped = await client.request('stopExperiment', { id: started.id });
+  // Stop on one of its runs (the dashboard's Stop button) stops the experiment, both runs.
+  const status = await client.request('stop', { runId: ids[1] });
+  assert.deepEqual([status.id, status.state], [ids[1], 'stopped']);
+  const [stopped] = (await client.request('listExperiments', {})).experiments.filter((e) => e.id === started.id);
   assert.equal(stopped.state, 'interrupted');
   assert.deepEqual(stopped.runs.map((r) => r.state), ['running', 'running'], 'both interrupted runs are kept to resume');
   for (const id of ids) assert.ok(existsSync(join(engine.runsDir, id, 'checkpoints')), `run ${id} has a checkpoint to resume from`);

@@ -1,7 +1,7 @@
 // Experiments, in the real extension host with the real engine: Run Experiment on a tiny grid (its
 // arguments skip the picks), the Experiments node of the Runs tree with its runs, Stop and Resume
 // Experiment (the interrupted run carries on from its checkpoint), two runs at a time (both rows
-// running at once, both stopped), the confirmation's estimate from
+// running at once, the status bar counting both, both stopped), the confirmation's estimate from
 // the runs already measured, a bad grid named field by field; the Compare view with its Markdown and
 // PNG exports; Distill and Fine-tune on a run.
 import * as assert from 'node:assert/strict';
@@ -216,6 +216,7 @@ suite('experiments', () => {
     assert.equal(row.item.description, 'running · 0/2 runs · 400 steps each · 2 at a time');
     assert.deepEqual(runs.map((r) => label(r.item)), ['switch', 'dense']);
     for (const r of runs) assert.match(String(r.item.description), /^running · step \d+\/400/, `row ${label(r.item)} while both train`);
+    assert.match(api.statusBar.text, /Switchyard: 2 runs training · steps \d+, \d+$/, 'the status bar counts both');
 
     const stopped = await vscode.commands.executeCommand<ExperimentSummary | undefined>('switchyard.stopExperiment', { experimentId: started.id });
     assert.ok(stopped);
@@ -224,6 +225,7 @@ suite('experiments', () => {
     ({ row, runs } = await experimentRows(api, started.id));
     assert.equal(row.item.description, 'interrupted · 0/2 runs · 400 steps each · 2 at a time');
     for (const r of runs) assert.match(String(r.item.description), /^interrupted · step \d+\/400/, `row ${label(r.item)} after the stop`);
+    assert.match(api.statusBar.text, /Switchyard: stopped at step \d+$/);
   });
 
   test('Distill on a Switch run makes a dense student; Fine-tune… continues a run on the workspace files', async function () {

@@ -167,7 +167,10 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       this.record.runs.map((r) => ({ ...r, records: r.runId ? readMetrics(new RunDir(this.runsDir, r.runId).metricsFile).records : [] })),
     );
     this.dir.writeJson('results.json', { id: this.id, name: this.record.name, budget: this.record.budget, ...results });
-    this.dir.writeText('results.md', resultsMarkdown(`Experiment ${this.record.name} (${this.id})`, results));
+    const sideBySide = this.record.parallel
+      ? [`Trained ${this.record.parallel} runs at a time, one wasm thread each: steps/s, tokens/s and equal time are each run's beside the others.`]
+      : [];
+    this.dir.writeText('results.md', resultsMarkdown(`Experiment ${this.record.name} (${this.id})`, results, sideBySide));
   }
 
   private async trainOne(index: number, backend: BackendName): Promise<RunOutcome | null> {

@@ -179,7 +179,8 @@ export function resultsTable(results: ExperimentResults): { columns: string[]; r
 }
 
 /** The results as a Markdown table, equal steps and equal time side by side. */
-export function resultsMarkdown(title: string, results: ExperimentResults): string {
+/** `notes`: lines under the table's explanation (how the runs were trained, when it matters to read it). */
+export function resultsMarkdown(title: string, results: ExperimentResults, notes: string[] = []): string {
   const { commonStep, commonSeconds, lateSteps } = results;
   const { columns, rows } = resultsTable(results);
   return [
@@ -187,6 +188,7 @@ export function resultsMarkdown(title: string, results: ExperimentResults): stri
     '',
     `Validation cross-entropy at equal steps (step ${commonStep ?? '—'}) and at equal training time (${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`}, interpolated between validations), and its mean over the last quarter of training (validations at ${lateText(lateSteps)}).`,
     'Training time sums the steps only (no validation or checkpoints). Overflow and load CV: mean over steps and sparse layers; entropy: normalized (1 = uniform), over the last step records.',
+    ...notes,
     '',
     `| ${columns.join(' | ')} |`,
     `|${columns.map(() => '---').join('|')}|`,

@@ -81,7 +81,9 @@ export class ExperimentService {
       throw new ProtocolError('not_found', (err as Error).message);
     }
     if (exp.summary().state === 'completed') throw new ProtocolError('conflict', `experiment ${p.id} has completed: nothing to resume`);
-    return this.runExperiment(exp, this.parallel(p.parallel ?? exp.parallel));
+    // As many at a time as before, unless told, or unless the backend now is one that uses every core.
+    const before = this.slot.backend.name === 'tensorflow' ? 1 : exp.parallel;
+    return this.runExperiment(exp, this.parallel(p.parallel ?? before));
   }
 
   async stopExperiment(p: Params<'stopExperiment'>): Promise<Result<'stopExperiment'>> {

@@ -207,6 +207,8 @@ test('--parallel 2 trains runs side by side in worker threads; Ctrl-C stops both
   assert.match(resumed.stderr, /^c: step 40: validation cross-entropy/m, 'runs side by side print plain lines with their names');
   const done = experimentAt()!;
   assert.equal(done.state, 'completed');
+  const said = 'Trained 2 runs at a time, one wasm thread each: steps/s, tokens/s and equal time are each run\'s beside the others.';
+  assert.ok(readFileSync(join(par, 'experiments', done.id, 'results.md'), 'utf8').split('\n').includes(said), 'results.md says how its timings were taken');
   assert.deepEqual(done.runs.slice(0, 2).map((r) => r.runId), stopped.runs.slice(0, 2).map((r) => r.runId), 'the stopped runs resumed, not restarted');
 
   // The same grid one run at a time, in this process's thread: the same losses, routing and validations.
@@ -215,6 +217,7 @@ test('--parallel 2 trains runs side by side in worker threads; Ctrl-C stops both
   assert.equal(one.status, 0, one.stderr);
   const [seqId] = readdirSync(join(seq, 'experiments'));
   const seqRuns = (JSON.parse(readFileSync(join(seq, 'experiments', seqId, 'experiment.json'), 'utf8')) as ExperimentJson).runs;
+  assert.ok(!readFileSync(join(seq, 'experiments', seqId, 'results.md'), 'utf8').includes(said));
   const trained = (out: string, runId: string) =>
     readMetrics(join(out, runId, 'metrics.jsonl'))
       .records.filter((r) => r.type === 'step' || r.type === 'validation')

@@ -9,6 +9,10 @@
 // shuffle seeded by (seed, e), and the corruption draws from one Rng whose
 // state is part of the cursor. Restoring a cursor therefore replays exactly the
 // batches the original run would have seen next.
+//
+// With `sampling: 'random'` each example is instead cut at a random position of
+// the concatenated documents (nanoGPT's get_batch), drawn from the same Rng: a
+// batch then mixes documents, where a stream's batch holds one or two of them.
 
 import { Rng, deriveSeed, type RngState } from './rng';
 import {
@@ -31,6 +35,8 @@ export interface BatchOptions {
   shuffle?: boolean;
   /** Repeat forever (default, training) or stop after one pass (validation). */
   cycle?: boolean;
+  /** 'stream' (default): consecutive cuts of the epoch's documents; 'random': each at a random position (always cycles). */
+  sampling?: 'stream' | 'random';
   noise?: NoiseOptions;
 }
 
@@ -75,6 +81,9 @@ export class BatchIterator {
   private token = 0;
   private rng: Rng;
   private order: { epoch: number; docs: number[] } | undefined;
+  /** For random sampling: where each document starts in the concatenated text, and its length. */
+  private starts: number[] | undefined;
+  private totalTokens = 0;
 
   constructor(
     private readonly docs: TokenizedDoc[],
@@ -90,6 +99,13 @@ export class BatchIterator {
     this.encoderLength = opts.inputLength;
     this.decoderLength = lengths.targetLength;
     this.rng = new Rng(opts.seed);
+    if (opts.sampling === 'random') {
+      this.starts = [];
+      for (const d of docs) {
+        this.starts.push(this.totalTokens);
+        this.totalTokens += d.ids.length;
+      }
+    }
     if (cursor) this.restore(cursor);
   }
 
@@ -142,6 +158,7 @@ export class BatchIterator {
 
   /** Up to rawLength tokens from the stream (fewer only at the end of a non-cycling pass). */
   private takeRaw(): { ids: number[]; tags: number[] } | undefined {
+    if (this.starts) return this.takeRandom(this.starts);
     const ids: number[] = [];
     const tags: number[] = [];
     while (ids.length < this.rawLength) {
@@ -164,6 +181,30 @@ export class BatchIterator {
       }
     }
     return ids.length > 0 ? { ids, tags } : undefined;
+  }
+
+  /** rawLength tokens from a random position of the documents in corpus order (all of them, if fewer). */
+  private takeRandom(starts: number[]): { ids: number[]; tags: number[] } {
+    const length = Math.min(this.rawLength, this.totalTokens);
+    let at = this.rng.nextInt(this.totalTokens - length + 1);
+    // The last document that starts at or before `at`.
+    let lo = 0;
+    for (let hi = starts.length - 1; lo < hi; ) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    const ids: number[] = [];
+    const tags: number[] = [];
+    for (let i = lo; ids.length < length; i++) {
+      const d = this.docs[i];
+      for (let k = at - starts[i]; k < d.ids.length && ids.length < length; k++) {
+        ids.push(d.ids[k]);
+        tags.push(d.tags ? d.tags[k] : NO_TAG);
+      }
+      at = starts[i + 1] ?? at;
+    }
+    return { ids, tags };
   }
 
   private restore(c: BatchCursor): void {

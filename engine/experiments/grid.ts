@@ -20,7 +20,7 @@ export const gridSchema = z.array(gridEntrySchema).min(1, 'a grid needs at least
 const gridListSchema = z.array(z.unknown()).min(1, 'a grid needs at least one run');
 
 /** Training fields every run of an experiment shares: seed, data order and token budget. */
-const FIXED_TRAINING = ['steps', 'seed', 'batchSize', 'inputLength', 'vocabSize'] as const;
+const FIXED_TRAINING = ['steps', 'seed', 'batchSize', 'inputLength', 'vocabSize', 'sampling'] as const;
 
 const switchWith = (model: Record<string, unknown>): GridEntry => ({ model: { router: 'switch', ...model } });
 

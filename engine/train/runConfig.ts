@@ -37,6 +37,12 @@ export const trainingOptionsSchema = z
     /** Global gradient-norm clipping; 0 turns it off. */
     clipNorm: z.number().min(0),
     seed: z.number().int().min(0),
+    /**
+     * How training examples are cut: 'stream' (unset) takes consecutive pieces of each epoch's shuffled
+     * documents, so one batch holds one or two documents; 'random' cuts each at a random position of the
+     * training text, so a batch mixes documents (and steps are less alike).
+     */
+    sampling: z.enum(['stream', 'random']).optional(),
     /** Subword vocabulary the tokenizer is trained to (the model takes the size it reaches). */
     vocabSize: z.number().int().min(512),
     validateEvery: positiveInt,

@@ -104,7 +104,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
     super();
     const t = config.training;
     const vocab = dataset.tokenizer;
-    this.batches = new BatchIterator(dataset.train, vocab, { batchSize: t.batchSize, inputLength: t.inputLength, seed: t.seed }, resumeFrom?.cursor);
+    this.batches = new BatchIterator(dataset.train, vocab, { batchSize: t.batchSize, inputLength: t.inputLength, seed: t.seed, sampling: t.sampling }, resumeFrom?.cursor);
     this.validationBatches = validationBatches(dataset, t);
     this.tokenLabels = new TokenLabels(vocab, dataset.tags);
     if (resumeFrom) {

@@ -102,6 +102,41 @@ test('a restored cursor replays exactly the batches that would have come next, a
   assert.deepEqual(resumed.cursor(), original.cursor());
 });
 
+test("random sampling: every row is a contiguous piece of the documents in corpus order, batches mix documents, a cursor replays them", () => {
+  const random: BatchOptions = { ...opts, sampling: 'random' };
+  const docOf = new Map(docs.flatMap((d, i) => Array.from(d.ids, (id) => [id, i] as const)));
+  const it = new BatchIterator(docs, vocab, random);
+  const firsts = new Set<number>();
+  const docsPerBatch: number[] = [];
+  for (const b of take(it, 40)) {
+    assert.equal(b.numExamples, 4, 'random sampling never runs out');
+    const seen = new Set<number>();
+    for (let row = 0; row < 4; row++) {
+      const raw = reconstructRow(b, row);
+      assert.equal(raw.length, it.rawLength);
+      // Ids are consecutive across the corpus (documents in order, each one's ids in order): a contiguous piece.
+      raw.forEach((id, k) => k === 0 || assert.equal(id, raw[k - 1] + 1, `row ${row} is contiguous`));
+      firsts.add(raw[0]);
+      for (const id of raw) seen.add(docOf.get(id)!);
+      b.encoderIds.forEach((id, k) => {
+        if (id !== vocab.eosId && !isSentinel(id)) assert.equal(b.encoderTags[k], tagOf.get(id), 'tags follow tokens');
+      });
+    }
+    docsPerBatch.push(seen.size);
+  }
+  assert.ok(firsts.size > 100, `rows start at many positions (${firsts.size} of 160)`);
+  const stream = take(new BatchIterator(docs, vocab, opts), 40).map((b) => new Set(Array.from({ length: 4 }, (_, r) => reconstructRow(b, r)).flat().map((id) => docOf.get(id))).size);
+  const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+  assert.ok(mean(docsPerBatch) > mean(stream), `a random batch holds more documents (${mean(docsPerBatch)}) than a stream's (${mean(stream)})`);
+
+  const original = new BatchIterator(docs, vocab, random);
+  take(original, 9);
+  const cursor = JSON.parse(JSON.stringify(original.cursor()));
+  const expected = take(original, 5);
+  assert.deepEqual(take(new BatchIterator(docs, vocab, random, cursor), 5), expected);
+  assert.notDeepEqual(take(new BatchIterator(docs, vocab, { ...random, seed: 8 }), 5), take(new BatchIterator(docs, vocab, random), 5));
+});
+
 test('a cursor that does not fit the corpus is rejected', () => {
   const rng = new BatchIterator(docs, vocab, opts).cursor().rng;
   assert.throws(() => new BatchIterator(docs, vocab, opts, { epoch: 0, doc: 8, token: 0, rng }), /does not fit/);

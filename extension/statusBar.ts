@@ -8,10 +8,10 @@ import { lossText } from './runs/runsModel';
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('switchyard.status', vscode.StatusBarAlignment.Left, 50);
   private engine: EngineInfo = { state: 'stopped' };
-  /** Each run training and its last step's line (an experiment's runs side by side: more than one). */
-  private readonly training = new Map<string, { step: number; line: string }>();
-  /** How the last run to end ended, shown when none trains. */
-  private ended = '';
+  /** The last step's line, or how the last run to end ended. */
+  private training = '';
+  /** The running experiment's runs training side by side, with each one's last step. */
+  private sideBySide = new Map<string, number>();
 
   constructor() {
     this.item.name = 'Switchyard';
@@ -23,8 +23,8 @@ export class StatusBar implements vscode.Disposable {
   setEngine(info: EngineInfo): void {
     this.engine = info;
     if (info.state !== 'running') {
-      this.training.clear();
-      this.ended = '';
+      this.training = '';
+      this.sideBySide.clear();
     }
     this.render();
   }
@@ -33,10 +33,14 @@ export class StatusBar implements vscode.Disposable {
     if (e.event === 'step') {
       const d = e.data;
       const speed = d.tokensPerSecond === undefined ? '' : ` · ${Math.round(d.tokensPerSecond)} tok/s`;
-      this.training.set(e.runId, { step: d.step, line: `step ${d.step}${lossText(d)}${speed}` });
+      this.training = `step ${d.step}${lossText(d)}${speed}`;
+      if (this.sideBySide.has(e.runId)) this.sideBySide.set(e.runId, d.step);
     } else if (e.event === 'state' && e.data.state !== 'running') {
-      this.training.delete(e.runId);
-      this.ended = `${e.data.state} at step ${e.data.step}`;
+      this.training = `${e.data.state} at step ${e.data.step}`;
+    } else if (e.event === 'experiment') {
+      // Its runs training now: more than one means side by side, whose lines would flip in turn.
+      const running = e.data.state === 'running' ? e.data.runs.filter((r) => r.state === 'running' && r.runId).map((r) => r.runId!) : [];
+      this.sideBySide = new Map(running.map((id) => [id, this.sideBySide.get(id) ?? 0]));
     } else return;
     this.render();
   }
@@ -46,11 +50,10 @@ export class StatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
-  /** One run: its step line; runs side by side: their steps; none: how the last one ended. */
+  /** Runs side by side: their steps; otherwise the last step's line. */
   private trainingText(): string {
-    const runs = [...this.training.values()];
-    if (runs.length > 1) return `${runs.length} runs training · steps ${runs.map((r) => r.step).join(', ')}`;
-    return runs[0]?.line ?? this.ended;
+    if (this.sideBySide.size < 2) return this.training;
+    return `${this.sideBySide.size} runs training · steps ${[...this.sideBySide.values()].join(', ')}`;
   }
 
   private render(): void {

@@ -211,12 +211,18 @@ suite('experiments', () => {
       60_000,
     );
     const ids = both.data.runs.map((r) => r.runId!);
-    for (const id of ids) await log.waitFor(`step 3 of run ${id}`, (e) => e.event === 'step' && e.runId === id && e.data.step >= 3, 60_000);
-    let { row, runs } = await experimentRows(api, started.id);
-    assert.equal(row.item.description, 'running · 0/2 runs · 400 steps each · 2 at a time');
-    assert.deepEqual(runs.map((r) => label(r.item)), ['switch', 'dense']);
-    for (const r of runs) assert.match(String(r.item.description), /^running · step \d+\/400/, `row ${label(r.item)} while both train`);
-    assert.match(api.statusBar.text, /Switchyard: 2 runs training · steps \d+, \d+$/, 'the status bar counts both');
+    let row, runs;
+    try {
+      for (const id of ids) await log.waitFor(`step 3 of run ${id}`, (e) => e.event === 'step' && e.runId === id && e.data.step >= 3, 60_000);
+      ({ row, runs } = await experimentRows(api, started.id));
+      assert.equal(row.item.description, 'running · 0/2 runs · 400 steps each · 2 at a time');
+      assert.deepEqual(runs.map((r) => label(r.item)), ['switch', 'dense']);
+      for (const r of runs) assert.match(String(r.item.description), /^running · step \d+\/400/, `row ${label(r.item)} while both train`);
+      assert.match(api.statusBar.text, /Switchyard: 2 runs training · steps \d+, \d+$/, `the status bar counts both: ${api.statusBar.text}`);
+    } catch (err) {
+      await api.engine.request('stopExperiment', { id: started.id }, 120_000); // the next tests need the engine idle
+      throw err;
+    }
 
     const stopped = await vscode.commands.executeCommand<ExperimentSummary | undefined>('switchyard.stopExperiment', { experimentId: started.id });
     assert.ok(stopped);

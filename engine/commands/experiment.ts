@@ -40,18 +40,18 @@ export async function experiment(argv: string[]): Promise<void> {
   const runsDir = resolve(values.runs);
   // Before the experiment's folder is written: a refused option leaves nothing behind.
   const backend = await initBackend(backendChoice);
-  // Runs side by side train on one wasm thread each; the tensorflow backend already uses every core.
-  const refuseParallel = (parallel: number, why: string) => {
-    if (parallel > 1 && backend.name === 'tensorflow') throw new UsageError(`${why}; the tensorflow backend already uses every core: give --parallel 1`);
+  const refuseParallel = (parallel: number, context: string) => {
+    const refusal = Experiment.parallelRefusal(backend.name, parallel);
+    if (refusal) throw new UsageError(`${context}${refusal}: give --parallel 1`);
   };
-  refuseParallel(given ?? 1, '--parallel trains each run on one wasm thread');
+  refuseParallel(given ?? 1, '');
   let exp: Experiment;
   if (values.resume) {
     if (positionals.length || values.steps || values.minutes || values.preset || values.config || values.corpus) {
       throw new UsageError('--resume carries on an experiment as it was defined: give only --resume, --runs, --backend and --parallel');
     }
     exp = Experiment.open(runsDir, values.resume);
-    refuseParallel(given ?? exp.parallel, `experiment ${exp.id} ran ${exp.parallel} runs at a time, each on one wasm thread`);
+    refuseParallel(given ?? exp.parallel, `experiment ${exp.id} ran ${exp.parallel} runs at a time: `);
   } else {
     if (positionals.length !== 1) throw new UsageError('experiment takes one grid: a built-in name or a grid file');
     const [name] = positionals;

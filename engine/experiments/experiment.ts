@@ -71,6 +71,14 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     return { id, name, ...(preset ? { preset } : {}), budget, runs: runs.map((r) => ({ ...r })), state, ...(parallel ? { parallel } : {}), createdAt, updatedAt };
   }
 
+  /**
+   * Why `parallel` runs side by side cannot train on `backend` (null: they can). Each takes one wasm
+   * thread of its own; the tensorflow backend already uses every core.
+   */
+  static parallelRefusal(backend: BackendName, parallel: number): string | null {
+    return parallel > 1 && backend === 'tensorflow' ? 'runs side by side train on one wasm thread each; the tensorflow backend already uses every core' : null;
+  }
+
   /** Every readable experiment in `runsDir/experiments`, oldest first; unreadable folders are left out. */
   static list(runsDir: string): Experiment[] {
     const home = join(runsDir, 'experiments');

@@ -113,11 +113,9 @@ export class ExperimentService {
     return this.slot.launch(trainer);
   }
 
-  /** Runs side by side each take a wasm thread of their own: the tensorflow backend uses every core already. */
   private parallel(n = 1): number {
-    if (n > 1 && this.slot.backend.name === 'tensorflow') {
-      throw new ProtocolError('bad_request', 'parallel: runs side by side train on one wasm thread each; the tensorflow backend already uses every core');
-    }
+    const refusal = Experiment.parallelRefusal(this.slot.backend.name, n);
+    if (refusal) throw new ProtocolError('bad_request', `parallel: ${refusal}`);
     return n;
   }
 

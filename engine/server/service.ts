@@ -127,8 +127,7 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
 
   /** Stops after the current step; resolves once the final checkpoint is written. */
   async stop(p: Params<'stop'>): Promise<Result<'stop'>> {
-    // A run in a worker: the one named, or the first when none is named and none trains in this thread.
-    const inWorker = p.runId ? (this.inWorkers.has(p.runId) ? p.runId : undefined) : this.trainer ? undefined : this.inWorkers.keys().next().value;
+    const inWorker = this.workerRunToStop(p.runId);
     const t = inWorker ? null : this.activeTrainer(p.runId);
     // Stopping an experiment's run stops the experiment (resumable), not just that run.
     if (this.experiments.current) this.experiments.current.stop();
@@ -305,6 +304,12 @@ export class EngineService extends EventEmitter<{ event: [EngineEvent] }> {
     const experiment = this.experiments.current;
     if (experiment) throw new ProtocolError('conflict', `experiment ${experiment.id} is running: stop it before starting another run`);
     if (this.trainer) throw new ProtocolError('conflict', `run ${this.trainer.run.id} is training: stop it before starting another`);
+  }
+
+  /** The run in a worker thread that a stop means: the one named, or the first when none is named and none trains in this thread. */
+  private workerRunToStop(runId: string | undefined): string | undefined {
+    if (runId) return this.inWorkers.has(runId) ? runId : undefined;
+    return this.trainer ? undefined : this.inWorkers.keys().next().value;
   }
 
   private activeTrainer(runId: string | undefined): Trainer {

@@ -7,6 +7,7 @@
 // one `response` or `error`; events are pushed.
 import { analysisSchema } from './analysis/analysisSchema';
 import { experimentSummarySchema } from './experiments/experimentSchema';
+import { MAX_SEEDS } from './experiments/grid';
 import { z } from 'zod';
 import { meshConfigSchema } from './mesh/meshConfig';
 import { stepRecordSchema, validationRecordSchema } from './train/runFormat';
@@ -112,11 +113,14 @@ const experimentParams = z
     minutes: z.number().positive().optional(),
     corpus: z.string().min(1).optional(),
     parallel: parallelRuns.optional(),
+    /** Each entry runs with this many seeds, from the base config's on (default 1). */
+    seeds: z.number().int().min(1).max(MAX_SEEDS).optional(),
   })
   .strict()
   .refine((p) => p.steps === undefined || p.minutes === undefined, { message: 'give steps or minutes, not both' });
 export const experimentPlanSchema = z.object({
-  runs: z.array(z.object({ name: z.string(), router: z.string(), numExperts: count })),
+  /** In the order they will train: with several seeds, every entry with the first seed, then the next. */
+  runs: z.array(z.object({ name: z.string(), entry: z.string(), seed: count, router: z.string(), numExperts: count })),
   /** Estimated seconds for the whole experiment; null when nothing here measures it. */
   seconds: z.number().nullable(),
   basis: z.string(),
@@ -361,6 +365,8 @@ export const routingOutboundSchema = z.discriminatedUnion('type', [
 ]);
 export type RoutingOutbound = z.infer<typeof routingOutboundSchema>;
 
+const resultsTableSchema = z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())) });
+
 /** Which runs a Compare view shows: an experiment's runs, or two or more runs picked in the Runs view. */
 export const compareSelectionSchema = z.union([
   z.object({ experimentId: z.string().regex(/^[\w.-]+$/).max(200) }).strict(),
@@ -392,7 +398,9 @@ export const compareInboundSchema = z.discriminatedUnion('type', [
       }),
     ),
     /** The results table (engine/experiments/results.ts's resultsTable), one row per run. */
-    table: z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())) }),
+    table: resultsTableSchema,
+    /** An experiment with several seeds per entry: each entry over its seeds (results.ts's entriesTable). */
+    entries: resultsTableSchema.optional(),
   }),
   z.object({ type: z.literal('empty'), message: z.string() }),
   /** Send chart `chart` as a PNG, answering with this `requestId`. */

@@ -1,13 +1,14 @@
 // `switchyard experiment`: a grid of runs, one after the other (or `--parallel N` side by side), and
 // their results table. Ctrl-C stops the runs training with a checkpoint; `--resume ID` carries on
-// where it stopped, as many at a time as before unless `--parallel` says otherwise.
+// where it stopped, as many at a time as before unless `--parallel` says otherwise. `--seeds N` runs
+// each entry with N seeds, for results that a seed's luck does not decide.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { Experiment } from '../experiments/experiment';
 import type { Budget } from '../experiments/experimentSchema';
-import { BUILT_IN_GRIDS } from '../experiments/grid';
+import { BUILT_IN_GRIDS, MAX_SEEDS } from '../experiments/grid';
 import { storedCorpus } from '../train/trainer';
 import { resolveRunConfig } from '../train/runConfig';
 import { backendOption, positiveIntOption, UsageError } from './args';
@@ -15,7 +16,8 @@ import { Progress, validationLine } from './progress';
 import { corpusOption, readJsonFile } from './train';
 
 export const EXPERIMENT_USAGE = `experiment NAME|FILE [--steps N | --minutes M] [--preset P] [--config file.json] [--corpus brown|PATH|GLOB]
-        [--backend ...] [--runs DIR] [--parallel N]      NAME: ${Object.keys(BUILT_IN_GRIDS).join(', ')}; FILE: a JSON list of config overrides
+        [--seeds N] [--backend ...] [--runs DIR] [--parallel N]      NAME: ${Object.keys(BUILT_IN_GRIDS).join(', ')}; FILE: a JSON list of config overrides
+        --seeds N: each entry N times, with the base config's seed and the N - 1 after it; results give mean and range per entry
   experiment --resume ID|PATH [--backend ...] [--runs DIR] [--parallel N]      --parallel N: N runs side by side, one wasm thread each`;
 
 export async function experiment(argv: string[]): Promise<void> {
@@ -31,6 +33,7 @@ export async function experiment(argv: string[]): Promise<void> {
       runs: { type: 'string', default: 'runs' },
       resume: { type: 'string' },
       parallel: { type: 'string' },
+      seeds: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -47,7 +50,7 @@ export async function experiment(argv: string[]): Promise<void> {
   refuseParallel(given ?? 1, '');
   let exp: Experiment;
   if (values.resume) {
-    if (positionals.length || values.steps || values.minutes || values.preset || values.config || values.corpus) {
+    if (positionals.length || values.steps || values.minutes || values.preset || values.config || values.corpus || values.seeds) {
       throw new UsageError('--resume carries on an experiment as it was defined: give only --resume, --runs, --backend and --parallel');
     }
     exp = Experiment.open(runsDir, values.resume);
@@ -66,12 +69,14 @@ export async function experiment(argv: string[]): Promise<void> {
       // Absolute, so that --resume from another folder reads the same files.
       corpus: corpus && storedCorpus(corpus),
       budget: budgetOption(values.steps, values.minutes, () => resolveRunConfig({ preset: values.preset, overrides: base }).training.steps),
+      seeds: seedsOption(values.seeds),
     });
   }
 
   const parallel = given ?? exp.parallel;
   const out = new Progress(0);
-  out.line(`experiment ${exp.id}: ${exp.runs.length} runs${parallel > 1 ? `, ${parallel} at a time` : ''}; results in ${exp.dir.path}`);
+  const seeds = exp.summary().seeds;
+  out.line(`experiment ${exp.id}: ${exp.runs.length} runs${seeds ? ` (${exp.runs.length / seeds} entries × ${seeds} seeds)` : ''}${parallel > 1 ? `, ${parallel} at a time` : ''}; results in ${exp.dir.path}`);
   exp.on('run', ({ index, name, runId, fromStep, steps, events }) => {
     out.line(`run ${index + 1}/${exp.runs.length} ${name}: ${runId} from step ${fromStep}`);
     // Runs side by side print plain lines with their names; one run at a time has a progress line.
@@ -100,6 +105,12 @@ export async function experiment(argv: string[]): Promise<void> {
 function gridFile(path: string): unknown {
   if (!existsSync(path)) throw new UsageError(`'${path}' is neither a built-in grid (${Object.keys(BUILT_IN_GRIDS).join(', ')}) nor a grid file`);
   return readJsonFile(path, 'grid file');
+}
+
+function seedsOption(seeds: string | undefined): number | undefined {
+  const n = positiveIntOption('seeds', seeds);
+  if (n !== undefined && n > MAX_SEEDS) throw new UsageError(`--seeds is at most ${MAX_SEEDS}, not ${n}`);
+  return n;
 }
 
 /** --steps N or --minutes M per run; neither: the steps of the base config (the preset's, or the config file's). */

@@ -10,7 +10,7 @@ import type { CorpusSpec } from '../train/runConfig';
 import { newId, readMetrics, RunDir } from '../train/runStore';
 import { Trainer } from '../train/trainer';
 import { experimentSchema, type Budget, type ExperimentRecord, type ExperimentSummary } from './experimentSchema';
-import { resolveGrid, type GridRun } from './grid';
+import { resolveGrid, type GridBase, type GridRun } from './grid';
 import { followTrainer, trainToBudget, WorkerRun, type GridRunEnd, type GridRunEvents } from './gridRun';
 import { experimentResults, resultsMarkdown, type RunOutcome } from './results';
 
@@ -27,6 +27,8 @@ export interface ExperimentSpec {
   base?: unknown;
   corpus?: CorpusSpec;
   budget: Budget;
+  /** Runs per grid entry, each with its own seed (default 1). */
+  seeds?: number;
 }
 
 interface ExperimentEvents {
@@ -67,8 +69,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
 
   /** The record as listed to clients (its grid and base config left out). */
   summary(): ExperimentSummary {
-    const { id, name, preset, budget, runs, state, parallel, createdAt, updatedAt } = this.record;
-    return { id, name, ...(preset ? { preset } : {}), budget, runs: runs.map((r) => ({ ...r })), state, ...(parallel ? { parallel } : {}), createdAt, updatedAt };
+    const { id, name, preset, budget, runs, state, seeds, parallel, createdAt, updatedAt } = this.record;
+    return { id, name, ...(preset ? { preset } : {}), budget, runs: runs.map((r) => ({ ...r })), state, ...(seeds ? { seeds } : {}), ...(parallel ? { parallel } : {}), createdAt, updatedAt };
   }
 
   /**
@@ -102,11 +104,13 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     const dir = new RunDir(join(runsDir, 'experiments'), id);
     mkdirSync(dir.path, { recursive: true });
     const now = new Date().toISOString();
+    const { seeds = 1, ...rest } = spec;
     const record: ExperimentRecord = {
       id,
-      ...spec,
-      grid: runs.map((r) => r.overrides),
-      runs: runs.map((r) => ({ name: r.name, runId: null, state: 'pending' })),
+      ...rest,
+      ...(seeds > 1 ? { seeds } : {}),
+      grid: runs.slice(0, runs.length / seeds).map((r) => r.overrides),
+      runs: runs.map((r) => ({ name: r.name, ...(seeds > 1 ? { entry: r.entry, seed: r.seed } : {}), runId: null, state: 'pending' })),
       state: 'running',
       createdAt: now,
       updatedAt: now,
@@ -231,6 +235,6 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   }
 }
 
-function gridBase(spec: ExperimentSpec) {
-  return { preset: spec.preset, overrides: spec.base, corpus: spec.corpus, steps: 'steps' in spec.budget ? spec.budget.steps : TIME_BUDGET_MAX_STEPS };
+function gridBase(spec: ExperimentSpec): GridBase {
+  return { preset: spec.preset, overrides: spec.base, corpus: spec.corpus, steps: 'steps' in spec.budget ? spec.budget.steps : TIME_BUDGET_MAX_STEPS, seeds: spec.seeds };
 }

@@ -52,18 +52,48 @@ export const BUILT_IN_GRIDS: Record<string, { mirrors: string; entries: GridEntr
   },
 };
 
-/** A grid's run: its name and whole config. */
+/** Seeds per entry an experiment may ask for. */
+export const MAX_SEEDS = 10;
+
+/** A grid's run: its name (`<entry>-seed<s>` when each entry runs with several seeds), its entry, seed and whole config. */
 export interface GridRun {
   name: string;
+  entry: string;
+  seed: number;
   overrides: GridEntry;
   config: RunConfig;
+}
+
+export interface GridBase {
+  preset?: string;
+  overrides?: unknown;
+  corpus?: RunConfig['corpus'];
+  steps: number;
+  /** Each entry runs with this many seeds: the base config's seed, the next, … (default 1). */
+  seeds?: number;
 }
 
 /**
  * Every run's config: the base (preset, config file, corpus, budget) under each entry's overrides.
  * Checks the whole grid before anything runs and names every bad field as `[i].model.field`.
+ * With several seeds, all entries run with the first seed, then all with the next, and so on: an
+ * experiment cut short still compares every entry on the seeds it reached.
  */
-export function resolveGrid(raw: unknown, base: { preset?: string; overrides?: unknown; corpus?: RunConfig['corpus']; steps: number }): GridRun[] {
+export function resolveGrid(raw: unknown, base: GridBase): GridRun[] {
+  const seeds = base.seeds ?? 1;
+  if (!Number.isInteger(seeds) || seeds < 1 || seeds > MAX_SEEDS) throw new ConfigError([{ field: 'seeds', message: `a whole number from 1 to ${MAX_SEEDS}` }]);
+  const entries = resolveEntries(raw, base);
+  if (seeds === 1) return entries;
+  return Array.from({ length: seeds }, (_, k) =>
+    entries.map((r) => {
+      const seed = r.seed + k;
+      return { ...r, name: `${r.entry}-seed${seed}`, seed, config: { ...r.config, training: { ...r.config.training, seed } } };
+    }),
+  ).flat();
+}
+
+/** One run per entry, with the base config's seed. */
+function resolveEntries(raw: unknown, base: GridBase): GridRun[] {
   // The base config's own problems are named once, as in `train --config`, not once per entry.
   resolveRunConfig({ preset: base.preset, overrides: base.overrides, corpus: base.corpus, steps: base.steps });
   const list = gridListSchema.safeParse(raw);
@@ -91,7 +121,7 @@ export function resolveGrid(raw: unknown, base: { preset?: string; overrides?: u
     try {
       const overrides = { ...baseOverrides, model: { ...baseOverrides.model, ...entry.model }, training: { ...baseOverrides.training, ...entry.training } };
       const config = resolveRunConfig({ preset: base.preset, overrides, corpus: base.corpus, steps: base.steps });
-      runs.push({ name, overrides: entry, config });
+      runs.push({ name, entry: name, seed: config.training.seed, overrides: entry, config });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems.push(...named(i, err));

@@ -8,6 +8,9 @@ export type RunOutcome = 'pending' | 'running' | 'completed' | 'diverged';
 
 export interface RecordedRun {
   name: string;
+  /** With several seeds per grid entry: the entry and this run's seed. */
+  entry?: string;
+  seed?: number;
   runId: string | null;
   state: RunOutcome;
   records: RunRecord[];
@@ -47,6 +50,31 @@ export interface ExperimentResults {
    */
   lateSteps: number[];
   runs: RunResult[];
+  /** Each grid entry over its seeds; null when each entry ran once. */
+  entries: EntryResult[] | null;
+}
+
+/** One figure over an entry's seeds. */
+export interface Spread {
+  mean: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export interface EntryResult {
+  entry: string;
+  /** The seeds whose run has a validation at the common final step. */
+  seeds: number[];
+  crossEntropyAtStep: Spread | null;
+  crossEntropyAtTime: Spread | null;
+  crossEntropyLate: Spread | null;
+  /**
+   * The late mean minus the first entry's, seed by seed: both runs of a seed train on the same
+   * batches in the same order, so what the data order moves in both cancels. Null for the first entry.
+   */
+  lateVsFirst: Spread | null;
+  diverged: number;
 }
 
 /** Entropy is read over this many final step records, so one noisy step does not decide it. */
@@ -104,11 +132,7 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
   const timed = healthy.map((p) => p.validations[p.validations.length - 1][1]).filter(Number.isFinite);
   const commonSeconds = timed.length ? Math.min(...timed) : null;
 
-  return {
-    commonStep,
-    commonSeconds,
-    lateSteps,
-    runs: parts.map(({ run, steps, clock, validations, crossEntropyAt }) => {
+  const rows: RunResult[] = parts.map(({ run, steps, clock, validations, crossEntropyAt }) => {
       const seconds = clock.get(steps.at(-1)?.step ?? 0) ?? 0;
       const tokens = steps.reduce((s, x) => s + (x.tokens ?? NaN), 0);
       const layers = steps.flatMap((s) => s.layers);
@@ -136,8 +160,44 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
         routerEntropy: mean(lastLayers.flatMap((l) => l.normalizedEntropy ?? [])),
         diverged: run.state === 'diverged',
       };
-    }),
-  };
+    });
+  return { commonStep, commonSeconds, lateSteps, runs: rows, entries: entryResults(runs, rows) };
+}
+
+/** The runs grouped by grid entry, in grid order; null unless the runs name their entries and seeds. */
+function entryResults(runs: RecordedRun[], rows: RunResult[]): EntryResult[] | null {
+  if (!runs.some((r) => r.entry !== undefined && r.seed !== undefined)) return null;
+  const groups = new Map<string, { seed: number; row: RunResult }[]>();
+  runs.forEach((r, i) => {
+    const entry = r.entry ?? r.name;
+    groups.set(entry, [...(groups.get(entry) ?? []), { seed: r.seed ?? 0, row: rows[i] }]);
+  });
+  const [first] = groups.values();
+  const firstLate = new Map(first.map(({ seed, row }) => [seed, row.crossEntropyLate]));
+  return [...groups].map(([entry, members], e) => {
+    const figure = (f: (r: RunResult) => number | null) => spread(members.flatMap(({ row }) => (row.diverged ? [] : (f(row) ?? []))));
+    return {
+      entry,
+      seeds: members.filter(({ row }) => row.crossEntropyAtStep !== null).map(({ seed }) => seed),
+      crossEntropyAtStep: figure((r) => r.crossEntropyAtStep),
+      crossEntropyAtTime: figure((r) => r.crossEntropyAtTime),
+      crossEntropyLate: figure((r) => r.crossEntropyLate),
+      lateVsFirst:
+        e === 0
+          ? null
+          : spread(
+              members.flatMap(({ seed, row }) => {
+                const base = firstLate.get(seed);
+                return row.crossEntropyLate === null || base === null || base === undefined ? [] : [row.crossEntropyLate - base];
+              }),
+            ),
+      diverged: members.filter(({ row }) => row.diverged).length,
+    };
+  });
+}
+
+function spread(xs: number[]): Spread | null {
+  return xs.length ? { mean: mean(xs) as number, min: Math.min(...xs), max: Math.max(...xs), n: xs.length } : null;
 }
 
 /** The results table's header and cells, as shown in results.md and in the editor's Compare view. */
@@ -178,11 +238,49 @@ export function resultsTable(results: ExperimentResults): { columns: string[]; r
   return { columns, rows };
 }
 
+/**
+ * Each entry over its seeds (null when each ran once): "mean [least, greatest]" of each figure, and
+ * the late mean's difference to the first entry, seed by seed.
+ */
+export function entriesTable(results: ExperimentResults): { columns: string[]; rows: string[][] } | null {
+  const { entries, commonStep, commonSeconds } = results;
+  if (!entries) return null;
+  const seeds = (e: EntryResult) => e.seeds.length;
+  const rows = entries.map((e) => [
+    e.entry,
+    e.seeds.join(', ') || '—',
+    spreadText(e.crossEntropyAtStep, seeds(e)),
+    spreadText(e.crossEntropyAtTime, seeds(e)),
+    spreadText(e.crossEntropyLate, seeds(e)),
+    e.lateVsFirst ? spreadText(e.lateVsFirst, seeds(e), true) : '—',
+    String(e.diverged),
+  ]);
+  const columns = [
+    'entry',
+    'seeds',
+    `val CE @ step ${commonStep ?? '—'}`,
+    `val CE @ ${commonSeconds === null ? '—' : `${commonSeconds.toFixed(1)} s`}`,
+    `val CE mean @ ${lateText(results.lateSteps)}`,
+    `late − ${entries[0].entry}, same seed`,
+    'diverged',
+  ];
+  return { columns, rows };
+}
+
+/** "4.512 [4.432, 4.571]"; "(2 seeds)" after it when fewer seeds than the entry's have this figure. */
+function spreadText(s: Spread | null, seeds: number, signed = false): string {
+  if (!s) return '—';
+  const f = (x: number) => (signed && x >= 0 ? '+' : '') + x.toFixed(3).replace('-', '−');
+  const text = s.n > 1 ? `${f(s.mean)} [${f(s.min)}, ${f(s.max)}]` : f(s.mean);
+  return s.n < seeds ? `${text} (${s.n} seeds)` : text;
+}
+
 /** The results as a Markdown table, equal steps and equal time side by side. */
 /** `notes`: lines under the table's explanation (how the runs were trained, when it matters to read it). */
 export function resultsMarkdown(title: string, results: ExperimentResults, notes: string[] = []): string {
   const { commonStep, commonSeconds, lateSteps } = results;
-  const { columns, rows } = resultsTable(results);
+  const entries = entriesTable(results);
+  const first = results.entries?.[0]?.entry;
   return [
     `# ${title}`,
     '',
@@ -190,11 +288,23 @@ export function resultsMarkdown(title: string, results: ExperimentResults, notes
     'Training time sums the steps only (no validation or checkpoints). Overflow and load CV: mean over steps and sparse layers; entropy: normalized (1 = uniform), over the last step records.',
     ...notes,
     '',
-    `| ${columns.join(' | ')} |`,
-    `|${columns.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    markdownTable(resultsTable(results)),
     '',
+    ...(entries
+      ? [
+          '## Over seeds',
+          '',
+          `Each entry's figures over its seeds: mean [least, greatest]. The last figure is the entry's late mean minus ${first}'s, seed by seed: both runs of a seed train on the same batches in the same order, so what the data order moves in both cancels.`,
+          '',
+          markdownTable(entries),
+          '',
+        ]
+      : []),
   ].join('\n');
+}
+
+function markdownTable({ columns, rows }: { columns: string[]; rows: string[][] }): string {
+  return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
 /** "steps 2250–3000 (16)", the late window as a column title says it. */

@@ -61,7 +61,7 @@ export class ExperimentService {
     const spec = this.experimentSpec(p);
     const runs = resolveGridOrBadRequest(spec);
     const estimate = estimateExperiment(this.slot.runsDir, runs, spec.budget, this.parallel(p.parallel));
-    return { runs: runs.map((r) => ({ name: r.name, router: r.config.model.router, numExperts: r.config.model.numExperts })), ...estimate };
+    return { runs: runs.map((r) => ({ name: r.name, entry: r.entry, seed: r.seed, router: r.config.model.router, numExperts: r.config.model.numExperts })), ...estimate };
   }
 
   startExperiment(p: Params<'startExperiment'>): Result<'startExperiment'> {
@@ -124,7 +124,7 @@ export class ExperimentService {
     if (!p.entries && !builtIn) throw new ProtocolError('bad_request', `'${p.name}' is not a built-in grid (${Object.keys(BUILT_IN_GRIDS).join(', ')}); send a grid file's entries`);
     const corpus: CorpusSpec | undefined = p.corpus === undefined ? undefined : p.corpus === 'brown' ? { kind: 'brown' } : storedCorpus({ kind: 'files', spec: p.corpus });
     const steps = p.steps ?? badRequestOnError('experiment', () => resolveRunConfig({ preset: p.preset, overrides: p.config }).training.steps);
-    return { name: p.name, grid: p.entries ?? builtIn.entries, preset: p.preset, base: p.config, corpus, budget: p.minutes !== undefined ? { minutes: p.minutes } : { steps } };
+    return { name: p.name, grid: p.entries ?? builtIn.entries, preset: p.preset, base: p.config, corpus, budget: p.minutes !== undefined ? { minutes: p.minutes } : { steps }, seeds: p.seeds };
   }
 
   /** Trains the experiment's runs in the background, each followed like any run. */
@@ -163,7 +163,7 @@ async function badRequestOnErrorAsync<T>(what: string, f: () => Promise<T>): Pro
 }
 
 function resolveGridOrBadRequest(spec: ExperimentSpec): GridRun[] {
-  return badRequestOnError('grid', () => resolveGrid(spec.grid, { preset: spec.preset, overrides: spec.base, corpus: spec.corpus, steps: 'steps' in spec.budget ? spec.budget.steps : 1 }));
+  return badRequestOnError('grid', () => resolveGrid(spec.grid, { preset: spec.preset, overrides: spec.base, corpus: spec.corpus, steps: 'steps' in spec.budget ? spec.budget.steps : 1, seeds: spec.seeds }));
 }
 
 function pickDefined<T extends object>(o: T): Partial<T> {

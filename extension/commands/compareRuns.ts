@@ -14,6 +14,8 @@ export interface CompareResult {
   names: string[];
   columns: string[];
   rows: string[][];
+  /** With several seeds per entry: the table of each entry over its seeds. */
+  entries?: { columns: string[]; rows: string[][] };
   markdown: string;
 }
 
@@ -26,7 +28,7 @@ export async function compareRuns(sy: Switchyard, arg: unknown, selected?: unkno
   }
   try {
     const { title, markdown, init } = await sy.compare.show(selection);
-    return { title, markdown, runIds: init.runs.map((r) => r.run.id), names: init.runs.map((r) => r.name), ...init.table };
+    return { title, markdown, runIds: init.runs.map((r) => r.run.id), names: init.runs.map((r) => r.name), ...init.table, ...(init.entries ? { entries: init.entries } : {}) };
   } catch (err) {
     void vscode.window.showErrorMessage(`Switchyard: could not compare: ${describeError(err)}`);
     return undefined;

@@ -164,7 +164,7 @@ function experimentItem(model: RunsModel, node: Extract<RunsNode, { kind: 'exper
     item.id = id;
     const done = e.runs.filter((r) => r.state === 'completed' || r.state === 'diverged').length;
     const budget = 'steps' in e.budget ? `${e.budget.steps} steps` : `${e.budget.minutes} min`;
-    item.description = `${e.state} · ${done}/${e.runs.length} runs · ${budget} each${e.parallel ? ` · ${e.parallel} at a time` : ''}`;
+    item.description = `${e.state} · ${done}/${e.runs.length} runs${e.seeds ? ` · ${e.seeds} seeds` : ''} · ${budget} each${e.parallel ? ` · ${e.parallel} at a time` : ''}`;
     item.tooltip = `${e.id}\n${e.state}${e.state === 'interrupted' ? ': Resume Experiment carries on where it stopped' : ''}`;
     item.iconPath = new vscode.ThemeIcon(EXPERIMENT_ICONS[e.state] ?? 'beaker');
     item.contextValue = `experiment.${e.state}`;

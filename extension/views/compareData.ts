@@ -1,7 +1,7 @@
 // What a Compare view shows, read from the engine: the selected runs (an experiment's, or runs picked
 // in the Runs view), their results (engine/experiments/results.ts, from every step record, so the
 // numbers are those of results.md) and their curves (step records thinned by the engine).
-import { experimentResults, resultsMarkdown, resultsTable, trainingClock, type RecordedRun, type RunOutcome } from '../../engine/experiments/results';
+import { entriesTable, experimentResults, resultsMarkdown, resultsTable, trainingClock, type RecordedRun, type RunOutcome } from '../../engine/experiments/results';
 import type { CompareInbound, CompareSelection, RunSummary } from '../../engine/protocol';
 import type { StepMetrics } from '../../engine/train/metrics';
 import type { EngineManager } from '../engine/engineManager';
@@ -25,13 +25,13 @@ export async function loadComparison(engine: EngineManager, selection: CompareSe
   const { runs: summaries } = await engine.request('listRuns', {});
   const byId = new Map(summaries.map((r) => [r.id, r]));
   let title: string;
-  let picked: { name: string; runId: string; state: RunOutcome }[];
+  let picked: { name: string; entry?: string; seed?: number; runId: string; state: RunOutcome }[];
   if ('experimentId' in selection) {
     const { experiments } = await engine.request('listExperiments', {});
     const experiment = experiments.find((e) => e.id === selection.experimentId);
     if (!experiment) throw new CompareError(`there is no experiment ${selection.experimentId} in the runs folder`);
     title = `Experiment ${experiment.name} (${experiment.id})`;
-    picked = experiment.runs.flatMap((r) => (r.runId ? [{ name: r.name, runId: r.runId, state: r.state }] : []));
+    picked = experiment.runs.flatMap((r) => (r.runId ? [{ name: r.name, entry: r.entry, seed: r.seed, runId: r.runId, state: r.state }] : []));
   } else {
     title = `Runs ${selection.runIds.join(', ')}`;
     picked = selection.runIds.map((runId) => ({ name: runId, runId, state: byId.get(runId)?.status?.state === 'completed' ? 'completed' : 'running' }));
@@ -56,5 +56,6 @@ export async function loadComparison(engine: EngineManager, selection: CompareSe
       };
     }),
   );
-  return { title, markdown: resultsMarkdown(title, results), init: { type: 'init', selection, title, runs, table: resultsTable(results) } };
+  const entries = entriesTable(results);
+  return { title, markdown: resultsMarkdown(title, results), init: { type: 'init', selection, title, runs, table: resultsTable(results), ...(entries ? { entries } : {}) } };
 }

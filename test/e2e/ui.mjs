@@ -542,22 +542,23 @@ export function uiChecks({ page, server, check, shot, say }) {
     }
   });
 
-  check('Compare Runs on an experiment: legend = run names in the charts\' colours, the results table, a load heatmap per run; restored after a reload', async () => {
-    // Run Experiment on the workspace's grid file, 20 steps per run, through the picks and the file dialog.
+  check('Compare Runs on an experiment with 2 seeds: legend = run names in the charts\' colours, each entry over its seeds, the results table, a load heatmap per run; restored after a reload', async () => {
+    // Run Experiment on the workspace's grid file, 20 steps per run, 2 seeds, through the picks and the file dialog.
     await wb.dismiss();
     await wb.runCommand('Switchyard: Run Experiment', { then: 'quickPick' });
-    await wb.pick('(1/3) grid', 'Grid file…');
+    await wb.pick('(1/4) grid', 'Grid file…');
     await wb.typePath(join(server.workspace, 'compare-grid.json'));
     const box = wb.quickInput.locator('input');
     await page.keyboard.press('Enter');
-    await wb.pick('(2/3) budget', 'Steps');
-    await pollUntil('the steps input', () => wb.quickInput.locator('.quick-input-title').textContent(), (t) => /\(3\/3\) steps per run/.test(t ?? ''), 30_000);
+    await wb.pick('(2/4) budget', 'Steps');
+    await pollUntil('the steps input', () => wb.quickInput.locator('.quick-input-title').textContent(), (t) => /\(3\/4\) steps per run/.test(t ?? ''), 30_000);
     await box.fill('20');
     await page.keyboard.press('Enter');
+    await wb.pick('(4/4) seeds', '2 seeds');
     // Both ways estimated; the runs side by side, one core each.
     const message = await wb.answerDialog('Run 2 at a Time');
     const estimate = '(about \\d+ (s|min)|time unknown)';
-    const said = new RegExp(`Run experiment compare-grid\\.json: 2 runs \\(switch, top2\\), 20 steps each\\. One after the other: ${estimate}; 2 side by side, one core each: ${estimate}\\. The results are the same either way\\.`);
+    const said = new RegExp(`Run experiment compare-grid\\.json: 4 runs \\(switch, top2, each with seeds 0, 1\\), 20 steps each\\. One after the other: ${estimate}; 2 side by side, one core each: ${estimate}\\. The results are the same either way\\.`);
     if (!said.test(message)) throw new Error(`the confirmation said ${JSON.stringify(message)}`);
     say(`ui:   confirmation: ${message}`);
     // The Experiments node's row says when both runs are done.
@@ -568,19 +569,27 @@ export function uiChecks({ page, server, check, shot, say }) {
     await group.waitFor({ timeout: 60_000 });
     if ((await group.getAttribute('aria-expanded')) === 'false') await group.locator('.monaco-tl-twistie').click();
     const row = page.locator('.pane-body .monaco-list-row', { hasText: 'compare-grid.json' }).first();
-    await pollUntil('the experiment completes', () => row.locator('.label-description').textContent(), (t) => t === 'completed · 2/2 runs · 20 steps each · 2 at a time', 600_000, 1000);
+    await pollUntil('the experiment completes', () => row.locator('.label-description').textContent(), (t) => t === 'completed · 4/4 runs · 2 seeds · 20 steps each · 2 at a time', 600_000, 1000);
     await wb.contextMenu(row, 'Compare Runs');
     const compare = await compareFrame(page, 'opened from the Experiments row');
-    await compare.locator('#app[data-view="compare"][data-runs="2"]').waitFor({ timeout: 60_000 });
+    await compare.locator('#app[data-view="compare"][data-runs="4"]').waitFor({ timeout: 60_000 });
     const seen = await readCompare(compare);
+    const names = ['switch-seed0', 'top2-seed0', 'switch-seed1', 'top2-seed1'];
     say(`ui:   compare: ${JSON.stringify(seen.legend)}; table ${seen.rows.map((r) => r.join(' | ')).join(' / ')}; heatmaps ${JSON.stringify(seen.heatmaps)}`);
-    if (JSON.stringify(seen.legend.map((l) => l.name)) !== JSON.stringify(['switch', 'top2'])) throw new Error(`the legend reads ${JSON.stringify(seen.legend)}`);
+    say(`ui:   over seeds: ${seen.entryHead.join(' | ')} / ${seen.entries.map((r) => r.join(' | ')).join(' / ')}`);
+    if (JSON.stringify(seen.legend.map((l) => l.name)) !== JSON.stringify(names)) throw new Error(`the legend reads ${JSON.stringify(seen.legend)}`);
+    // Each entry over its two seeds: mean [least, greatest], and top2 against switch seed by seed.
+    const spread = (signed) => new RegExp(`^${signed ? '[+−]' : ''}\\d\\.\\d{3} \\[${signed ? '[+−]' : ''}\\d\\.\\d{3}, ${signed ? '[+−]' : ''}\\d\\.\\d{3}\\]$`);
+    if (seen.entryHead.slice(0, 3).join(' | ') !== 'entry | seeds | val CE @ step 20' || seen.entryHead[5] !== 'late − switch, same seed') throw new Error(`the seeds table's columns: ${JSON.stringify(seen.entryHead)}`);
+    if (seen.entries.length !== 2 || !seen.entries.every((r, i) => r[0] === ['switch', 'top2'][i] && r[1] === '0, 1' && spread(false).test(r[2]) && spread(false).test(r[4]) && r[6] === '0'))
+      throw new Error(`the seeds table reads ${JSON.stringify(seen.entries)}`);
+    if (seen.entries[0][5] !== '—' || !spread(true).test(seen.entries[1][5])) throw new Error(`the paired difference reads ${JSON.stringify(seen.entries.map((r) => r[5]))}`);
     const palette = await webviewPalette(compare);
-    const expected = [palette.chartBlue, palette.chartOrange];
+    const expected = [palette.chartBlue, palette.chartOrange, palette.chartGreen, palette.chartPurple];
     if (seen.legend.some((l, i) => l.color !== expected[i])) throw new Error(`legend colours ${seen.legend.map((l) => l.color)} are not the charts' ${expected}`);
-    if (seen.rows.length !== 2 || !seen.rows.every((r, i) => r[0] === ['switch', 'top2'][i] && r[1] === 'completed' && r[2] === '20' && /^\d+\.\d{3}$/.test(r[3]) && /^\d+\.\d{3}$/.test(r[4])))
+    if (seen.rows.length !== 4 || !seen.rows.every((r, i) => r[0] === names[i] && r[1] === 'completed' && r[2] === '20' && /^\d+\.\d{3}$/.test(r[3]) && /^\d+\.\d{3}$/.test(r[4])))
       throw new Error(`the results table reads ${JSON.stringify(seen.rows)}`);
-    if (seen.heatmaps.length !== 2 || !seen.heatmaps.every((h, i) => h.title === `Expert load of ${['switch', 'top2'][i]}` && h.points > 0 && h.lastStep === 20))
+    if (seen.heatmaps.length !== 4 || !seen.heatmaps.every((h, i) => h.title === `Expert load of ${names[i]}` && h.points > 0 && h.lastStep === 20))
       throw new Error(`the heatmaps: ${JSON.stringify(seen.heatmaps)}`);
     // The loss chart draws both runs' colours; its data table has a column per run and series.
     const ink = await canvasInk(compare.locator('#chart-loss-step canvas'), expected);
@@ -598,7 +607,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     say(`ui:   PNG export: ${png.length} bytes, ${canvasSize.join('×')}`);
     await compare.locator('#chart-loss-step .link-button', { hasText: 'Show data' }).click();
     const head = await compare.locator('#chart-loss-step table thead th').allTextContents();
-    if (JSON.stringify(head) !== JSON.stringify(['Step', 'switch', 'switch · validation', 'top2', 'top2 · validation'])) throw new Error(`the loss table's columns: ${JSON.stringify(head)}`);
+    if (JSON.stringify(head) !== JSON.stringify(['Step', ...names.flatMap((n) => [n, `${n} · validation`])])) throw new Error(`the loss table's columns: ${JSON.stringify(head)}`);
     await compare.locator('#layer-select').selectOption({ index: 1 });
     const layer = await compare.locator('#layer-select').inputValue();
     await pollUntil('both heatmaps show the second layer', () => compare.locator('#heatmaps figure').evaluateAll((fs) => fs.map((f) => f.dataset.layer)), (ls) => ls.every((l) => l === layer), 10_000);
@@ -611,9 +620,10 @@ export function uiChecks({ page, server, check, shot, say }) {
     await navigated;
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
     const again = await compareFrame(page, 'restored after the reload', 120_000);
-    await again.locator('#app[data-view="compare"][data-runs="2"]').waitFor({ timeout: 120_000 });
+    await again.locator('#app[data-view="compare"][data-runs="4"]').waitFor({ timeout: 120_000 });
     const restored = await readCompare(again);
     if (JSON.stringify(restored.rows) !== JSON.stringify(seen.rows)) throw new Error(`after the reload the table reads ${JSON.stringify(restored.rows)}`);
+    if (JSON.stringify(restored.entries) !== JSON.stringify(seen.entries)) throw new Error(`after the reload the seeds table reads ${JSON.stringify(restored.entries)}`);
     if ((await again.locator('#layer-select').inputValue()) !== layer) throw new Error('the chosen layer was not restored');
     if (!(await again.locator('#chart-loss-step .link-button', { hasText: 'Hide data' }).isVisible())) throw new Error("the loss chart's data table was not restored");
   });
@@ -649,6 +659,8 @@ async function readCompare(frame) {
     return {
       legend: [...app.querySelectorAll('#legend li')].map((li) => ({ name: li.querySelector('.legend-name')?.textContent, color: hex(getComputedStyle(li.querySelector('.swatch')).backgroundColor) })),
       rows: [...app.querySelectorAll('#results-table tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
+      entryHead: app.querySelector('#entries').hidden ? [] : [...app.querySelectorAll('#entries-table thead th')].map((th) => th.textContent),
+      entries: app.querySelector('#entries').hidden ? [] : [...app.querySelectorAll('#entries-table tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
       heatmaps: [...app.querySelectorAll('#heatmaps figure')].map((f) => ({ title: f.querySelector('.card-title')?.textContent, points: Number(f.dataset.points), lastStep: Number(f.dataset.lastStep) })),
     };
   });

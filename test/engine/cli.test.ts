@@ -123,13 +123,16 @@ test('a corpus folder holding one binary file', () => {
   });
 });
 
-test('experiment: an unknown grid, two budgets, a bad --minutes, no grid, an unknown experiment', () => {
+test('experiment: an unknown grid, two budgets, a bad --minutes or --seeds, no grid, an unknown experiment', () => {
   failsCleanly(['experiment', 'nope'], [/^switchyard: 'nope' is neither a built-in grid \(experts, capacity, routers, exploration, precision\) nor a grid file/]);
   failsCleanly(['experiment', 'routers', '--steps', '5', '--minutes', '2'], [/^switchyard: give --steps or --minutes, not both/]);
   failsCleanly(['experiment', 'routers', '--minutes', 'soon'], [/^switchyard: --minutes must be a positive number, not 'soon'/]);
   failsCleanly(['experiment'], [/^switchyard: experiment takes one grid/, /usage: switchyard/]);
   failsCleanly(['experiment', '--resume', 'nope'], [/^switchyard: no experiment 'nope'/]);
   failsCleanly(['experiment', 'routers', '--resume', 'x'], [/^switchyard: --resume carries on an experiment as it was defined/]);
+  failsCleanly(['experiment', '--resume', 'x', '--seeds', '3'], [/^switchyard: --resume carries on an experiment as it was defined/]);
+  failsCleanly(['experiment', 'routers', '--seeds', '0'], [/^switchyard: --seeds must be a positive whole number, not '0'/]);
+  failsCleanly(['experiment', 'routers', '--seeds', '11'], [/^switchyard: --seeds is at most 10, not 11/]);
 });
 
 test('experiment: a grid file with bad fields names every one, with its entry', () => {

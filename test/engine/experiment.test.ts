@@ -109,6 +109,32 @@ test('a killed experiment resumes: finished runs kept, the interrupted one from 
   assert.equal(md.split('\n').filter((l) => /^\| [abc] \| completed \| 60 \|/.test(l)).length, 3, md);
 });
 
+test('--seeds 2 runs each entry with the base seed and the next, all entries per seed in turn, and results.md gives each entry over its seeds', () => {
+  const out = join(cwd, 'seeded');
+  writeFileSync(join(cwd, 'seeded.json'), JSON.stringify([{ name: 'sw' }, { name: 'dense', model: { router: 'dense' } }]));
+  writeFileSync(join(cwd, 'seeded-base.json'), readFileSync(join(cwd, 'base.json'), 'utf8').replace('"validateEvery":20', '"validateEvery":5'));
+  const r = spawnSync(process.execPath, [bin, 'experiment', 'seeded.json', '--seeds', '2', '--steps', '10', '--config', 'seeded-base.json', '--corpus', 'corpus', '--backend', backend, '--runs', out], { cwd, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /experiment \S+: 4 runs \(2 entries × 2 seeds\)/);
+  const [id] = readdirSync(join(out, 'experiments'));
+  const e = JSON.parse(readFileSync(join(out, 'experiments', id, 'experiment.json'), 'utf8'));
+  assert.equal(e.seeds, 2);
+  assert.equal(e.grid.length, 2, 'the grid keeps its entries; the runs list holds one per seed');
+  assert.deepEqual(e.runs.map((x: { name: string; entry: string; seed: number }) => [x.name, x.entry, x.seed]), [['sw-seed0', 'sw', 0], ['dense-seed0', 'dense', 0], ['sw-seed1', 'sw', 1], ['dense-seed1', 'dense', 1]]);
+  for (const run of e.runs) assert.equal(JSON.parse(readFileSync(join(out, run.runId, 'config.json'), 'utf8')).training.seed, run.seed);
+  const firstLoss = (i: number) => readMetrics(join(out, e.runs[i].runId, 'metrics.jsonl')).records.find((x) => x.type === 'step')?.loss;
+  assert.notEqual(firstLoss(0), firstLoss(2), 'another seed, another model and data order');
+  const results = JSON.parse(readFileSync(join(out, 'experiments', id, 'results.json'), 'utf8'));
+  assert.deepEqual(results.entries.map((x: { entry: string; seeds: number[] }) => [x.entry, x.seeds]), [['sw', [0, 1]], ['dense', [0, 1]]]);
+  const late = (i: number) => results.runs[i].crossEntropyLate as number;
+  const dense = results.entries[1];
+  assert.ok(Math.abs(dense.crossEntropyLate.mean - (late(1) + late(3)) / 2) < 1e-9, 'the mean of its seeds’ late means');
+  assert.ok(Math.abs(dense.lateVsFirst.min - Math.min(late(1) - late(0), late(3) - late(2))) < 1e-9, 'paired by seed');
+  const md = readFileSync(join(out, 'experiments', id, 'results.md'), 'utf8');
+  assert.match(md, /^## Over seeds$/m);
+  assert.match(md, /^\| dense \| 0, 1 \| \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \|/m);
+});
+
 test('--minutes gives every run the same wall time, and results compare them at a common time', () => {
   const out = join(cwd, 'timed');
   writeFileSync(join(cwd, 'timed.json'), JSON.stringify([{ name: 'switch' }, { name: 'top2', model: { router: 'top2' } }]));

@@ -71,3 +71,23 @@ test('the built-in grids are valid and hold what the issue lists', () => {
   const precision = resolveGrid(BUILT_IN_GRIDS.precision.entries, base).map((r) => [r.config.model.dtype, r.config.model.routerDtype]);
   assert.deepEqual(precision, [['float32', 'float32'], ['bfloat16', 'float32'], ['bfloat16', 'bfloat16']]);
 });
+
+test('with seeds, every entry runs once per seed from the base config’s seed on, all entries with one seed before the next', () => {
+  const grid = [{ name: 'dense', model: { router: 'dense' } }, { name: 'e8', model: { router: 'switch', numExperts: 8 } }];
+  const runs = resolveGrid(grid, { ...base, overrides: { training: { seed: 5, learningRate: 3e-3 } }, seeds: 3 });
+  assert.deepEqual(
+    runs.map((r) => [r.name, r.entry, r.seed, r.config.training.seed]),
+    [
+      ['dense-seed5', 'dense', 5, 5],
+      ['e8-seed5', 'e8', 5, 5],
+      ['dense-seed6', 'dense', 6, 6],
+      ['e8-seed6', 'e8', 6, 6],
+      ['dense-seed7', 'dense', 7, 7],
+      ['e8-seed7', 'e8', 7, 7],
+    ],
+  );
+  for (const r of runs) assert.equal(r.config.training.learningRate, 3e-3, 'the base config holds for every seed');
+  assert.equal(runs[5].config.model.numExperts, 8);
+  assert.deepEqual(resolveGrid(grid, { ...base, seeds: 1 }).map((r) => r.name), ['dense', 'e8'], 'one seed: the entries’ own names');
+  for (const seeds of [0, 11, 1.5]) assert.throws(() => resolveGrid(grid, { ...base, seeds }), /seeds: a whole number from 1 to 10/);
+});

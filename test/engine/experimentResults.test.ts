@@ -115,3 +115,44 @@ test('the late mean: validation cross-entropy averaged over the common validatio
   assert.match(md, /validations at steps 80–100 \(2\)/);
   assert.deepEqual(experimentResults([]).lateSteps, [], 'no runs: an empty window');
 });
+
+test('over seeds: each entry as mean [least, greatest], and its late mean minus the first entry’s seed by seed', () => {
+  const seeded = (entry: string, seed: number, ce: Record<number, number>, state: RecordedRun['state'] = 'completed'): RecordedRun => ({
+    name: `${entry}-seed${seed}`,
+    entry,
+    seed,
+    runId: `${entry}${seed}`,
+    state,
+    records: Object.entries(ce).flatMap(([n, x]) => [step(Number(n), 100, []), val(Number(n), x)]),
+  });
+  // Seed-major, as an experiment runs them. Late window: 0.75 × 100 = 75, so steps 80 and 100.
+  const r = experimentResults([
+    seeded('dense', 0, { 0: 7, 80: 5.2, 100: 5.0 }),
+    seeded('e8', 0, { 0: 7, 80: 5.0, 100: 4.9 }),
+    seeded('dense', 1, { 0: 7, 80: 4.6, 100: 4.6 }),
+    seeded('e8', 1, { 0: 7, 80: 4.9, 100: 4.7 }),
+    seeded('e8', 2, { 0: 7 }, 'diverged'),
+  ]);
+  assert.equal(r.commonStep, 100);
+  const [dense, e8] = r.entries ?? [];
+  assert.deepEqual(dense.seeds, [0, 1]);
+  assert.deepEqual(e8.seeds, [0, 1], 'the diverged seed has no figure');
+  const near = (a: number | undefined, b: number) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
+  near(dense.crossEntropyAtStep?.mean, 4.8); // (5.0 + 4.6) / 2
+  near(dense.crossEntropyLate?.mean, 4.85); // ((5.2 + 5.0) / 2 + (4.6 + 4.6) / 2) / 2 = (5.1 + 4.6) / 2
+  near(e8.crossEntropyLate?.mean, 4.875); // (4.95 + 4.8) / 2
+  assert.equal(dense.lateVsFirst, null);
+  // Seed 0: 4.95 − 5.1 = −0.15; seed 1: 4.8 − 4.6 = +0.2.
+  near(e8.lateVsFirst?.min, -0.15);
+  near(e8.lateVsFirst?.max, 0.2);
+  near(e8.lateVsFirst?.mean, 0.025);
+  assert.equal(e8.diverged, 1);
+
+  const md = resultsMarkdown('t', r);
+  assert.match(md, /^## Over seeds$/m);
+  assert.ok(md.includes('| entry | seeds | val CE @ step 100 | val CE @ 3.0 s | val CE mean @ steps 80–100 (2) | late − dense, same seed | diverged |'), md);
+  assert.ok(md.includes('| dense | 0, 1 | 4.800 [4.600, 5.000] | 4.800 [4.600, 5.000] | 4.850 [4.600, 5.100] | — | 0 |'), md);
+  assert.ok(md.includes('| e8 | 0, 1 | 4.800 [4.700, 4.900] | 4.800 [4.700, 4.900] | 4.875 [4.800, 4.950] | +0.025 [−0.150, +0.200] | 1 |'), md);
+  assert.equal(experimentResults(runs).entries, null, 'runs without seeds: no table over seeds');
+  assert.doesNotMatch(resultsMarkdown('t', experimentResults(runs)), /Over seeds/);
+});

@@ -61,9 +61,12 @@ test('listExperiments is empty in a new runs folder; stopping or resuming nothin
 test('planExperiment lists the runs; a bad grid is refused naming each bad field, an unknown grid naming the built-ins', async () => {
   const plan = await client.request('planExperiment', params());
   assert.deepEqual(plan.runs, [
-    { name: 'switch', router: 'switch', numExperts: 4 },
-    { name: 'dense', router: 'dense', numExperts: 4 },
+    { name: 'switch', entry: 'switch', seed: 0, router: 'switch', numExperts: 4 },
+    { name: 'dense', entry: 'dense', seed: 0, router: 'dense', numExperts: 4 },
   ]);
+  const seeded = await client.request('planExperiment', { ...params(), seeds: 2 });
+  assert.deepEqual(seeded.runs.map((r) => [r.name, r.entry, r.seed]), [['switch-seed0', 'switch', 0], ['dense-seed0', 'dense', 0], ['switch-seed1', 'switch', 1], ['dense-seed1', 'dense', 1]]);
+  await refused(client.request('planExperiment', { ...params(), seeds: 11 }), 'bad_request', /seeds/);
   assert.equal(plan.seconds, null, 'nothing measured here yet');
   assert.equal(plan.basis, 'no earlier tiny run has recorded a step here');
   const bad = { ...params(), entries: [{ model: { numExperts: -1 } }, { model: { router: 'nope' } }, { training: { seed: 3 } }] };

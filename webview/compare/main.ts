@@ -1,5 +1,5 @@
 // The Compare view webview: two or more runs side by side from the extension's `init` (the results
-// table, overlaid curves, one load heatmap per run for the selected layer); sends `ready`, PNGs and
+// table, each entry over its seeds when an experiment ran several, overlaid curves, one load heatmap per run for the selected layer); sends `ready`, PNGs and
 // Export Markdown back. See engine/protocol.ts (compareInboundSchema, compareOutboundSchema).
 import '../shared/zodSetup';
 import { Chart } from 'chart.js';
@@ -32,6 +32,8 @@ class ComparePage {
   private selection: CompareSelection | undefined;
   private layer: string | null = null;
   private shownTables = new Set<string>();
+  /** The selection is an experiment with several seeds per entry. */
+  private entriesShown = false;
   private readonly lines = new Map<LineKind, ChartCard<LineKind>>();
   private heatmaps: ChartCard<string>[] = [];
 
@@ -43,6 +45,8 @@ class ComparePage {
   private readonly message = el('p', { id: 'empty-message', class: 'empty', role: 'status' });
   private readonly resultsTable = el('table', { id: 'results-table', class: 'data results' });
   private readonly results = el('section', { id: 'results', class: 'results-section', 'aria-label': 'Results' });
+  private readonly entriesTable = el('table', { id: 'entries-table', class: 'data results' });
+  private readonly entries = el('section', { id: 'entries', class: 'results-section', 'aria-label': 'Each entry over its seeds' });
   private readonly grid = el('section', { id: 'charts', class: 'grid', 'aria-label': 'Curves' });
   private readonly heatmapGrid = el('div', { id: 'heatmaps', class: 'grid heatmaps' });
   private readonly heatmapSection = el('section', { class: 'heatmap-section', 'aria-label': 'Expert load per run' });
@@ -63,13 +67,18 @@ class ComparePage {
       this.exportButton,
     );
     this.results.append(el('h2', {}, 'Results'), el('div', { class: 'table-scroll' }, this.resultsTable));
+    this.entries.append(
+      el('h2', {}, 'Over seeds'),
+      el('p', { class: 'note' }, 'Mean [least, greatest] over each entry’s seeds. The last figure is the entry’s late mean minus the first entry’s, seed by seed: both runs of a seed train on the same batches.'),
+      el('div', { class: 'table-scroll' }, this.entriesTable),
+    );
     for (const spec of COMPARE_LINES) {
       const card = this.card(spec);
       this.lines.set(spec.kind, card);
       this.grid.append(card.figure);
     }
     this.heatmapSection.append(el('h2', {}, 'Expert load per run'), this.heatmapGrid);
-    app.replaceChildren(header, this.message, this.results, this.grid, this.heatmapSection);
+    app.replaceChildren(header, this.message, this.entries, this.results, this.grid, this.heatmapSection);
     for (const spec of COMPARE_LINES) createLineChart(this.lines.get(spec.kind)!, spec, this.palette);
     this.setView('loading', 'Reading the runs…');
   }
@@ -103,6 +112,8 @@ class ComparePage {
       }),
     );
     fillTable(this.resultsTable, { caption: 'Results: validation cross-entropy at equal steps and at equal training time, speed and routing', ...init.table });
+    this.entriesShown = !!init.entries;
+    fillTable(this.entriesTable, { caption: 'Each grid entry over its seeds', ...(init.entries ?? { columns: [], rows: [] }) });
     const layers = layerNames(this.runs);
     if (!this.layer || !layers.includes(this.layer)) this.layer = layers[0] ?? null;
     this.layerSelect.replaceChildren(...layers.map((name, i) => el('option', { value: name }, `${i}: ${name}`)));
@@ -181,6 +192,7 @@ class ComparePage {
     this.message.textContent = message;
     this.message.hidden = view === 'compare';
     for (const part of [this.results, this.grid, this.heatmapSection, this.exportButton]) part.hidden = view !== 'compare';
+    this.entries.hidden = view !== 'compare' || !this.entriesShown;
   }
 
   private save(): void {

@@ -2,8 +2,8 @@
 // arguments skip the picks), the Experiments node of the Runs tree with its runs, Stop and Resume
 // Experiment (the interrupted run carries on from its checkpoint), two runs at a time (both rows
 // running at once, the status bar counting both, both stopped), the confirmation's estimate from
-// the runs already measured, a bad grid named field by field; the Compare view with its Markdown and
-// PNG exports; Distill and Fine-tune on a run.
+// the runs already measured (with three seeds, six runs), a bad grid named field by field; the
+// Compare view with its Markdown and PNG exports; Distill and Fine-tune on a run.
 import * as assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,6 +161,14 @@ suite('experiments', () => {
     assert.deepEqual(plan.runs.map((r) => `${r.name}:${r.router}`), ['switch:switch', 'dense:dense']);
     assert.ok(plan.seconds !== null && plan.seconds > 0, `estimate: ${JSON.stringify(plan)}`);
     assert.match(plan.basis, /^100 steps × 2 runs at the speed of earlier runs here \(2 of 2 of the same shape/);
+    // Three seeds: every entry with seed 0, then 1, then 2; the estimate counts all six runs.
+    const seeded = await api.engine.request('planExperiment', { ...params, seeds: 3 });
+    assert.deepEqual(
+      seeded.runs.map((r) => `${r.name}:${r.entry}:${r.seed}`),
+      ['switch-seed0:switch:0', 'dense-seed0:dense:0', 'switch-seed1:switch:1', 'dense-seed1:dense:1', 'switch-seed2:switch:2', 'dense-seed2:dense:2'],
+    );
+    assert.match(seeded.basis, /^100 steps × 6 runs at the speed/);
+    assert.ok(seeded.seconds !== null && Math.abs(seeded.seconds - 3 * plan.seconds) < 1e-6 * plan.seconds, `three times the one-seed estimate: ${seeded.seconds} vs ${plan.seconds}`);
     const errors = spyErrorMessages();
     try {
       const bad = await vscode.commands.executeCommand('switchyard.runExperiment', { ...grid('bad.json', 10), entries: [{ model: { numExperts: -1 } }, { model: { router: 'nope' } }] });

@@ -109,6 +109,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       id,
       ...rest,
       ...(seeds > 1 ? { seeds } : {}),
+      // The first seed's runs: one per entry, in grid order.
       grid: runs.slice(0, runs.length / seeds).map((r) => r.overrides),
       runs: runs.map((r) => ({ name: r.name, ...(seeds > 1 ? { entry: r.entry, seed: r.seed } : {}), runId: null, state: 'pending' })),
       state: 'running',

@@ -133,34 +133,34 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
   const commonSeconds = timed.length ? Math.min(...timed) : null;
 
   const rows: RunResult[] = parts.map(({ run, steps, clock, validations, crossEntropyAt }) => {
-      const seconds = clock.get(steps.at(-1)?.step ?? 0) ?? 0;
-      const tokens = steps.reduce((s, x) => s + (x.tokens ?? NaN), 0);
-      const layers = steps.flatMap((s) => s.layers);
-      const lastLayers = steps.slice(-ENTROPY_WINDOW).flatMap((s) => s.layers);
-      const overflow = layers.flatMap((l) => l.overflowRate ?? []);
-      return {
-        name: run.name,
-        runId: run.runId,
-        state: run.state,
-        steps: steps.at(-1)?.step ?? 0,
-        crossEntropyAtStep: commonStep === null ? null : (crossEntropyAt.get(commonStep) ?? null),
-        crossEntropyAtTime:
-          commonSeconds === null
-            ? null
-            : interpolate(
-                validations.map((v) => [v[1], v[2]]),
-                commonSeconds,
-              ),
-        crossEntropyLate: lateMean(crossEntropyAt, lateSteps),
-        stepsPerSecond: seconds > 0 ? steps.length / seconds : null,
-        tokensPerSecond: seconds > 0 ? tokens / seconds : null,
-        overflowMean: mean(overflow),
-        overflowMax: overflow.length ? Math.max(...overflow) : null,
-        loadCvMean: mean(layers.flatMap((l) => l.loadCv ?? [])),
-        routerEntropy: mean(lastLayers.flatMap((l) => l.normalizedEntropy ?? [])),
-        diverged: run.state === 'diverged',
-      };
-    });
+    const seconds = clock.get(steps.at(-1)?.step ?? 0) ?? 0;
+    const tokens = steps.reduce((s, x) => s + (x.tokens ?? NaN), 0);
+    const layers = steps.flatMap((s) => s.layers);
+    const lastLayers = steps.slice(-ENTROPY_WINDOW).flatMap((s) => s.layers);
+    const overflow = layers.flatMap((l) => l.overflowRate ?? []);
+    return {
+      name: run.name,
+      runId: run.runId,
+      state: run.state,
+      steps: steps.at(-1)?.step ?? 0,
+      crossEntropyAtStep: commonStep === null ? null : (crossEntropyAt.get(commonStep) ?? null),
+      crossEntropyAtTime:
+        commonSeconds === null
+          ? null
+          : interpolate(
+              validations.map((v) => [v[1], v[2]]),
+              commonSeconds,
+            ),
+      crossEntropyLate: lateMean(crossEntropyAt, lateSteps),
+      stepsPerSecond: seconds > 0 ? steps.length / seconds : null,
+      tokensPerSecond: seconds > 0 ? tokens / seconds : null,
+      overflowMean: mean(overflow),
+      overflowMax: overflow.length ? Math.max(...overflow) : null,
+      loadCvMean: mean(layers.flatMap((l) => l.loadCv ?? [])),
+      routerEntropy: mean(lastLayers.flatMap((l) => l.normalizedEntropy ?? [])),
+      diverged: run.state === 'diverged',
+    };
+  });
   return { commonStep, commonSeconds, lateSteps, runs: rows, entries: entryResults(runs, rows) };
 }
 

@@ -165,13 +165,14 @@ function showProgress(sy: Switchyard, started: ExperimentSummary): void {
   );
 }
 
+/** Four steps: each stays open when focus moves (to read a grid file, or a view that took focus), until Escape. */
 async function pickExperiment(): Promise<ExperimentChoice | undefined> {
   const grid = await vscode.window.showQuickPick(
     [
       ...Object.entries(BUILT_IN_GRIDS).map(([name, g]) => ({ label: name, description: `${g.entries.length} runs`, detail: g.mirrors })),
       { label: 'Grid file…', description: 'a JSON list of config overrides', detail: 'e.g. [{"name": "cf1", "model": {"capacityFactor": 1}}, …]' },
     ],
-    { title: 'Switchyard: Run Experiment (1/4) grid' },
+    { title: 'Switchyard: Run Experiment (1/4) grid', ignoreFocusOut: true },
   );
   if (!grid) return undefined;
   let name = grid.label;
@@ -199,11 +200,12 @@ async function pickExperiment(): Promise<ExperimentChoice | undefined> {
       { label: 'Steps', description: 'the same number of steps per run (equal steps)' },
       { label: 'Minutes', description: 'the same training time per run (equal time)' },
     ],
-    { title: 'Switchyard: Run Experiment (2/4) budget per run' },
+    { title: 'Switchyard: Run Experiment (2/4) budget per run', ignoreFocusOut: true },
   );
   if (!kind) return undefined;
   const value = await vscode.window.showInputBox({
     title: `Switchyard: Run Experiment (3/4) ${kind.label.toLowerCase()} per run`,
+    ignoreFocusOut: true,
     value: kind.label === 'Steps' ? '200' : '5',
     validateInput: (v) => (Number(v) > 0 && (kind.label === 'Minutes' || Number.isInteger(Number(v))) ? null : `a positive ${kind.label === 'Steps' ? 'whole ' : ''}number`),
   });
@@ -215,7 +217,7 @@ async function pickExperiment(): Promise<ExperimentChoice | undefined> {
       description: n === 1 ? 'one run per entry' : `${n} runs per entry: the mean and range of each`,
       detail: n === 1 ? undefined : 'Results per entry over its seeds, and each entry against the first, seed by seed',
     })),
-    { title: 'Switchyard: Run Experiment (4/4) seeds per entry' },
+    { title: 'Switchyard: Run Experiment (4/4) seeds per entry', ignoreFocusOut: true },
   );
   if (!seeds) return undefined;
   return {

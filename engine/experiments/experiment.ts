@@ -10,7 +10,7 @@ import type { CorpusSpec } from '../train/runConfig';
 import { newId, readMetrics, RunDir } from '../train/runStore';
 import { Trainer } from '../train/trainer';
 import { experimentSchema, type Budget, type ExperimentRecord, type ExperimentSummary } from './experimentSchema';
-import { resolveGrid, type GridBase, type GridRun } from './grid';
+import { resolveEntries, resolveGrid, withSeeds, type GridBase, type GridRun } from './grid';
 import { followTrainer, trainToBudget, WorkerRun, type GridRunEnd, type GridRunEvents } from './gridRun';
 import { experimentResults, resultsMarkdown, type RunOutcome } from './results';
 
@@ -62,6 +62,11 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     return this.record.budget;
   }
 
+  /** The grid's entries; each runs once per seed. */
+  get entryCount(): number {
+    return this.record.grid.length;
+  }
+
   /** Runs side by side when it last ran: what a resume keeps unless told otherwise. */
   get parallel(): number {
     return this.record.parallel ?? 1;
@@ -99,7 +104,8 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
 
   /** Checks every run's config first: a bad grid writes nothing. */
   static create(runsDir: string, spec: ExperimentSpec): Experiment {
-    const runs = resolveGrid(spec.grid, gridBase(spec));
+    const entries = resolveEntries(spec.grid, gridBase(spec));
+    const runs = withSeeds(entries, spec.seeds);
     const id = newId(basename(spec.name).replace(/\.json$/, '').replace(/[^\w.-]/g, '_'));
     const dir = new RunDir(join(runsDir, 'experiments'), id);
     mkdirSync(dir.path, { recursive: true });
@@ -109,8 +115,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
       id,
       ...rest,
       ...(seeds > 1 ? { seeds } : {}),
-      // The first seed's runs: one per entry, in grid order.
-      grid: runs.slice(0, runs.length / seeds).map((r) => r.overrides),
+      grid: entries.map((r) => r.overrides),
       runs: runs.map((r) => ({ name: r.name, ...(seeds > 1 ? { entry: r.entry, seed: r.seed } : {}), runId: null, state: 'pending' })),
       state: 'running',
       createdAt: now,

@@ -80,9 +80,12 @@ export interface GridBase {
  * experiment cut short still compares every entry on the seeds it reached.
  */
 export function resolveGrid(raw: unknown, base: GridBase): GridRun[] {
-  const seeds = base.seeds ?? 1;
+  return withSeeds(resolveEntries(raw, base), base.seeds);
+}
+
+/** Each entry's run repeated with `seeds` seeds, seed-major, named `<entry>-seed<s>` when more than one. */
+export function withSeeds(entries: GridRun[], seeds = 1): GridRun[] {
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > MAX_SEEDS) throw new ConfigError([{ field: 'seeds', message: `a whole number from 1 to ${MAX_SEEDS}` }]);
-  const entries = resolveEntries(raw, base);
   if (seeds === 1) return entries;
   return Array.from({ length: seeds }, (_, k) =>
     entries.map((r) => {
@@ -93,7 +96,7 @@ export function resolveGrid(raw: unknown, base: GridBase): GridRun[] {
 }
 
 /** One run per entry, with the base config's seed. */
-function resolveEntries(raw: unknown, base: GridBase): GridRun[] {
+export function resolveEntries(raw: unknown, base: GridBase): GridRun[] {
   // The base config's own problems are named once, as in `train --config`, not once per entry.
   resolveRunConfig({ preset: base.preset, overrides: base.overrides, corpus: base.corpus, steps: base.steps });
   const list = gridListSchema.safeParse(raw);

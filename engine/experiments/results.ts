@@ -166,12 +166,10 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
 
 /** The runs grouped by grid entry, in grid order; null unless the runs name their entries and seeds. */
 function entryResults(runs: RecordedRun[], rows: RunResult[]): EntryResult[] | null {
-  if (!runs.some((r) => r.entry !== undefined && r.seed !== undefined)) return null;
+  const seeded = runs.flatMap(({ entry, seed }, i) => (entry !== undefined && seed !== undefined ? [{ entry, seed, row: rows[i] }] : []));
+  if (!seeded.length) return null;
   const groups = new Map<string, { seed: number; row: RunResult }[]>();
-  runs.forEach((r, i) => {
-    const entry = r.entry ?? r.name;
-    groups.set(entry, [...(groups.get(entry) ?? []), { seed: r.seed ?? 0, row: rows[i] }]);
-  });
+  for (const { entry, seed, row } of seeded) groups.set(entry, [...(groups.get(entry) ?? []), { seed, row }]);
   const [first] = groups.values();
   const firstLate = new Map(first.map(({ seed, row }) => [seed, row.crossEntropyLate]));
   return [...groups].map(([entry, members], e) => {

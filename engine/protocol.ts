@@ -389,6 +389,9 @@ export const compareInboundSchema = z.discriminatedUnion('type', [
       z.object({
         /** The grid entry's name, or the run id. */
         name: z.string(),
+        /** An experiment with several seeds per entry: the run's entry and seed (the view colours by entry). */
+        entry: z.string().optional(),
+        seed: count.optional(),
         run: runSummarySchema,
         /** Step records thinned evenly by the engine, and every validation. */
         history: z.array(z.union([stepEventDataSchema, validationEventDataSchema])),

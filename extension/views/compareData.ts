@@ -49,6 +49,7 @@ export async function loadComparison(engine: EngineManager, selection: CompareSe
       const steps = [...new Set(charted.records.map((x) => x.step))].filter((s) => clock.has(s));
       return {
         name: r.name,
+        ...(r.entry !== undefined && r.seed !== undefined ? { entry: r.entry, seed: r.seed } : {}),
         run: byId.get(picked[i].runId) as RunSummary,
         history: charted.records,
         totalSteps: charted.totalSteps,

@@ -542,7 +542,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     }
   });
 
-  check('Compare Runs on an experiment with 2 seeds: legend = run names in the charts\' colours, each entry over its seeds, the results table, a load heatmap per run; restored after a reload', async () => {
+  check('Compare Runs on an experiment with 2 seeds: legend = entries in the charts\' colours with each seed\'s line, each entry over its seeds, the results table, a load heatmap per run; restored after a reload', async () => {
     // Run Experiment on the workspace's grid file, 20 steps per run, 2 seeds, through the picks and the file dialog.
     await wb.dismiss();
     await wb.runCommand('Switchyard: Run Experiment', { then: 'quickPick' });
@@ -577,7 +577,9 @@ export function uiChecks({ page, server, check, shot, say }) {
     const names = ['switch-seed0', 'top2-seed0', 'switch-seed1', 'top2-seed1'];
     say(`ui:   compare: ${JSON.stringify(seen.legend)}; table ${seen.rows.map((r) => r.join(' | ')).join(' / ')}; heatmaps ${JSON.stringify(seen.heatmaps)}`);
     say(`ui:   over seeds: ${seen.entryHead.join(' | ')} / ${seen.entries.map((r) => r.join(' | ')).join(' / ')}`);
-    if (JSON.stringify(seen.legend.map((l) => l.name)) !== JSON.stringify(names)) throw new Error(`the legend reads ${JSON.stringify(seen.legend)}`);
+    // One legend line per entry, in its colour; each seed's curve in a line of its own, named.
+    if (JSON.stringify(seen.legend.map((l) => [l.name, l.seeds])) !== JSON.stringify(['switch', 'top2'].map((e) => [e, 'seed 0 solid, seed 1 dashed'])))
+      throw new Error(`the legend reads ${JSON.stringify(seen.legend)}`);
     // Each entry over its two seeds: mean [least, greatest], and top2 against switch seed by seed.
     const spread = (signed) => new RegExp(`^${signed ? '[+−]' : ''}\\d\\.\\d{3} \\[${signed ? '[+−]' : ''}\\d\\.\\d{3}, ${signed ? '[+−]' : ''}\\d\\.\\d{3}\\]$`);
     if (seen.entryHead.slice(0, 3).join(' | ') !== 'entry | seeds | val CE @ step 20' || seen.entryHead[5] !== 'late − switch, same seed') throw new Error(`the seeds table's columns: ${JSON.stringify(seen.entryHead)}`);
@@ -585,15 +587,15 @@ export function uiChecks({ page, server, check, shot, say }) {
       throw new Error(`the seeds table reads ${JSON.stringify(seen.entries)}`);
     if (seen.entries[0][5] !== '—' || !spread(true).test(seen.entries[1][5])) throw new Error(`the paired difference reads ${JSON.stringify(seen.entries.map((r) => r[5]))}`);
     const palette = await webviewPalette(compare);
-    const expected = [palette.chartBlue, palette.chartOrange, palette.chartGreen, palette.chartPurple];
+    const expected = [palette.chartBlue, palette.chartOrange];
     if (seen.legend.some((l, i) => l.color !== expected[i])) throw new Error(`legend colours ${seen.legend.map((l) => l.color)} are not the charts' ${expected}`);
     if (seen.rows.length !== 4 || !seen.rows.every((r, i) => r[0] === names[i] && r[1] === 'completed' && r[2] === '20' && /^\d+\.\d{3}$/.test(r[3]) && /^\d+\.\d{3}$/.test(r[4])))
       throw new Error(`the results table reads ${JSON.stringify(seen.rows)}`);
     if (seen.heatmaps.length !== 4 || !seen.heatmaps.every((h, i) => h.title === `Expert load of ${names[i]}` && h.points > 0 && h.lastStep === 20))
       throw new Error(`the heatmaps: ${JSON.stringify(seen.heatmaps)}`);
-    // The loss chart draws both runs' colours; its data table has a column per run and series.
-    const ink = await canvasInk(compare.locator('#chart-loss-step canvas'), expected);
-    if (ink.some((n) => n < 50)) throw new Error(`the loss chart's pixels of each run's colour: ${ink}`);
+    // The loss chart draws both entries' colours, and no third (a run coloured on its own); its data table has a column per run and series.
+    const ink = await canvasInk(compare.locator('#chart-loss-step canvas'), [...expected, palette.chartGreen, palette.chartPurple]);
+    if (ink[0] < 50 || ink[1] < 50 || ink[2] > 10 || ink[3] > 10) throw new Error(`the loss chart's pixels in blue, orange, green, purple: ${ink}`);
     await shot('compare.png');
     // The loss chart's PNG button: the save dialog, then the chart's picture, at its canvas's size, on disk.
     const pngPath = join(mkdtempSync(join(tmpdir(), 'sy-ui-png-')), 'loss-by-step.png');
@@ -652,12 +654,16 @@ async function compareFrame(page, when, timeoutMs = 60_000) {
   }
 }
 
-/** What the Compare view shows: legend names and swatch colours, the results rows, each heatmap's title and data. */
+/** What the Compare view shows: legend names, swatch colours and seeds' lines, the results rows, each heatmap's title and data. */
 async function readCompare(frame) {
   return frame.locator('#app').evaluate((app) => {
     const hex = (c) => '#' + (c.match(/\d+/g) ?? []).slice(0, 3).map((x) => Number(x).toString(16).padStart(2, '0')).join('');
     return {
-      legend: [...app.querySelectorAll('#legend li')].map((li) => ({ name: li.querySelector('.legend-name')?.textContent, color: hex(getComputedStyle(li.querySelector('.swatch')).backgroundColor) })),
+      legend: [...app.querySelectorAll('#legend li')].map((li) => ({
+        name: li.querySelector('.legend-name')?.textContent,
+        color: hex(getComputedStyle(li.querySelector('.swatch')).backgroundColor),
+        seeds: li.querySelector('.legend-seeds')?.textContent ?? null,
+      })),
       rows: [...app.querySelectorAll('#results-table tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
       entryHead: app.querySelector('#entries').hidden ? [] : [...app.querySelectorAll('#entries-table thead th')].map((th) => th.textContent),
       entries: app.querySelector('#entries').hidden ? [] : [...app.querySelectorAll('#entries-table tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareInboundSchema, compareOutboundSchema } from '../../engine/protocol';
-import { byTime, comparedRuns, layerMean, layerNames, type CompareInit } from '../../webview/compare/runs';
+import { byTime, comparedRuns, layerMean, layerNames, legendGroups, runStyles, type CompareInit } from '../../webview/compare/runs';
 import { LAYERS, layer, step, summary, validation } from './fixtures';
 
 const init = (): CompareInit => ({
@@ -76,4 +76,41 @@ test('layer means: overflow, entropy and load CV averaged over the sparse layers
   const one = comparedRuns({ ...init(), runs: [{ ...init().runs[0], history: [step(1, { layers: [layer(LAYERS[1], [8, 0, 0, 0])] })] }] })[0];
   assert.deepEqual(layerMean(one.history, 'overflowRate'), [{ x: 1, y: 5 / 8 }], 'a record with one layer averages that one');
   assert.deepEqual(layerNames([a, b]), LAYERS);
+});
+
+test('styles: runs picked one by one get a colour each; an experiment with seeds colours by entry and dashes by seed', () => {
+  const runs = comparedRuns(init());
+  assert.deepEqual(runStyles(runs, 4), [
+    { color: 0, dash: 0 },
+    { color: 1, dash: 0 },
+  ]);
+  const eight = Array.from({ length: 8 }, (_, i) => ({ ...runs[0], name: `r${i}` }));
+  assert.deepEqual(
+    runStyles(eight, 4).map((s) => [s.color, s.dash]),
+    [0, 1, 2, 3, 4, 5, 6, 7].map((i) => [i, i < 6 ? 0 : 1]),
+    'past the sixth colour, the dashboard’s next dash',
+  );
+  // 2 entries × 3 seeds, seed-major as an experiment runs them; the message carries entry and seed.
+  const seeded = { ...init(), runs: [0, 1, 2].flatMap((seed) => ['switch', 'dense'].map((entry, e) => ({ ...init().runs[e], name: `${entry}-seed${seed}`, entry, seed }))) };
+  assert.ok(compareInboundSchema.safeParse(seeded).success);
+  const withSeeds = comparedRuns(seeded);
+  assert.deepEqual(
+    runStyles(withSeeds, 2).map((s) => [s.color, s.dash]),
+    [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [0, 0],
+      [1, 0],
+    ],
+    'seed 2 takes the first dash again when only two are given',
+  );
+  assert.deepEqual(
+    legendGroups(withSeeds, 4).map((g) => [g.name, g.color, g.runs.map(({ run, dash }) => [run.seed, dash])]),
+    [
+      ['switch', 0, [[0, 0], [1, 1], [2, 2]]],
+      ['dense', 1, [[0, 0], [1, 1], [2, 2]]],
+    ],
+  );
 });

@@ -1,14 +1,15 @@
-// The Compare view's overlaid curves: one colour per run (the legend names the run), drawn with the
-// dashboard's line-chart options and data tables; and a chart's picture as a PNG.
+// The Compare view's overlaid curves: one colour per run, or per grid entry with a dash per seed (the
+// legend says which), drawn with the dashboard's line-chart options and data tables; and a chart's
+// picture as a PNG.
 import { Chart, type ChartDataset } from 'chart.js';
 import { formatNumber } from '../shared/format';
-import { seriesColor, seriesDash, type Palette } from '../shared/palette';
+import { DASHES, seriesColor, type Palette } from '../shared/palette';
 import type { CardSpec, ChartCard } from '../dashboard/chartCard';
 import { applyFontDefaults, fmtNum, fmtPct, type Fmt } from '../dashboard/chartStyle';
 import type { Point } from '../dashboard/history';
 import { lineDataset, lineOptions, setDatasets, type XAxis } from '../dashboard/lineCharts';
 import { seriesTable, type NamedSeries } from '../dashboard/tables';
-import { byTime, layerMean, type ComparedRun } from './runs';
+import { byTime, layerMean, runStyles, type ComparedRun } from './runs';
 import '../dashboard/charts'; // registers chart.js's controllers and the matrix chart
 
 export type LineKind = 'loss-step' | 'loss-time' | 'overflow' | 'entropy' | 'loadcv';
@@ -38,7 +39,7 @@ export const COMPARE_LINES: readonly CompareLine[] = [
   {
     kind: 'loss-step',
     title: 'Cross-entropy by step',
-    note: 'Training cross-entropy (solid) and validation (dashed, dots) of each run, at equal steps',
+    note: 'Training cross-entropy (the line) and validation (thin dashes with dots) of each run, at equal steps',
     y: { title: 'Cross-entropy (nats)', format: fmtNum },
     series: (run) => crossEntropy(run, (p) => p),
   },
@@ -83,11 +84,12 @@ export function recolorLineChart(card: ChartCard<LineKind>, spec: CompareLine, p
   if (card.chart) card.chart.options = lineOptions(p, spec.y, undefined, spec.x) as never;
 }
 
-/** Every run's series in its colour; the data table has a column per series. */
+/** Every run's series in its colour and dash; the data table has a column per series. */
 export function renderLineChart(card: ChartCard<LineKind>, spec: CompareLine, runs: readonly ComparedRun[], p: Palette): void {
   const chart = card.chart as Chart<'line', Point[]> | null;
   if (!chart) return;
-  const series = runs.flatMap((run, i) => spec.series(run).map((s) => ({ s, color: seriesColor(p, i), dash: seriesDash(i) })));
+  const styles = runStyles(runs, DASHES.length);
+  const series = runs.flatMap((run, i) => spec.series(run).map((s) => ({ s, color: seriesColor(p, styles[i].color), dash: DASHES[styles[i].dash].pattern })));
   const datasets: ChartDataset<'line', Point[]>[] = series.map(({ s, color, dash }) =>
     lineDataset(s.label, s.points, color, s.validation ? { borderDash: [5, 3], pointRadius: s.points.length > 200 ? 0 : 2.5, borderWidth: 1.5 } : { borderDash: dash }),
   );

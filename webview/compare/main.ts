@@ -6,13 +6,13 @@ import { Chart } from 'chart.js';
 import { z } from 'zod';
 import { compareInboundSchema, compareOutboundSchema, compareSelectionSchema, type CompareInbound, type CompareSelection } from '../../engine/protocol';
 import { el, fillTable } from '../shared/dom';
-import { seriesColor, type Palette } from '../shared/palette';
+import { DASHES, seriesColor, type Palette } from '../shared/palette';
 import { watchTheme } from '../shared/theme';
 import { listen, poster, vscodeApi } from '../shared/vscode';
 import { ChartCard } from '../dashboard/chartCard';
 import { heatmapOptions, renderHeatmap } from '../dashboard/heatmapChart';
 import { chartPng, COMPARE_LINES, createLineChart, recolorLineChart, renderLineChart, type LineKind } from './compareCharts';
-import { comparedRuns, layerNames, type CompareInit, type ComparedRun } from './runs';
+import { comparedRuns, layerNames, legendGroups, type CompareInit, type ComparedRun } from './runs';
 
 const TAG = 'compare';
 const post = poster(compareOutboundSchema, TAG);
@@ -104,13 +104,7 @@ class ComparePage {
     this.runs = comparedRuns(init);
     this.title.textContent = init.title;
     this.meta.textContent = `${this.runs.length} runs · ${init.table.columns[3]} · ${init.table.columns[4]}`;
-    this.legend.replaceChildren(
-      ...this.runs.map((r, i) => {
-        const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
-        swatch.style.backgroundColor = seriesColor(this.palette, i);
-        return el('li', { 'data-run-id': r.history.runId }, swatch, el('span', { class: 'legend-name' }, r.name));
-      }),
-    );
+    this.showLegend();
     fillTable(this.resultsTable, { caption: 'Results: validation cross-entropy at equal steps and at equal training time, speed and routing', ...init.table });
     this.entriesShown = !!init.entries;
     fillTable(this.entriesTable, { caption: 'Each grid entry over its seeds', ...(init.entries ?? { columns: [], rows: [] }) });
@@ -124,6 +118,21 @@ class ComparePage {
     this.setView('compare');
     this.drawAll();
     this.save();
+  }
+
+  /** A line per run, or per grid entry with each seed's dash named (the charts draw a seed's curve in it). */
+  private showLegend(): void {
+    const seeded = this.runs.every((r) => r.entry !== undefined);
+    this.legend.setAttribute('aria-label', seeded ? 'Grid entries, their colours, and the line of each seed' : 'Runs and their colours');
+    this.legend.replaceChildren(
+      ...legendGroups(this.runs, DASHES.length).map((g) => {
+        const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true', 'data-color': String(g.color) });
+        swatch.style.backgroundColor = seriesColor(this.palette, g.color);
+        if (!seeded) return el('li', { 'data-run-id': g.runs[0].run.history.runId }, swatch, el('span', { class: 'legend-name' }, g.name));
+        const seeds = g.runs.map(({ run, dash }) => `seed ${run.seed} ${DASHES[dash].name}`).join(', ');
+        return el('li', { 'data-entry': g.name }, swatch, el('span', { class: 'legend-name' }, g.name), el('span', { class: 'legend-seeds' }, seeds));
+      }),
+    );
   }
 
   private card<K extends string>(spec: { kind: K; title: string; note: string }): ChartCard<K> {
@@ -172,7 +181,7 @@ class ComparePage {
     this.palette = p;
     for (const spec of COMPARE_LINES) recolorLineChart(this.lines.get(spec.kind)!, spec, p);
     for (const card of this.heatmaps) if (card.chart) card.chart.options = heatmapOptions(p) as never;
-    this.legend.querySelectorAll<HTMLElement>('.swatch').forEach((s, i) => (s.style.backgroundColor = seriesColor(p, i)));
+    this.legend.querySelectorAll<HTMLElement>('.swatch').forEach((s) => (s.style.backgroundColor = seriesColor(p, Number(s.dataset.color))));
     if (this.runs.length) this.drawAll();
   }
 

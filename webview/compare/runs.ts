@@ -1,6 +1,6 @@
 // The Compare view's model, DOM-free: each run's history (the dashboard's RunHistory), its training
-// clock, and the series its curves draw: cross-entropy by step and by training time, and the mean
-// over its sparse layers of overflow, router entropy and load CV.
+// clock, how it is drawn (its colour and dash), and the series its curves draw: cross-entropy by step
+// and by training time, and the mean over its sparse layers of overflow, router entropy and load CV.
 import type { CompareInbound } from '../../engine/protocol';
 import { RunHistory, type LayerRow, type Point } from '../dashboard/history';
 
@@ -9,6 +9,9 @@ export type CompareInit = Extract<CompareInbound, { type: 'init' }>;
 export interface ComparedRun {
   /** The grid entry's name, or the run id. */
   name: string;
+  /** With several seeds per entry: the run's entry and seed. */
+  entry?: string;
+  seed?: number;
   history: RunHistory;
   /** step -> training seconds (the sum of step times, as the results' equal-time column). */
   clock: Map<number, number>;
@@ -17,6 +20,7 @@ export interface ComparedRun {
 export function comparedRuns(init: CompareInit): ComparedRun[] {
   return init.runs.map((r) => ({
     name: r.name,
+    ...(r.entry !== undefined && r.seed !== undefined ? { entry: r.entry, seed: r.seed } : {}),
     history: RunHistory.fromInit(r.run, r.history, r.totalSteps),
     clock: new Map([[0, 0], ...r.clock]),
   }));
@@ -42,4 +46,43 @@ export function layerMean(h: RunHistory, key: keyof Omit<LayerRow, 'shares'>): P
 /** Every sparse layer name of the runs, in the order they first appear. */
 export function layerNames(runs: readonly ComparedRun[]): string[] {
   return [...new Set(runs.flatMap((r) => r.history.layers))];
+}
+
+/** Indexes into the palette's series colours and DASHES. */
+export interface RunStyle {
+  color: number;
+  dash: number;
+}
+
+/** One legend line: a colour and the runs drawn in it, each with its dash. */
+export interface LegendGroup {
+  name: string;
+  color: number;
+  runs: { run: ComparedRun; dash: number }[];
+}
+
+/**
+ * Runs of an experiment with seeds share their entry's colour, each seed of the entry its own dash,
+ * so that an entry's spread over seeds reads as one colour; other runs get a colour each (a dash
+ * past the sixth colour), as the dashboard's series do.
+ */
+export function legendGroups(runs: readonly ComparedRun[], dashCount: number): LegendGroup[] {
+  if (!runs.every((r) => r.entry !== undefined)) {
+    return runs.map((run, i) => ({ name: run.name, color: i, runs: [{ run, dash: Math.floor(i / 6) % dashCount }] }));
+  }
+  const groups = new Map<string, LegendGroup>();
+  for (const run of runs) {
+    const entry = run.entry as string;
+    const group = groups.get(entry) ?? { name: entry, color: groups.size, runs: [] };
+    group.runs.push({ run, dash: group.runs.length % dashCount });
+    groups.set(entry, group);
+  }
+  return [...groups.values()];
+}
+
+/** Each run's style, in the runs' order. */
+export function runStyles(runs: readonly ComparedRun[], dashCount: number): RunStyle[] {
+  const style = new Map<ComparedRun, RunStyle>();
+  for (const g of legendGroups(runs, dashCount)) for (const { run, dash } of g.runs) style.set(run, { color: g.color, dash });
+  return runs.map((r) => style.get(r) as RunStyle);
 }

@@ -147,8 +147,15 @@ export function seriesColor(p: Palette, index: number): string {
   return order[index % order.length];
 }
 
+/** Line patterns for series that share a color, in the order they are taken, with a legend's word for each. */
+export const DASHES: readonly { pattern: number[]; name: string }[] = [
+  { pattern: [], name: 'solid' },
+  { pattern: [6, 3], name: 'dashed' },
+  { pattern: [2, 3], name: 'dotted' },
+  { pattern: [8, 3, 2, 3], name: 'dash-dot' },
+];
+
 /** A dash pattern that tells apart series that share a color (past the sixth). */
 export function seriesDash(index: number): number[] {
-  const patterns = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
-  return patterns[Math.floor(index / 6) % patterns.length];
+  return DASHES[Math.floor(index / 6) % DASHES.length].pattern;
 }

@@ -76,7 +76,7 @@ export async function experiment(argv: string[]): Promise<void> {
   const parallel = given ?? exp.parallel;
   const out = new Progress(0);
   const seeds = exp.summary().seeds;
-  out.line(`experiment ${exp.id}: ${exp.runs.length} runs${seeds ? ` (${exp.entryCount} entries × ${seeds} seeds)` : ''}${parallel > 1 ? `, ${parallel} at a time` : ''}; results in ${exp.dir.path}`);
+  out.line(`experiment ${exp.id}: ${exp.runs.length} runs${seeds ? ` (${exp.entryCount} ${exp.entryCount === 1 ? 'entry' : 'entries'} × ${seeds} seeds)` : ''}${parallel > 1 ? `, ${parallel} at a time` : ''}; results in ${exp.dir.path}`);
   exp.on('run', ({ index, name, runId, fromStep, steps, events }) => {
     out.line(`run ${index + 1}/${exp.runs.length} ${name}: ${runId} from step ${fromStep}`);
     // Runs side by side print plain lines with their names; one run at a time has a progress line.

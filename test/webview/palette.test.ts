@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeColor, paletteDataset, resolvePalette, seriesColor, seriesDash, themeKindOf } from '../../webview/shared/palette';
+import { normalizeColor, paletteDataset, resolvePalette, seriesColor, seriesDash, seriesDashIndex, themeKindOf } from '../../webview/shared/palette';
 
 test('theme kind from the body classes VS Code sets', () => {
   assert.equal(themeKindOf('vscode-light'), 'light');
@@ -52,4 +52,5 @@ test('the palette as body data attributes, and series colors and dashes', () => 
   assert.equal(seriesColor(p, 6), p.blue);
   assert.deepEqual(seriesDash(0), []);
   assert.notDeepEqual(seriesDash(6), []);
+  assert.deepEqual([0, 5, 6, 11, 12].map((i) => seriesDashIndex(i, 2)), [0, 0, 1, 1, 0], 'the next dash each time the six colors wrap, of the dashes given');
 });

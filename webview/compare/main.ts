@@ -12,7 +12,7 @@ import { listen, poster, vscodeApi } from '../shared/vscode';
 import { ChartCard } from '../dashboard/chartCard';
 import { heatmapOptions, renderHeatmap } from '../dashboard/heatmapChart';
 import { chartPng, COMPARE_LINES, createLineChart, recolorLineChart, renderLineChart, type LineKind } from './compareCharts';
-import { comparedRuns, layerNames, legendGroups, type CompareInit, type ComparedRun } from './runs';
+import { comparedRuns, layerNames, legendGroups, seededRuns, type CompareInit, type ComparedRun } from './runs';
 
 const TAG = 'compare';
 const post = poster(compareOutboundSchema, TAG);
@@ -122,7 +122,7 @@ class ComparePage {
 
   /** A line per run, or per grid entry with each seed's dash named (the charts draw a seed's curve in it). */
   private showLegend(): void {
-    const seeded = this.runs.every((r) => r.entry !== undefined);
+    const seeded = seededRuns(this.runs);
     this.legend.setAttribute('aria-label', seeded ? 'Grid entries, their colours, and the line of each seed' : 'Runs and their colours');
     this.legend.replaceChildren(
       ...legendGroups(this.runs, DASHES.length).map((g) => {

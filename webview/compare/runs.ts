@@ -3,6 +3,7 @@
 // and by training time, and the mean over its sparse layers of overflow, router entropy and load CV.
 import type { CompareInbound } from '../../engine/protocol';
 import { RunHistory, type LayerRow, type Point } from '../dashboard/history';
+import { seriesDashIndex } from '../shared/palette';
 
 export type CompareInit = Extract<CompareInbound, { type: 'init' }>;
 
@@ -61,14 +62,19 @@ export interface LegendGroup {
   runs: { run: ComparedRun; dash: number }[];
 }
 
+/** Runs of an experiment with seeds: each names its grid entry. */
+export function seededRuns(runs: readonly ComparedRun[]): boolean {
+  return runs.every((r) => r.entry !== undefined);
+}
+
 /**
  * Runs of an experiment with seeds share their entry's colour, each seed of the entry its own dash,
  * so that an entry's spread over seeds reads as one colour; other runs get a colour each (a dash
  * past the sixth colour), as the dashboard's series do.
  */
 export function legendGroups(runs: readonly ComparedRun[], dashCount: number): LegendGroup[] {
-  if (!runs.every((r) => r.entry !== undefined)) {
-    return runs.map((run, i) => ({ name: run.name, color: i, runs: [{ run, dash: Math.floor(i / 6) % dashCount }] }));
+  if (!seededRuns(runs)) {
+    return runs.map((run, i) => ({ name: run.name, color: i, runs: [{ run, dash: seriesDashIndex(i, dashCount) }] }));
   }
   const groups = new Map<string, LegendGroup>();
   for (const run of runs) {

@@ -141,10 +141,12 @@ export function paletteDataset(p: Palette): Record<string, string> {
   };
 }
 
+/** The chart colors series take, in order. */
+const SERIES_HUES = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'] as const;
+
 /** Colors for series 0, 1, 2, ... (sparse layers): the chart colors in a fixed order. */
 export function seriesColor(p: Palette, index: number): string {
-  const order = [p.blue, p.orange, p.green, p.purple, p.red, p.yellow];
-  return order[index % order.length];
+  return p[SERIES_HUES[index % SERIES_HUES.length]];
 }
 
 /** Line patterns for series that share a color, in the order they are taken, with a legend's word for each. */
@@ -155,7 +157,12 @@ export const DASHES: readonly { pattern: number[]; name: string }[] = [
   { pattern: [8, 3, 2, 3], name: 'dash-dot' },
 ];
 
+/** Which of the first `dashCount` DASHES series `index` takes: the next each time the colors wrap. */
+export function seriesDashIndex(index: number, dashCount = DASHES.length): number {
+  return Math.floor(index / SERIES_HUES.length) % dashCount;
+}
+
 /** A dash pattern that tells apart series that share a color (past the sixth). */
 export function seriesDash(index: number): number[] {
-  return DASHES[Math.floor(index / 6) % DASHES.length].pattern;
+  return DASHES[seriesDashIndex(index)].pattern;
 }

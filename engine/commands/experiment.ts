@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { Experiment } from '../experiments/experiment';
-import type { Budget } from '../experiments/experimentSchema';
+import { budgetSteps, type Budget } from '../experiments/experimentSchema';
 import { BUILT_IN_GRIDS, MAX_SEEDS } from '../experiments/grid';
 import { storedCorpus } from '../train/trainer';
 import { resolveRunConfig } from '../train/runConfig';
@@ -18,7 +18,8 @@ import { corpusOption, readJsonFile } from './train';
 export const EXPERIMENT_USAGE = `experiment NAME|FILE [--steps N | --minutes M] [--preset P] [--config file.json] [--corpus brown|PATH|GLOB]
         [--seeds N] [--backend ...] [--runs DIR] [--parallel N]      NAME: ${Object.keys(BUILT_IN_GRIDS).join(', ')}; FILE: a JSON list of config overrides
         --seeds N: each entry N times, with the base config's seed and the N - 1 after it; results give mean and range per entry
-  experiment --resume ID|PATH [--backend ...] [--runs DIR] [--parallel N]      --parallel N: N runs side by side, one wasm thread each`;
+  experiment --resume ID|PATH [--steps N] [--backend ...] [--runs DIR] [--parallel N]      --parallel N: N runs side by side, one wasm thread each
+        --resume ID --steps N: trains every run on to N steps, the finished ones from their last checkpoint`;
 
 export async function experiment(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -49,11 +50,18 @@ export async function experiment(argv: string[]): Promise<void> {
   };
   refuseParallel(given ?? 1, '');
   let exp: Experiment;
+  let longer = '';
   if (values.resume) {
-    if (positionals.length || values.steps || values.minutes || values.preset || values.config || values.corpus || values.seeds) {
-      throw new UsageError('--resume carries on an experiment as it was defined: give only --resume, --runs, --backend and --parallel');
+    if (positionals.length || values.minutes || values.preset || values.config || values.corpus || values.seeds) {
+      throw new UsageError('--resume carries on an experiment as it was defined: give only --resume, --steps (to train its runs longer), --runs, --backend and --parallel');
     }
+    const steps = positiveIntOption('steps', values.steps);
     exp = Experiment.open(runsDir, values.resume);
+    if (steps !== undefined) {
+      const from = budgetSteps(exp.budget);
+      exp.extendTo(steps);
+      if (from !== steps) longer = `runs trained on from ${from} to ${steps} steps`;
+    }
     refuseParallel(given ?? exp.parallel, `experiment ${exp.id} ran ${exp.parallel} runs at a time: `);
   } else {
     if (positionals.length !== 1) throw new UsageError('experiment takes one grid: a built-in name or a grid file');
@@ -76,7 +84,7 @@ export async function experiment(argv: string[]): Promise<void> {
   const parallel = given ?? exp.parallel;
   const out = new Progress(0);
   const seeds = exp.summary().seeds;
-  out.line(`experiment ${exp.id}: ${exp.runs.length} runs${seeds ? ` (${exp.entryCount} ${exp.entryCount === 1 ? 'entry' : 'entries'} × ${seeds} seeds)` : ''}${parallel > 1 ? `, ${parallel} at a time` : ''}; results in ${exp.dir.path}`);
+  out.line(`experiment ${exp.id}: ${exp.runs.length} runs${seeds ? ` (${exp.entryCount} ${exp.entryCount === 1 ? 'entry' : 'entries'} × ${seeds} seeds)` : ''}${parallel > 1 ? `, ${parallel} at a time` : ''}${longer ? `, ${longer}` : ''}; results in ${exp.dir.path}`);
   exp.on('run', ({ index, name, runId, fromStep, steps, events }) => {
     out.line(`run ${index + 1}/${exp.runs.length} ${name}: ${runId} from step ${fromStep}`);
     // Runs side by side print plain lines with their names; one run at a time has a progress line.

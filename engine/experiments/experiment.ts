@@ -9,7 +9,7 @@ import type { BackendName } from '../backend';
 import type { CorpusSpec } from '../train/runConfig';
 import { newId, readMetrics, RunDir } from '../train/runStore';
 import { Trainer } from '../train/trainer';
-import { experimentSchema, type Budget, type ExperimentRecord, type ExperimentSummary } from './experimentSchema';
+import { budgetSteps, experimentSchema, type Budget, type ExperimentRecord, type ExperimentSummary } from './experimentSchema';
 import { resolveEntries, resolveGrid, withSeeds, type GridBase, type GridRun } from './grid';
 import { followTrainer, trainToBudget, WorkerRun, type GridRunEnd, type GridRunEvents } from './gridRun';
 import { experimentResults, resultsMarkdown, type RunOutcome } from './results';
@@ -49,7 +49,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     readonly dir: RunDir,
     readonly runsDir: string,
     private readonly record: ExperimentRecord,
-    readonly runs: GridRun[],
+    private grid: GridRun[],
   ) {
     super();
   }
@@ -60,6 +60,11 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
 
   get budget(): Budget {
     return this.record.budget;
+  }
+
+  /** Each run's name and config, in the order they train. */
+  get runs(): readonly GridRun[] {
+    return this.grid;
   }
 
   /** The grid's entries; each runs once per seed. */
@@ -173,6 +178,22 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
     return this.record.state;
   }
 
+  /**
+   * Trains the runs on to `steps`, more than the budget they were given: finished runs resume from
+   * their last checkpoint. The learning rate's schedule does not depend on a run's length, so each
+   * run ends as a run given `steps` from the start would have (a diverged run stays as it ended).
+   */
+  extendTo(steps: number): void {
+    const { budget } = this.record;
+    if (!('steps' in budget)) throw new Error(`experiment ${this.id} gives each run ${budget.minutes} minutes: only a budget of steps can be extended`);
+    if (steps < budget.steps) throw new Error(`experiment ${this.id}'s runs train to ${budget.steps} steps: --steps with --resume trains them on, so give ${budget.steps} or more`);
+    if (steps === budget.steps) return;
+    this.record.budget = { steps };
+    for (const r of this.record.runs) if (r.state === 'completed') r.state = 'pending';
+    this.grid = resolveGrid(this.record.grid, gridBase(this.record));
+    this.save();
+  }
+
   /** Stops the runs in training after their step, each with a checkpoint; the experiment can be resumed. */
   stop(): void {
     this.stopRequested = true;
@@ -193,7 +214,9 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
 
   private async trainOne(index: number, backend: BackendName): Promise<RunOutcome | null> {
     const entry = this.record.runs[index];
-    const trainer = entry.runId ? await Trainer.open(this.runsDir, entry.runId, backend) : await Trainer.create(this.runsDir, this.runs[index].config, backend);
+    const trainer = entry.runId
+      ? await Trainer.open(this.runsDir, entry.runId, backend, budgetSteps(this.record.budget))
+      : await Trainer.create(this.runsDir, this.grid[index].config, backend);
     this.started(index, trainer.run.id);
     const stop = () => trainer.stop();
     this.stoppers.add(stop);
@@ -208,7 +231,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
 
   private async trainInWorker(index: number, backend: BackendName): Promise<RunOutcome | null> {
     const entry = this.record.runs[index];
-    const init = { runsDir: this.runsDir, runId: entry.runId, config: this.runs[index].config, backend, budget: this.record.budget };
+    const init = { runsDir: this.runsDir, runId: entry.runId, config: this.grid[index].config, backend, budget: this.record.budget };
     const run: WorkerRun = new WorkerRun(init, `run ${entry.name}`, ({ runId, step, steps }) => {
       this.started(index, runId);
       this.emit('run', { index, name: entry.name, runId, fromStep: step, steps, events: run.events, trainer: null });
@@ -242,5 +265,5 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
 }
 
 function gridBase(spec: ExperimentSpec): GridBase {
-  return { preset: spec.preset, overrides: spec.base, corpus: spec.corpus, steps: 'steps' in spec.budget ? spec.budget.steps : TIME_BUDGET_MAX_STEPS, seeds: spec.seeds };
+  return { preset: spec.preset, overrides: spec.base, corpus: spec.corpus, steps: budgetSteps(spec.budget) ?? TIME_BUDGET_MAX_STEPS, seeds: spec.seeds };
 }

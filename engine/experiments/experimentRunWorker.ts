@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { Trainer } from '../train/trainer';
+import { budgetSteps } from './experimentSchema';
 import { relayEvents, trainToBudget, type RunWorkerInit, type RunWorkerMessage } from './gridRun';
 
 const init = workerData as RunWorkerInit;
@@ -18,7 +19,7 @@ port.on('message', () => {
 
 async function main(): Promise<void> {
   await initBackend(init.backend);
-  trainer = init.runId ? await Trainer.open(init.runsDir, init.runId, init.backend) : await Trainer.create(init.runsDir, init.config, init.backend);
+  trainer = init.runId ? await Trainer.open(init.runsDir, init.runId, init.backend, budgetSteps(init.budget)) : await Trainer.create(init.runsDir, init.config, init.backend);
   if (stopRequested) trainer.stop();
   post({ type: 'started', runId: trainer.run.id, step: trainer.step, steps: trainer.config.training.steps });
   relayEvents(trainer, (event, data) => post({ type: 'event', event, data }));

@@ -7,6 +7,11 @@ import { gridSchema, MAX_SEEDS } from './grid';
 export const budgetSchema = z.union([z.object({ steps: z.number().int().positive() }).strict(), z.object({ minutes: z.number().positive() }).strict()]);
 export type Budget = z.infer<typeof budgetSchema>;
 
+/** The steps a run trains to under `budget` (undefined: a time budget, which the clock ends). */
+export function budgetSteps(budget: Budget): number | undefined {
+  return 'steps' in budget ? budget.steps : undefined;
+}
+
 export const experimentSchema = z
   .object({
     id: z.string(),

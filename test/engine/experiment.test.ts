@@ -276,3 +276,53 @@ test('with --parallel 2, a run that fails stops the run beside it with a checkpo
   assert.equal(status.state, 'stopped');
   assert.ok(status.step < 400 && listCheckpoints(join(out, e.runs[1].runId!, 'checkpoints')).includes(status.step), `a stopped at step ${status.step} with a checkpoint there`);
 });
+
+test('--resume ID --steps N trains a finished experiment on to N steps, one at a time or side by side: its runs end as runs given N steps from the start', () => {
+  const out = join(cwd, 'longer');
+  writeFileSync(join(cwd, 'longer.json'), JSON.stringify([{ name: 'a' }, { name: 'b', model: { router: 'ntlb' } }]));
+  const experiment = (args: string[]) => spawnSync(process.execPath, [bin, 'experiment', ...args, '--backend', backend, '--runs', out], { cwd, encoding: 'utf8', timeout: 180_000 });
+  const first = experiment(['longer.json', '--steps', '20', '--config', 'base.json', '--corpus', 'corpus']);
+  assert.equal(first.status, 0, first.stderr);
+  const [id] = readdirSync(join(out, 'experiments'));
+  const record = () => JSON.parse(readFileSync(join(out, 'experiments', id, 'experiment.json'), 'utf8')) as ExperimentJson & { budget: unknown };
+  const runIds = record().runs.map((r) => r.runId);
+
+  // One at a time (this thread's trainer), then side by side (worker threads).
+  const to30 = experiment(['--resume', id, '--steps', '30']);
+  assert.equal(to30.status, 0, to30.stderr);
+  assert.match(to30.stderr, /2 runs, runs trained on from 20 to 30 steps;/);
+  assert.match(to30.stderr, new RegExp(`run 1/2 a: ${runIds[0]} from step 20\\b`));
+  const to40 = experiment(['--resume', id, '--steps', '40', '--parallel', '2']);
+  assert.equal(to40.status, 0, to40.stderr);
+  assert.match(to40.stderr, new RegExp(`run 2/2 b: ${runIds[1]} from step 30\\b`));
+  const longer = record();
+  assert.deepEqual(longer.budget, { steps: 40 });
+  assert.equal(longer.state, 'completed');
+  assert.deepEqual(longer.runs.map((r) => [r.runId, r.state]), runIds.map((r) => [r, 'completed']), 'the same runs, trained on');
+  const results = JSON.parse(readFileSync(join(out, 'experiments', id, 'results.json'), 'utf8'));
+  assert.equal(results.commonStep, 40, 'the results are rewritten at the new common step');
+
+  const fresh = join(cwd, 'longer-fresh');
+  const r = spawnSync(process.execPath, [bin, 'experiment', 'longer.json', '--steps', '40', '--config', 'base.json', '--corpus', 'corpus', '--backend', backend, '--runs', fresh], { cwd, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const [freshId] = readdirSync(join(fresh, 'experiments'));
+  const freshRuns = (JSON.parse(readFileSync(join(fresh, 'experiments', freshId, 'experiment.json'), 'utf8')) as ExperimentJson).runs;
+  // Timings differ. Validations differ only where a shorter budget ended (step 30): that extra one is left out.
+  const trained = (dir: string, runId: string) =>
+    readMetrics(join(dir, runId, 'metrics.jsonl'))
+      .records.filter((x) => x.type === 'step' || (x.type === 'validation' && x.step % 20 === 0))
+      .map((x) => ({ ...x, time: 0, tokensPerSecond: 0, routingChange: undefined }));
+  for (const [i, run] of longer.runs.entries()) {
+    const records = trained(out, run.runId!);
+    assert.equal(records.filter((x) => x.type === 'step').length, 40, `${run.name}: every step once`);
+    assert.deepEqual(records, trained(fresh, freshRuns[i].runId!), `${run.name}: trained on in two goes, as trained to 40 at once`);
+  }
+
+  const shorter = experiment(['--resume', id, '--steps', '30']);
+  assert.equal(shorter.status, 1, shorter.stderr);
+  assert.match(shorter.stderr, new RegExp(`experiment ${id}'s runs train to 40 steps: --steps with --resume trains them on, so give 40 or more`));
+  const minutes = experiment(['--resume', id, '--minutes', '1']);
+  assert.equal(minutes.status, 1, minutes.stderr);
+  assert.match(minutes.stderr, /--resume carries on an experiment as it was defined: give only --resume, --steps \(to train its runs longer\)/);
+  assert.deepEqual(record().budget, { steps: 40 }, 'a refused extension changes nothing');
+});

@@ -203,8 +203,21 @@ export const methods = {
   planExperiment: { params: experimentParams, result: experimentPlanSchema },
   /** Starts the grid's runs, one after the other or `parallel` at a time; `experiment` events follow its progress. */
   startExperiment: { params: experimentParams, result: experimentSummarySchema },
-  /** Carries on an interrupted experiment: finished runs kept, the interrupted ones resumed, as many at a time as before unless `parallel` is given. */
-  resumeExperiment: { params: z.object({ id: experimentId, parallel: parallelRuns.optional() }).strict(), result: experimentSummarySchema },
+  /**
+   * Carries on an interrupted experiment: finished runs kept, the interrupted ones resumed, as many at a
+   * time as before unless `parallel` is given. With `steps`, a finished one too: its runs train on.
+   */
+  resumeExperiment: {
+    params: z
+      .object({
+        id: experimentId,
+        parallel: parallelRuns.optional(),
+        /** Trains every run of a step-budgeted experiment on to this many steps, the finished ones from their last checkpoint. */
+        steps: z.number().int().positive().optional(),
+      })
+      .strict(),
+    result: experimentSummarySchema,
+  },
   /** Stops the running experiment after the current step, with a checkpoint; resolves once it has stopped. */
   stopExperiment: { params: z.object({ id: experimentId.optional() }).strict(), result: experimentSummarySchema },
   /** A dense student of a Switch run, from its non-expert weights (engine/train/distill.ts). */

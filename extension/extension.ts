@@ -8,6 +8,7 @@ import { openHfModel } from './commands/openHfModel';
 import { deleteRun, openRun } from './commands/runs';
 import { runOnSelection } from './commands/runOnSelection';
 import { resumeExperiment, runExperiment, stopExperiment, type ExperimentChoice } from './commands/runExperiment';
+import { trainExperimentLonger } from './commands/trainExperimentLonger';
 import { distillRun, finetuneRun } from './commands/startFromRun';
 import { compareRuns, exportCompareMarkdown, exportComparePng } from './commands/compareRuns';
 import { startTraining, type TrainingChoice } from './commands/startTraining';
@@ -121,6 +122,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     command('switchyard.runExperiment', (choice) => runExperiment(sy, choice as ExperimentChoice | undefined)),
     command('switchyard.resumeExperiment', (arg) => resumeExperiment(sy, arg)),
     command('switchyard.stopExperiment', (arg) => stopExperiment(sy, arg)),
+    command('switchyard.trainExperimentLonger', (arg) => trainExperimentLonger(sy, arg)),
     command('switchyard.compareRuns', (arg, selected) => compareRuns(sy, arg, selected)),
     command('switchyard.exportCompareMarkdown', (arg) => exportCompareMarkdown(sy, arg)),
     command('switchyard.exportComparePng', (arg) => exportComparePng(sy, arg)),

@@ -59,8 +59,7 @@ export async function experiment(argv: string[]): Promise<void> {
     exp = Experiment.open(runsDir, values.resume);
     if (steps !== undefined) {
       const from = budgetSteps(exp.budget);
-      exp.extendTo(steps);
-      if (from !== steps) longer = `runs trained on from ${from} to ${steps} steps`;
+      if (exp.extendTo(steps)) longer = `runs trained on from ${from} to ${steps} steps`;
     }
     refuseParallel(given ?? exp.parallel, `experiment ${exp.id} ran ${exp.parallel} runs at a time: `);
   } else {

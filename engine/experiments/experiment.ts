@@ -182,16 +182,18 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
    * Trains the runs on to `steps`, more than the budget they were given: finished runs resume from
    * their last checkpoint. The learning rate's schedule does not depend on a run's length, so each
    * run ends as a run given `steps` from the start would have (a diverged run stays as it ended).
+   * Returns false when the runs already train to `steps`.
    */
-  extendTo(steps: number): void {
+  extendTo(steps: number): boolean {
     const { budget } = this.record;
     if (!('steps' in budget)) throw new Error(`experiment ${this.id} gives each run ${budget.minutes} minutes: only a budget of steps can be extended`);
     if (steps < budget.steps) throw new Error(`experiment ${this.id}'s runs train to ${budget.steps} steps: --steps with --resume trains them on, so give ${budget.steps} or more`);
-    if (steps === budget.steps) return;
+    if (steps === budget.steps) return false;
     this.record.budget = { steps };
     for (const r of this.record.runs) if (r.state === 'completed') r.state = 'pending';
     this.grid = resolveGrid(this.record.grid, gridBase(this.record));
     this.save();
+    return true;
   }
 
   /** Stops the runs in training after their step, each with a checkpoint; the experiment can be resumed. */

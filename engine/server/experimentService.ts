@@ -80,7 +80,13 @@ export class ExperimentService {
     } catch (err) {
       throw new ProtocolError('not_found', (err as Error).message);
     }
-    if (exp.summary().state === 'completed') throw new ProtocolError('conflict', `experiment ${p.id} has completed: nothing to resume`);
+    let longer = false;
+    try {
+      longer = p.steps !== undefined && exp.extendTo(p.steps);
+    } catch (err) {
+      throw new ProtocolError('bad_request', (err as Error).message);
+    }
+    if (!longer && exp.summary().state === 'completed') throw new ProtocolError('conflict', `experiment ${p.id} has completed: nothing to resume (give more steps to train its runs on)`);
     // As many at a time as before, unless told, or unless the backend now is one that uses every core.
     const before = this.slot.backend.name === 'tensorflow' ? 1 : exp.parallel;
     return this.runExperiment(exp, this.parallel(p.parallel ?? before));

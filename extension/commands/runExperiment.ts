@@ -120,7 +120,7 @@ async function confirm(choice: ExperimentChoice, plan: ExperimentPlan, sideBySid
 }
 
 /** One notification for the whole experiment: each run training and its step; Cancel stops it, resumable. */
-function showProgress(sy: Switchyard, started: ExperimentSummary): void {
+export function showProgress(sy: Switchyard, started: ExperimentSummary): void {
   void vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Switchyard: experiment ${started.name}`, cancellable: true },
     (progress, cancel) =>

@@ -563,12 +563,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     say(`ui:   confirmation: ${message}`);
     // The Experiments node's row says when both runs are done.
     await wb.runCommand('View: Close All Editors');
-    const runsHeader = page.locator('.pane-header', { hasText: /^Runs/ }).first();
-    if ((await runsHeader.getAttribute('aria-expanded')) === 'false') await runsHeader.click();
-    const group = page.locator('.pane-body .monaco-list-row', { hasText: /^\s*Experiments/ }).first();
-    await group.waitFor({ timeout: 60_000 });
-    if ((await group.getAttribute('aria-expanded')) === 'false') await group.locator('.monaco-tl-twistie').click();
-    const row = page.locator('.pane-body .monaco-list-row', { hasText: 'compare-grid.json' }).first();
+    const row = await experimentRow(page, 'compare-grid.json');
     await pollUntil('the experiment completes', () => row.locator('.label-description').textContent(), (t) => t === 'completed · 4/4 runs · 2 seeds · 20 steps each · 2 at a time', 600_000, 1000);
     await wb.contextMenu(row, 'Compare Runs');
     const compare = await compareFrame(page, 'opened from the Experiments row');
@@ -629,6 +624,42 @@ export function uiChecks({ page, server, check, shot, say }) {
     if ((await again.locator('#layer-select').inputValue()) !== layer) throw new Error('the chosen layer was not restored');
     if (!(await again.locator('#chart-loss-step .link-button', { hasText: 'Hide data' }).isVisible())) throw new Error("the loss chart's data table was not restored");
   });
+
+  check("Train Experiment Longer… on the Experiments row: the input box offers twice the steps and refuses fewer; the rows then read 30 steps", async () => {
+    await wb.dismiss();
+    await wb.runCommand('View: Close All Editors');
+    const row = await experimentRow(page, 'compare-grid.json');
+    const description = () => row.locator('.label-description').textContent();
+    await pollUntil('the experiment of the Compare check', description, (t) => t === 'completed · 4/4 runs · 2 seeds · 20 steps each · 2 at a time', 60_000);
+    await wb.contextMenu(row, 'Train Experiment Longer…');
+    const title = await pollUntil('the steps input', () => wb.quickInput.locator('.quick-input-title').textContent(), (t) => /Train compare-grid\.json Longer/.test(t ?? ''), 30_000);
+    const box = wb.quickInput.locator('.quick-input-box input');
+    const offered = await box.inputValue();
+    if (offered !== '40') throw new Error(`the input box offers ${JSON.stringify(offered)}, not twice the 20 steps`);
+    const message = wb.quickInput.locator('.quick-input-message');
+    await box.fill('15');
+    const refusal = await pollUntil('the refusal of fewer steps', () => message.textContent(), (t) => /a whole number of steps above 20/.test(t ?? ''), 10_000);
+    await box.fill('30');
+    await page.keyboard.press('Enter');
+    say(`ui:   ${title.trim()}: offered ${offered}; 15 reads "${refusal.trim()}"`);
+    await pollUntil('the experiment trained on to 30 steps', description, (t) => t === 'completed · 4/4 runs · 2 seeds · 30 steps each · 2 at a time', 300_000, 1000);
+    if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator('.monaco-tl-twistie').click();
+    const runRows = page.locator('.pane-body .monaco-list-row[aria-level="3"]');
+    const names = ['switch-seed0', 'top2-seed0', 'switch-seed1', 'top2-seed1'];
+    const read = () => runRows.evaluateAll((rs) => rs.map((r) => [r.querySelector('.label-name')?.textContent?.trim(), r.querySelector('.label-description')?.textContent]));
+    const runs = await pollUntil("its four runs' rows at step 30", read, (rs) => names.every((n) => rs.some(([name, d]) => name === n && /^completed · step 30\/30 · cross-entropy \d+\.\d{3}$/.test(d ?? ''))), 20_000);
+    say(`ui:   runs: ${runs.filter(([name]) => names.includes(name)).map((r) => r.join(': ')).join(' / ')}`);
+  });
+}
+
+/** The Runs view's row of the experiment `name`, the view and its Experiments node opened. */
+async function experimentRow(page, name) {
+  const runsHeader = page.locator('.pane-header', { hasText: /^Runs/ }).first();
+  if ((await runsHeader.getAttribute('aria-expanded')) === 'false') await runsHeader.click();
+  const group = page.locator('.pane-body .monaco-list-row', { hasText: /^\s*Experiments/ }).first();
+  await group.waitFor({ timeout: 60_000 });
+  if ((await group.getAttribute('aria-expanded')) === 'false') await group.locator('.monaco-tl-twistie').click();
+  return page.locator('.pane-body .monaco-list-row', { hasText: name }).first();
 }
 
 /** The Compare view's document: the webview frame that holds #compare-title (a dashboard may be open too). */

@@ -117,6 +117,27 @@ test('resumeExperiment carries the same first run on to its last step, then trai
   experiment = done.data;
 });
 
+test('resumeExperiment with steps trains a completed experiment\'s runs on from their last checkpoint; fewer steps are refused', async () => {
+  const ids = experiment.runs.map((r) => r.runId);
+  await refused(client.request('resumeExperiment', { id: experiment.id, steps: STEPS - 5 }), 'bad_request', new RegExp(`runs train to ${STEPS} steps: .*give ${STEPS} or more`));
+  await refused(client.request('resumeExperiment', { id: experiment.id, steps: STEPS }), 'conflict', /has completed: nothing to resume \(give more steps/);
+  const mark = events.mark;
+  const longer = await client.request('resumeExperiment', { id: experiment.id, steps: STEPS + 10 });
+  assert.equal(longer.state, 'running');
+  assert.deepEqual(longer.budget, { steps: STEPS + 10 });
+  const firstStep = await events.waitFor(isStep(), 'a step of the first run', 60_000, mark);
+  assert.equal(firstStep.data.step, STEPS + 1, 'the first run carries on from its last step');
+  const done = await events.waitFor(isExperiment('completed'), 'the experiment completed again', 240_000, mark);
+  assert.deepEqual(done.data.runs.map((r) => [r.runId, r.state]), ids.map((id) => [id, 'completed']), 'the same runs, trained on');
+  for (const id of ids) {
+    const steps = (await client.request('getMetrics', { runId: id! })).records.filter((r) => r.type === 'step').map((r) => r.step);
+    assert.deepEqual(steps, Array.from({ length: STEPS + 10 }, (_, i) => i + 1), `${id}: every step once`);
+  }
+  const results = readFileSync(join(engine.runsDir, 'experiments', experiment.id, 'results.md'), 'utf8');
+  assert.equal(results.split('\n').filter((l) => /^\| (switch|dense) \| completed \| 30 \| \d+\.\d{3} \|/.test(l)).length, 2, results);
+  experiment = done.data;
+});
+
 test('parallel 2 trains the runs side by side: both stream steps and list as running, pause names why not, Stop on one run stops both, resume takes both', async () => {
   const one = await client.request('planExperiment', params());
   const two = await client.request('planExperiment', { ...params(), parallel: 2 });

@@ -3,7 +3,8 @@
 // Experiment (the interrupted run carries on from its checkpoint), two runs at a time (both rows
 // running at once, the status bar counting both, both stopped), the confirmation's estimate from
 // the runs already measured (with three seeds, six runs), a bad grid named field by field; the
-// Compare view with its Markdown and PNG exports; Distill and Fine-tune on a run.
+// Compare view with its Markdown and PNG exports; Distill and Fine-tune on a run; Train Experiment
+// Longer… on the finished grid.
 import * as assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -268,6 +269,32 @@ suite('experiments', () => {
       assert.match(errors.messages[0]?.text ?? '', /^Switchyard: could not distill: .*is dense: distillation needs a Switch teacher/);
     } finally {
       errors.restore();
+    }
+  });
+
+  test('Train Experiment Longer… trains the finished runs on from their last checkpoint: the rows read the new step count; fewer steps are refused', async function () {
+    this.timeout(300_000);
+    assert.ok(finished, 'needs the first test');
+    const id = finished.id;
+    const errors = spyErrorMessages();
+    try {
+      assert.equal(await vscode.commands.executeCommand('switchyard.trainExperimentLonger', { experimentId: id, steps: 5 }), undefined);
+      assert.match(errors.messages[0]?.text ?? '', /^Switchyard: could not train experiment tiny-grid\.json longer: .*runs train to 10 steps: .*give 10 or more/);
+    } finally {
+      errors.restore();
+    }
+    const longer = await vscode.commands.executeCommand<ExperimentSummary | undefined>('switchyard.trainExperimentLonger', { experimentId: id, steps: 20 });
+    assert.ok(longer, 'switchyard.trainExperimentLonger returned nothing');
+    assert.equal(longer.state, 'running');
+    assert.deepEqual(longer.budget, { steps: 20 });
+    const done = await log.waitFor(`experiment ${id} completed again`, isExperiment(id, 'completed'), 280_000);
+    assert.deepEqual(done.data.runs.map((r) => r.runId), finished.runs.map((r) => r.runId), 'the same runs, trained on');
+    const { row, runs } = await experimentRows(api, id);
+    assert.equal(row.item.description, 'completed · 2/2 runs · 20 steps each');
+    for (const r of runs) assert.match(String(r.item.description), /^completed · step 20\/20 · cross-entropy \d+\.\d{3}$/, `row ${label(r.item)}`);
+    for (const run of done.data.runs) {
+      const steps = (await api.engine.request('getMetrics', { runId: run.runId! })).records.filter((r) => r.type === 'step').map((r) => r.step);
+      assert.deepEqual(steps, Array.from({ length: 20 }, (_, i) => i + 1), `${run.name}: steps 11-20 follow 1-10, none twice`);
     }
   });
 });

@@ -83,7 +83,8 @@ export async function experiment(argv: string[]): Promise<void> {
   const parallel = given ?? exp.parallel;
   const out = new Progress(0);
   const seeds = exp.summary().seeds;
-  out.line(`experiment ${exp.id}: ${exp.runs.length} runs${seeds ? ` (${exp.entryCount} ${exp.entryCount === 1 ? 'entry' : 'entries'} × ${seeds} seeds)` : ''}${parallel > 1 ? `, ${parallel} at a time` : ''}${longer ? `, ${longer}` : ''}; results in ${exp.dir.path}`);
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  out.line(`experiment ${exp.id}: ${count(exp.runs.length, 'run', 'runs')}${seeds ? ` (${count(exp.entryCount, 'entry', 'entries')} × ${seeds} seeds)` : ''}${parallel > 1 ? `, ${parallel} at a time` : ''}${longer ? `, ${longer}` : ''}; results in ${exp.dir.path}`);
   exp.on('run', ({ index, name, runId, fromStep, steps, events }) => {
     out.line(`run ${index + 1}/${exp.runs.length} ${name}: ${runId} from step ${fromStep}`);
     // Runs side by side print plain lines with their names; one run at a time has a progress line.

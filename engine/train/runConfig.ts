@@ -117,6 +117,12 @@ export function resolveRunConfig(opts: { preset?: string; overrides?: unknown; c
     training: { ...TRAINING_PRESETS[name], ...o.data.training, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) },
     corpus: opts.corpus ?? o.data.corpus ?? { kind: 'brown' },
   };
+  // The tokenizer sets the model's vocabulary: a model.vocabSize of its own would be silently replaced
+  // (a run's own config.json, given back, agrees with its training.vocabSize and passes).
+  const modelVocab = o.data.model?.vocabSize;
+  if (modelVocab !== undefined && modelVocab !== raw.training.vocabSize) {
+    throw new ConfigError([{ field: 'model.vocabSize', message: `the tokenizer sets it: give training.vocabSize (${raw.training.vocabSize} here), the vocabulary the tokenizer is trained to, instead` }]);
+  }
   return parseRunConfig(raw);
 }
 

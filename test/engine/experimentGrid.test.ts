@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../engine/model/config';
 import { BUILT_IN_GRIDS, resolveGrid } from '../../engine/experiments/grid';
+import { resolveRunConfig } from '../../engine/train/runConfig';
 
 const base = { preset: 'tiny', steps: 20 };
 
@@ -14,6 +15,7 @@ test('a grid file with bad entries names every bad field, with its entry index',
     'not an object',
     { name: 'fine' },
     { model: { router: 'switch', ntlbMaxTries: 2 } },
+    { model: { vocabSize: 100 } },
   ];
   assert.throws(
     () => resolveGrid(grid, base),
@@ -30,14 +32,18 @@ test('a grid file with bad entries names every bad field, with its entry index',
         '[4]',
         '[5].name',
         '[6].model.ntlbMaxTries',
+        '[7].model.vocabSize',
       ].sort());
       const message = err.message;
       assert.match(message, /\[2\]\.training\.seed: fixed across an experiment's runs/);
       assert.match(message, /\[5\]\.name: 'fine' is also entry 1's name/);
+      assert.match(message, /\[7\]\.model\.vocabSize: the tokenizer sets it: give training\.vocabSize \(4096 here\)/, 'not silently replaced by the tokenizer\'s size');
       assert.doesNotMatch(message, /\[1\]/, 'a good entry is not named');
       return true;
     },
   );
+  // A run's own config.json given back as a config: its model.vocabSize agrees with training.vocabSize.
+  assert.equal(resolveRunConfig({ preset: 'tiny', overrides: { model: { vocabSize: 4096 }, training: { vocabSize: 4096 } } }).model.vocabSize, 4096);
 });
 
 test('a grid must be a non-empty list, and a bad base config is named once', () => {

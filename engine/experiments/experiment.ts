@@ -187,7 +187,7 @@ export class Experiment extends EventEmitter<ExperimentEvents> {
   extendTo(steps: number): boolean {
     const { budget } = this.record;
     if (!('steps' in budget)) throw new Error(`experiment ${this.id} gives each run ${budget.minutes} minutes: only a budget of steps can be extended`);
-    if (steps < budget.steps) throw new Error(`experiment ${this.id}'s runs train to ${budget.steps} steps: --steps with --resume trains them on, so give ${budget.steps} or more`);
+    if (steps < budget.steps) throw new Error(`experiment ${this.id}'s runs train to ${budget.steps} steps already: give ${budget.steps} or more to train them on`);
     if (steps === budget.steps) return false;
     this.record.budget = { steps };
     for (const r of this.record.runs) if (r.state === 'completed') r.state = 'pending';

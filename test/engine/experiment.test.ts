@@ -320,7 +320,7 @@ test('--resume ID --steps N trains a finished experiment on to N steps, one at a
 
   const shorter = experiment(['--resume', id, '--steps', '30']);
   assert.equal(shorter.status, 1, shorter.stderr);
-  assert.match(shorter.stderr, new RegExp(`experiment ${id}'s runs train to 40 steps: --steps with --resume trains them on, so give 40 or more`));
+  assert.match(shorter.stderr, new RegExp(`experiment ${id}'s runs train to 40 steps already: give 40 or more to train them on`));
   const minutes = experiment(['--resume', id, '--minutes', '1']);
   assert.equal(minutes.status, 1, minutes.stderr);
   assert.match(minutes.stderr, /--resume carries on an experiment as it was defined: give only --resume, --steps \(to train its runs longer\)/);

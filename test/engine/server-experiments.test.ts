@@ -119,7 +119,7 @@ test('resumeExperiment carries the same first run on to its last step, then trai
 
 test('resumeExperiment with steps trains a completed experiment\'s runs on from their last checkpoint; fewer steps are refused', async () => {
   const ids = experiment.runs.map((r) => r.runId);
-  await refused(client.request('resumeExperiment', { id: experiment.id, steps: STEPS - 5 }), 'bad_request', new RegExp(`runs train to ${STEPS} steps: .*give ${STEPS} or more`));
+  await refused(client.request('resumeExperiment', { id: experiment.id, steps: STEPS - 5 }), 'bad_request', new RegExp(`runs train to ${STEPS} steps already: give ${STEPS} or more to train them on`));
   await refused(client.request('resumeExperiment', { id: experiment.id, steps: STEPS }), 'conflict', /has completed: nothing to resume \(give more steps/);
   const mark = events.mark;
   const longer = await client.request('resumeExperiment', { id: experiment.id, steps: STEPS + 10 });

@@ -149,7 +149,8 @@ test('--minutes gives every run the same wall time, and results compare them at 
     assert.equal(run.state, 'completed');
     const status = JSON.parse(readFileSync(join(out, run.runId, 'status.json'), 'utf8'));
     assert.equal(status.state, 'stopped', 'the clock stopped it, not a step count');
-    assert.ok(run.steps > 3 && run.steps / run.stepsPerSecond < minutes * 60, `${run.name}: ${run.steps} steps in ${run.steps / run.stepsPerSecond} s of training`);
+    // Three steps are enough for a common validation step; a loaded machine may fit no more in 6 s.
+    assert.ok(run.steps >= 3 && run.steps / run.stepsPerSecond < minutes * 60, `${run.name}: ${run.steps} steps in ${run.steps / run.stepsPerSecond} s of training`);
   }
   assert.ok(results.commonSeconds > 0 && results.commonStep >= 3, JSON.stringify(results));
 });

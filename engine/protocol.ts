@@ -417,6 +417,8 @@ export const compareInboundSchema = z.discriminatedUnion('type', [
     table: resultsTableSchema,
     /** An experiment with several seeds per entry: each entry over its seeds (results.ts's entriesTable). */
     entries: resultsTableSchema.optional(),
+    /** Two or more entries (or runs): the gap to the first over the quarters of training (results.ts's overTrainingTable). */
+    overTraining: resultsTableSchema.optional(),
   }),
   z.object({ type: z.literal('empty'), message: z.string() }),
   /** Send chart `chart` as a PNG, answering with this `requestId`. */

@@ -52,6 +52,22 @@ export interface ExperimentResults {
   runs: RunResult[];
   /** Each grid entry over its seeds; null when each entry ran once. */
   entries: EntryResult[] | null;
+  /** Each entry's (or run's) gap to the first over the quarters of training; null with one entry. */
+  overTraining: OverTraining | null;
+}
+
+/**
+ * Whether a gap opens or closes as the runs train on: validation cross-entropy minus the first
+ * entry's (the first run's when each ran once), seed by seed, averaged over the common validations
+ * in each quarter of training. The last quarter is the late window, so its gap is `lateVsFirst`.
+ */
+export interface OverTraining {
+  /** The first entry or run, which the gaps are to. */
+  baseline: string;
+  /** The common validation steps of each quarter (step 0, the untrained model, left out). */
+  windows: number[][];
+  /** One per entry or run after the first: per window, the gap over its seeds (null: none has one). */
+  rows: { name: string; gaps: (Spread | null)[] }[];
 }
 
 /** One figure over an entry's seeds. */
@@ -161,7 +177,44 @@ export function experimentResults(runs: RecordedRun[]): ExperimentResults {
       diverged: run.state === 'diverged',
     };
   });
-  return { commonStep, commonSeconds, lateSteps, runs: rows, entries: entryResults(runs, rows) };
+  const windows = commonStep === null ? [] : quarters(common, commonStep);
+  return { commonStep, commonSeconds, lateSteps, runs: rows, entries: entryResults(runs, rows), overTraining: overTraining(parts, windows) };
+}
+
+/** The common validation steps in each quarter of [0, commonStep]; the last quarter holds commonStep. */
+function quarters(common: number[], commonStep: number): number[][] {
+  const sorted = common.filter((s) => s > 0).sort((a, b) => a - b);
+  const quarter = (s: number) => Math.min(3, Math.floor((4 * s) / commonStep));
+  return [0, 1, 2, 3].map((q) => sorted.filter((s) => quarter(s) === q)).filter((w) => w.length > 0);
+}
+
+/** Groups the runs by entry (by run when they carry no seeds) and pairs each with the first by seed. */
+function overTraining(parts: { run: RecordedRun; crossEntropyAt: Map<number, number> }[], windows: number[][]): OverTraining | null {
+  const groups = new Map<string, Map<number | undefined, Map<number, number>>>();
+  for (const { run, crossEntropyAt } of parts) {
+    const seeded = run.entry !== undefined && run.seed !== undefined;
+    const name = seeded ? (run.entry as string) : run.name;
+    if (!groups.has(name)) groups.set(name, new Map());
+    if (run.state !== 'diverged') groups.get(name)?.set(seeded ? run.seed : undefined, crossEntropyAt);
+  }
+  if (groups.size < 2 || !windows.length) return null;
+  const [[baseline, base], ...rest] = groups;
+  return {
+    baseline,
+    windows,
+    rows: rest.map(([name, seeds]) => ({
+      name,
+      gaps: windows.map((w) =>
+        spread(
+          [...seeds].flatMap(([seed, ce]) => {
+            const own = lateMean(ce, w);
+            const first = base.has(seed) ? lateMean(base.get(seed) as Map<number, number>, w) : null;
+            return own === null || first === null ? [] : [own - first];
+          }),
+        ),
+      ),
+    })),
+  };
 }
 
 /** The runs grouped by grid entry, in grid order; null unless the runs name their entries and seeds. */
@@ -265,6 +318,17 @@ export function entriesTable(results: ExperimentResults): { columns: string[]; r
   return { columns, rows };
 }
 
+/** The gaps of `overTraining` as a table: one row per entry after the first, one column per quarter. */
+export function overTrainingTable(results: ExperimentResults): { columns: string[]; rows: string[][] } | null {
+  const o = results.overTraining;
+  if (!o) return null;
+  const seeds = (name: string) => results.entries?.find((e) => e.entry === name)?.seeds.length ?? 1;
+  return {
+    columns: [`${results.entries ? 'entry' : 'run'} − ${o.baseline}`, ...o.windows.map(lateText)],
+    rows: o.rows.map((r) => [r.name, ...r.gaps.map((g) => spreadText(g, seeds(r.name), true))]),
+  };
+}
+
 /** "4.512 [4.432, 4.571]"; "(2 seeds)" after it when fewer seeds than the entry's have this figure. */
 function spreadText(s: Spread | null, seeds: number, signed = false): string {
   if (!s) return '—';
@@ -279,6 +343,7 @@ export function resultsMarkdown(title: string, results: ExperimentResults, notes
   const { commonStep, commonSeconds, lateSteps } = results;
   const entries = entriesTable(results);
   const first = results.entries?.[0]?.entry;
+  const gaps = overTrainingTable(results);
   return [
     `# ${title}`,
     '',
@@ -295,6 +360,16 @@ export function resultsMarkdown(title: string, results: ExperimentResults, notes
           `Each entry's figures over its seeds: mean [least, greatest]. The last figure is the entry's late mean minus ${first}'s, seed by seed: both runs of a seed train on the same batches in the same order, so what the data order moves in both cancels.`,
           '',
           markdownTable(entries),
+          '',
+        ]
+      : []),
+    ...(gaps
+      ? [
+          '## Over training',
+          '',
+          `Validation cross-entropy minus ${results.overTraining?.baseline}'s${entries ? ', seed by seed,' : ''} averaged over the common validations in each quarter of training: whether a gap opens or closes as the runs train on. The last quarter is the late window.`,
+          '',
+          markdownTable(gaps),
           '',
         ]
       : []),

@@ -1,7 +1,7 @@
 // What a Compare view shows, read from the engine: the selected runs (an experiment's, or runs picked
 // in the Runs view), their results (engine/experiments/results.ts, from every step record, so the
 // numbers are those of results.md) and their curves (step records thinned by the engine).
-import { entriesTable, experimentResults, resultsMarkdown, resultsTable, trainingClock, type RecordedRun, type RunOutcome } from '../../engine/experiments/results';
+import { entriesTable, experimentResults, overTrainingTable, resultsMarkdown, resultsTable, trainingClock, type RecordedRun, type RunOutcome } from '../../engine/experiments/results';
 import type { CompareInbound, CompareSelection, RunSummary } from '../../engine/protocol';
 import type { StepMetrics } from '../../engine/train/metrics';
 import type { EngineManager } from '../engine/engineManager';
@@ -58,5 +58,7 @@ export async function loadComparison(engine: EngineManager, selection: CompareSe
     }),
   );
   const entries = entriesTable(results);
-  return { title, markdown: resultsMarkdown(title, results), init: { type: 'init', selection, title, runs, table: resultsTable(results), ...(entries ? { entries } : {}) } };
+  const overTraining = overTrainingTable(results);
+  const init: Comparison['init'] = { type: 'init', selection, title, runs, table: resultsTable(results), ...(entries ? { entries } : {}), ...(overTraining ? { overTraining } : {}) };
+  return { title, markdown: resultsMarkdown(title, results), init };
 }

@@ -542,7 +542,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     }
   });
 
-  check('Compare Runs on an experiment with 2 seeds: legend = entries in the charts\' colours with each seed\'s line, each entry over its seeds, the results table, a load heatmap per run; restored after a reload', async () => {
+  check('Compare Runs on an experiment with 2 seeds: legend = entries in the charts\' colours with each seed\'s line, each entry over its seeds and over training, the results table, a load heatmap per run; restored after a reload', async () => {
     // Run Experiment on the workspace's grid file, 20 steps per run, 2 seeds, through the picks and the file dialog.
     await wb.dismiss();
     await wb.runCommand('Switchyard: Run Experiment', { then: 'quickPick' });
@@ -572,6 +572,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     const names = ['switch-seed0', 'top2-seed0', 'switch-seed1', 'top2-seed1'];
     say(`ui:   compare: ${JSON.stringify(seen.legend)}; table ${seen.rows.map((r) => r.join(' | ')).join(' / ')}; heatmaps ${JSON.stringify(seen.heatmaps)}`);
     say(`ui:   over seeds: ${seen.entryHead.join(' | ')} / ${seen.entries.map((r) => r.join(' | ')).join(' / ')}`);
+    say(`ui:   over training: ${seen.overHead.join(' | ')} / ${seen.over.map((r) => r.join(' | ')).join(' / ')}`);
     // One legend line per entry, in its colour; each seed's curve in a line of its own, named.
     if (JSON.stringify(seen.legend.map((l) => [l.name, l.seeds])) !== JSON.stringify(['switch', 'top2'].map((e) => [e, 'seed 0 solid, seed 1 dashed'])))
       throw new Error(`the legend reads ${JSON.stringify(seen.legend)}`);
@@ -581,6 +582,10 @@ export function uiChecks({ page, server, check, shot, say }) {
     if (seen.entries.length !== 2 || !seen.entries.every((r, i) => r[0] === ['switch', 'top2'][i] && r[1] === '0, 1' && spread(false).test(r[2]) && spread(false).test(r[4]) && r[6] === '0'))
       throw new Error(`the seeds table reads ${JSON.stringify(seen.entries)}`);
     if (seen.entries[0][5] !== '—' || !spread(true).test(seen.entries[1][5])) throw new Error(`the paired difference reads ${JSON.stringify(seen.entries.map((r) => r[5]))}`);
+    // Over training: top2 against switch in each quarter with validations (every 5 steps of 20); the last quarter is the late window.
+    if (JSON.stringify(seen.overHead) !== JSON.stringify(['entry − switch', 'step 5', 'step 10', 'steps 15–20 (2)'])) throw new Error(`the over-training table's columns: ${JSON.stringify(seen.overHead)}`);
+    if (seen.over.length !== 1 || seen.over[0][0] !== 'top2' || !seen.over[0].slice(1).every((c) => spread(true).test(c)) || seen.over[0][3] !== seen.entries[1][5])
+      throw new Error(`the over-training table reads ${JSON.stringify(seen.over)} (late − switch: ${seen.entries[1][5]})`);
     const palette = await webviewPalette(compare);
     const expected = [palette.chartBlue, palette.chartOrange];
     if (seen.legend.some((l, i) => l.color !== expected[i])) throw new Error(`legend colours ${seen.legend.map((l) => l.color)} are not the charts' ${expected}`);
@@ -621,6 +626,7 @@ export function uiChecks({ page, server, check, shot, say }) {
     const restored = await readCompare(again);
     if (JSON.stringify(restored.rows) !== JSON.stringify(seen.rows)) throw new Error(`after the reload the table reads ${JSON.stringify(restored.rows)}`);
     if (JSON.stringify(restored.entries) !== JSON.stringify(seen.entries)) throw new Error(`after the reload the seeds table reads ${JSON.stringify(restored.entries)}`);
+    if (JSON.stringify(restored.over) !== JSON.stringify(seen.over)) throw new Error(`after the reload the over-training table reads ${JSON.stringify(restored.over)}`);
     if ((await again.locator('#layer-select').inputValue()) !== layer) throw new Error('the chosen layer was not restored');
     if (!(await again.locator('#chart-loss-step .link-button', { hasText: 'Hide data' }).isVisible())) throw new Error("the loss chart's data table was not restored");
   });
@@ -685,7 +691,7 @@ async function compareFrame(page, when, timeoutMs = 60_000) {
   }
 }
 
-/** What the Compare view shows: legend names, swatch colours and seeds' lines, the results rows, each heatmap's title and data. */
+/** What the Compare view shows: legend names, swatch colours and seeds' lines, the seeds' and over-training tables, the results rows, each heatmap's title and data. */
 async function readCompare(frame) {
   return frame.locator('#app').evaluate((app) => {
     const hex = (c) => '#' + (c.match(/\d+/g) ?? []).slice(0, 3).map((x) => Number(x).toString(16).padStart(2, '0')).join('');
@@ -698,6 +704,8 @@ async function readCompare(frame) {
       rows: [...app.querySelectorAll('#results-table tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
       entryHead: app.querySelector('#entries').hidden ? [] : [...app.querySelectorAll('#entries-table thead th')].map((th) => th.textContent),
       entries: app.querySelector('#entries').hidden ? [] : [...app.querySelectorAll('#entries-table tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
+      overHead: app.querySelector('#over-training').hidden ? [] : [...app.querySelectorAll('#over-training-table thead th')].map((th) => th.textContent),
+      over: app.querySelector('#over-training').hidden ? [] : [...app.querySelectorAll('#over-training-table tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
       heatmaps: [...app.querySelectorAll('#heatmaps figure')].map((f) => ({ title: f.querySelector('.card-title')?.textContent, points: Number(f.dataset.points), lastStep: Number(f.dataset.lastStep) })),
     };
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { experimentResults, interpolate, resultsMarkdown, trainingClock, type RecordedRun } from '../../engine/experiments/results';
+import { experimentResults, interpolate, overTrainingTable, resultsMarkdown, trainingClock, type RecordedRun } from '../../engine/experiments/results';
 import type { LayerMetrics, MetricsRecord, StepMetrics } from '../../engine/train/metrics';
 
 function layer(overflowRate: number): LayerMetrics {
@@ -155,4 +155,43 @@ test('over seeds: each entry as mean [least, greatest], and its late mean minus 
   assert.ok(md.includes('| e8 | 0, 1 | 4.800 [4.700, 4.900] | 4.800 [4.700, 4.900] | 4.875 [4.800, 4.950] | +0.025 [−0.150, +0.200] | 1 |'), md);
   assert.equal(experimentResults(runs).entries, null, 'runs without seeds: no table over seeds');
   assert.doesNotMatch(resultsMarkdown('t', experimentResults(runs)), /Over seeds/);
+});
+
+test('over training: the gap to the first entry, seed by seed, in each quarter of training; the last quarter is the late window', () => {
+  const seeded = (entry: string, seed: number, ce: Record<number, number>): RecordedRun => ({
+    name: `${entry}-seed${seed}`,
+    entry,
+    seed,
+    runId: `${entry}${seed}`,
+    state: 'completed',
+    records: Object.entries(ce).flatMap(([n, x]) => [step(Number(n), 100, []), val(Number(n), x)]),
+  });
+  // Quarters of 100: step 20 in the first, 40 the second, 60 the third, 80 and 100 the last (step 0 left out).
+  const r = experimentResults([
+    seeded('dense', 0, { 0: 7, 20: 6.0, 40: 5.6, 60: 5.3, 80: 5.1, 100: 5.0 }),
+    seeded('e8', 0, { 0: 7.1, 20: 6.2, 40: 5.7, 60: 5.3, 80: 5.0, 100: 4.8 }),
+    seeded('dense', 1, { 0: 7, 20: 5.8, 40: 5.5, 60: 5.2, 80: 5.0, 100: 4.9 }),
+    seeded('e8', 1, { 0: 7.2, 20: 6.1, 40: 5.6, 60: 5.1, 80: 4.9, 100: 4.9 }),
+  ]);
+  assert.deepEqual(r.overTraining?.windows, [[20], [40], [60], [80, 100]]);
+  assert.equal(r.overTraining?.baseline, 'dense');
+  const [e8] = r.overTraining?.rows ?? [];
+  // Seed 0: +0.2, +0.1, 0, (−0.1 − 0.2) / 2 = −0.15; seed 1: +0.3, +0.1, −0.1, (−0.1 + 0) / 2 = −0.05.
+  const near = (a: number | undefined, b: number) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-9, `${a} ≠ ${b}`);
+  near(e8.gaps[0]?.mean, 0.25);
+  near(e8.gaps[2]?.min, -0.1);
+  near(e8.gaps[3]?.mean, -0.1);
+  near(e8.gaps[3]?.mean, r.entries?.[1].lateVsFirst?.mean ?? NaN);
+  assert.deepEqual(overTrainingTable(r), {
+    columns: ['entry − dense', 'step 20', 'step 40', 'step 60', 'steps 80–100 (2)'],
+    rows: [['e8', '+0.250 [+0.200, +0.300]', '+0.100 [+0.100, +0.100]', '−0.050 [−0.100, +0.000]', '−0.100 [−0.150, −0.050]']],
+  });
+  assert.match(resultsMarkdown('t', r), /^## Over training\n\nValidation cross-entropy minus dense's, seed by seed,/m);
+
+  // Runs without seeds: each run against the first; a diverged or pending run has no gap.
+  assert.deepEqual(overTrainingTable(experimentResults(runs)), {
+    columns: ['run − switch', 'step 2', 'step 4'],
+    rows: [['dense', '+0.500', '+1.000'], ['unstable', '—', '—'], ['later', '—', '—']],
+  });
+  assert.equal(experimentResults([runs[0]]).overTraining, null, 'one run: nothing to compare');
 });

@@ -34,6 +34,7 @@ class ComparePage {
   private shownTables = new Set<string>();
   /** The selection is an experiment with several seeds per entry. */
   private entriesShown = false;
+  private overTrainingShown = false;
   private readonly lines = new Map<LineKind, ChartCard<LineKind>>();
   private heatmaps: ChartCard<string>[] = [];
 
@@ -47,6 +48,8 @@ class ComparePage {
   private readonly results = el('section', { id: 'results', class: 'results-section', 'aria-label': 'Results' });
   private readonly entriesTable = el('table', { id: 'entries-table', class: 'data results' });
   private readonly entries = el('section', { id: 'entries', class: 'results-section', 'aria-label': 'Each entry over its seeds' });
+  private readonly overTrainingTable = el('table', { id: 'over-training-table', class: 'data results' });
+  private readonly overTraining = el('section', { id: 'over-training', class: 'results-section', 'aria-label': 'Gaps to the first over training' });
   private readonly grid = el('section', { id: 'charts', class: 'grid', 'aria-label': 'Curves' });
   private readonly heatmapGrid = el('div', { id: 'heatmaps', class: 'grid heatmaps' });
   private readonly heatmapSection = el('section', { class: 'heatmap-section', 'aria-label': 'Expert load per run' });
@@ -72,13 +75,18 @@ class ComparePage {
       el('p', { class: 'note' }, 'Mean [least, greatest] over each entry’s seeds. The last figure is the entry’s late mean minus the first entry’s, seed by seed: both runs of a seed train on the same batches.'),
       el('div', { class: 'table-scroll' }, this.entriesTable),
     );
+    this.overTraining.append(
+      el('h2', {}, 'Over training'),
+      el('p', { class: 'note' }, 'Validation cross-entropy minus the first’s (seed by seed when the runs have seeds), averaged over each quarter of training: whether a gap opens or closes as the runs train on. The last quarter is the late window.'),
+      el('div', { class: 'table-scroll' }, this.overTrainingTable),
+    );
     for (const spec of COMPARE_LINES) {
       const card = this.card(spec);
       this.lines.set(spec.kind, card);
       this.grid.append(card.figure);
     }
     this.heatmapSection.append(el('h2', {}, 'Expert load per run'), this.heatmapGrid);
-    app.replaceChildren(header, this.message, this.entries, this.results, this.grid, this.heatmapSection);
+    app.replaceChildren(header, this.message, this.entries, this.overTraining, this.results, this.grid, this.heatmapSection);
     for (const spec of COMPARE_LINES) createLineChart(this.lines.get(spec.kind)!, spec, this.palette);
     this.setView('loading', 'Reading the runs…');
   }
@@ -108,6 +116,8 @@ class ComparePage {
     fillTable(this.resultsTable, { caption: 'Results: validation cross-entropy at equal steps and at equal training time, speed and routing', ...init.table });
     this.entriesShown = !!init.entries;
     fillTable(this.entriesTable, { caption: 'Each grid entry over its seeds', ...(init.entries ?? { columns: [], rows: [] }) });
+    this.overTrainingShown = !!init.overTraining;
+    fillTable(this.overTrainingTable, { caption: 'Gap to the first entry or run in each quarter of training', ...(init.overTraining ?? { columns: [], rows: [] }) });
     const layers = layerNames(this.runs);
     if (!this.layer || !layers.includes(this.layer)) this.layer = layers[0] ?? null;
     this.layerSelect.replaceChildren(...layers.map((name, i) => el('option', { value: name }, `${i}: ${name}`)));
@@ -202,6 +212,7 @@ class ComparePage {
     this.message.hidden = view === 'compare';
     for (const part of [this.results, this.grid, this.heatmapSection, this.exportButton]) part.hidden = view !== 'compare';
     this.entries.hidden = view !== 'compare' || !this.entriesShown;
+    this.overTraining.hidden = view !== 'compare' || !this.overTrainingShown;
   }
 
   private save(): void {

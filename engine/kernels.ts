@@ -1,8 +1,9 @@
 // Faster wasm kernels for the row moves that expert dispatch makes. tfjs-backend-wasm 4.22's Slice
 // (and so SplitV) copies its whole input out of the wasm heap for every slice, and its GatherV2 is an
 // element-by-element loop; these read the heap in place and move whole rows with TypedArray.set.
-// Cases they do not cover go to the original kernels.
+// Cases they do not cover go to the original kernels. Batched matmuls: wasm/batchMatMul.ts.
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMul } from './wasm/batchMatMul';
 
 /** What these kernels use of tfjs-backend-wasm's BackendWasm. */
 interface WasmBackend {
@@ -79,4 +80,6 @@ export function registerFastWasmKernels(): void {
     for (let r = 0; r < idx.length; r++) dst.set(src.subarray(idx[r] * rowSize, (idx[r] + 1) * rowSize), r * rowSize);
     return out;
   });
+
+  override(tf.BatchMatMul, batchMatMul);
 }

@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { before, test } from 'node:test';
 import { randomValues, useTestBackend } from './setup';
 
-// The wasm backend runs with the row kernels of engine/kernels.ts in place of tfjs's own; these
-// check them against plain JS on the host, including the cases they hand back to the originals.
+// The wasm backend runs with the row kernels of engine/kernels.ts and the batched matmul of
+// engine/wasm/batchMatMul.ts in place of tfjs's own; these check them against plain JS on the
+// host, including the cases they hand back to the originals.
 before(useTestBackend);
 
 const rows = (values: Float32Array, cols: number) => Array.from({ length: values.length / cols }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols)));
@@ -24,4 +27,59 @@ test('row slices, splits and gathers equal the same moves done on the host', () 
   const ints = tf.tensor1d([4, 8, 15, 16, 23, 42], 'int32');
   assert.deepEqual(tf.gather(ints, tf.tensor1d([5, 0], 'int32')).arraySync(), [42, 4]);
   assert.throws(() => tf.gather(x, tf.tensor1d([37], 'int32')), /not in \[0, 36\]/);
+});
+
+/** C[i] = op(A[i]) @ op(B[i]) on the host, summing over k in order in float32, as engine/wasm/batchMatMul.wat does. */
+function hostBatchMatMul(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < batch; i++) {
+    for (let r = 0; r < m; r++) {
+      for (let c = 0; c < n; c++) {
+        let sum = 0;
+        for (let j = 0; j < k; j++) {
+          const x = a[i * m * k + (transposeA ? j * m + r : r * k + j)];
+          const y = b[i * k * n + (transposeB ? c * k + j : j * n + c)];
+          sum = Math.fround(sum + Math.fround(x * y));
+        }
+        out.push(sum);
+      }
+    }
+  }
+  return out;
+}
+
+test('batched matmuls (every transpose, columns past the 16- and 4-wide blocks) equal the host sum to the bit', () => {
+  // [batch dims, M, K, N]: N = 37 takes two 16-column blocks, one of 4 and one column alone.
+  for (const [batchShape, m, k, n] of [[[3], 5, 9, 37], [[2, 2], 7, 33, 19], [[4], 1, 1, 3], [[2], 16, 4, 16]] as [number[], number, number, number][]) {
+    const batch = batchShape.reduce((x, d) => x * d, 1);
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        const a = randomValues(batch * m * k, m + k);
+        const b = randomValues(batch * k * n, k + n);
+        const got = tf.matMul(tf.tensor(a, [...batchShape, ...(transposeA ? [k, m] : [m, k])]), tf.tensor(b, [...batchShape, ...(transposeB ? [n, k] : [k, n])]), transposeA, transposeB);
+        assert.deepEqual(got.shape, [...batchShape, m, n]);
+        assert.deepEqual(Array.from(got.dataSync()), hostBatchMatMul(a, b, batch, m, k, n, transposeA, transposeB), `${batchShape} × ${m}×${k}×${n}, transposeA ${transposeA}, transposeB ${transposeB}`);
+      }
+    }
+  }
+});
+
+test('a broadcast batch goes to the original kernel; a gradient through the batched kernel holds', () => {
+  const a = randomValues(4 * 6, 3);
+  const b = randomValues(3 * 6 * 5, 4);
+  const got = tf.matMul(tf.tensor(a, [1, 4, 6]), tf.tensor(b, [3, 6, 5]));
+  const want = [0, 1, 2].flatMap((i) => hostBatchMatMul(a, b.subarray(i * 30, (i + 1) * 30), 1, 4, 6, 5, false, false));
+  const diff = Math.max(...Array.from(got.dataSync(), (x, i) => Math.abs(x - want[i])));
+  assert.ok(diff < 1e-5, `largest difference ${diff}`);
+  // d/dA of sum(A @ B) is B's row sums, per batch: the gradient's own matmuls run here too.
+  const bt = tf.tensor(b, [3, 6, 5]);
+  const da = tf.grad((x: tf.Tensor) => tf.sum(tf.matMul(x, bt)))(tf.tensor(randomValues(3 * 4 * 6, 5), [3, 4, 6]));
+  const rowSums = Array.from({ length: 3 * 6 }, (_, r) => b.subarray(r * 5, (r + 1) * 5).reduce((s, x) => s + x, 0));
+  const daRows = da.arraySync() as number[][][];
+  for (let i = 0; i < 3; i++) for (const row of daRows[i]) row.forEach((x, j) => assert.ok(Math.abs(x - rowSums[i * 6 + j]) < 1e-5));
+});
+
+test('the shipped kernel binary is the one batchMatMul.wat compiles to', () => {
+  const r = spawnSync(process.execPath, ['scripts/wat.mjs', '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
 });

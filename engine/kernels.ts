@@ -6,13 +6,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMul } from './wasm/batchMatMul';
 
 /** What these kernels use of tfjs-backend-wasm's BackendWasm. */
-interface WasmBackend {
+export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
   readSync(dataId: unknown): tf.TypedArray;
 }
 
-type KernelArgs = Parameters<tf.KernelFunc>[0];
+export type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 const numeric = (t: tf.TensorInfo) => t.dtype === 'float32' || t.dtype === 'int32';
 

@@ -188,15 +188,26 @@ function quarters(common: number[], commonStep: number): number[][] {
   return [0, 1, 2, 3].map((q) => sorted.filter((s) => quarter(s) === q)).filter((w) => w.length > 0);
 }
 
-/** Groups the runs by entry (by run when they carry no seeds) and pairs each with the first by seed. */
+/**
+ * `items` (one per run) grouped by grid entry, in grid order, each keyed by its run's seed; a run
+ * without entry and seed is a group of its own, under its name and the key undefined.
+ */
+function bySeed<T>(runs: RecordedRun[], items: T[]): Map<string, Map<number | undefined, T>> {
+  const groups = new Map<string, Map<number | undefined, T>>();
+  runs.forEach(({ entry, seed, name }, i) => {
+    const seeded = entry !== undefined && seed !== undefined;
+    const key = seeded ? entry : name;
+    groups.set(key, (groups.get(key) ?? new Map()).set(seeded ? seed : undefined, items[i]));
+  });
+  return groups;
+}
+
+/** Each entry (or run) paired seed by seed with the first; a diverged run has no gap. */
 function overTraining(parts: { run: RecordedRun; crossEntropyAt: Map<number, number> }[], windows: number[][]): OverTraining | null {
-  const groups = new Map<string, Map<number | undefined, Map<number, number>>>();
-  for (const { run, crossEntropyAt } of parts) {
-    const seeded = run.entry !== undefined && run.seed !== undefined;
-    const name = seeded ? (run.entry as string) : run.name;
-    if (!groups.has(name)) groups.set(name, new Map());
-    if (run.state !== 'diverged') groups.get(name)?.set(seeded ? run.seed : undefined, crossEntropyAt);
-  }
+  const groups = bySeed(
+    parts.map((p) => p.run),
+    parts.map((p) => (p.run.state === 'diverged' ? null : p.crossEntropyAt)),
+  );
   if (groups.size < 2 || !windows.length) return null;
   const [[baseline, base], ...rest] = groups;
   return {
@@ -207,9 +218,10 @@ function overTraining(parts: { run: RecordedRun; crossEntropyAt: Map<number, num
       gaps: windows.map((w) =>
         spread(
           [...seeds].flatMap(([seed, ce]) => {
-            const own = lateMean(ce, w);
-            const first = base.has(seed) ? lateMean(base.get(seed) as Map<number, number>, w) : null;
-            return own === null || first === null ? [] : [own - first];
+            const first = base.get(seed);
+            if (!ce || !first) return [];
+            const [own, theirs] = [lateMean(ce, w), lateMean(first, w)];
+            return own === null || theirs === null ? [] : [own - theirs];
           }),
         ),
       ),
@@ -219,13 +231,15 @@ function overTraining(parts: { run: RecordedRun; crossEntropyAt: Map<number, num
 
 /** The runs grouped by grid entry, in grid order; null unless the runs name their entries and seeds. */
 function entryResults(runs: RecordedRun[], rows: RunResult[]): EntryResult[] | null {
-  const seeded = runs.flatMap(({ entry, seed }, i) => (entry !== undefined && seed !== undefined ? [{ entry, seed, row: rows[i] }] : []));
+  const seeded = runs.flatMap((run, i) => (run.entry !== undefined && run.seed !== undefined ? [{ run, row: rows[i] }] : []));
   if (!seeded.length) return null;
-  const groups = new Map<string, { seed: number; row: RunResult }[]>();
-  for (const { entry, seed, row } of seeded) groups.set(entry, [...(groups.get(entry) ?? []), { seed, row }]);
+  const groups = bySeed(
+    seeded.map((x) => x.run),
+    seeded.map((x) => x.row),
+  );
   const [first] = groups.values();
-  const firstLate = new Map(first.map(({ seed, row }) => [seed, row.crossEntropyLate]));
-  return [...groups].map(([entry, members], e) => {
+  return [...groups].map(([entry, rowsBySeed], e) => {
+    const members = [...rowsBySeed].map(([seed, row]) => ({ seed: seed as number, row }));
     const figure = (f: (r: RunResult) => number | null) => spread(members.flatMap(({ row }) => (row.diverged ? [] : (f(row) ?? []))));
     return {
       entry,
@@ -238,7 +252,7 @@ function entryResults(runs: RecordedRun[], rows: RunResult[]): EntryResult[] | n
           ? null
           : spread(
               members.flatMap(({ seed, row }) => {
-                const base = firstLate.get(seed);
+                const base = first.get(seed)?.crossEntropyLate;
                 return row.crossEntropyLate === null || base === null || base === undefined ? [] : [row.crossEntropyLate - base];
               }),
             ),

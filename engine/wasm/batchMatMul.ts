@@ -5,13 +5,12 @@
 // transposed first, by the same module (tfjs-wasm's Transpose of a 4-D tensor is slower than the product).
 // Broadcast batch dimensions and 2-D products go to the original kernel.
 import * as tf from '@tensorflow/tfjs-core';
+import type { KernelArgs, WasmBackend } from '../kernels';
 import { BATCH_MAT_MUL_WASM } from './batchMatMulBinary';
 
-/** What this kernel uses of tfjs-backend-wasm's BackendWasm. */
-interface WasmBackend {
+/** What this kernel uses of tfjs-backend-wasm's BackendWasm besides the row kernels' part: its memory, and freeing. */
+interface WasmHeapBackend extends WasmBackend {
   wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
   disposeData(dataId: object): boolean;
 }
 
@@ -24,7 +23,7 @@ interface Kernels {
 let instance: { memory: WebAssembly.Memory; kernels: Kernels } | null = null;
 
 /** The kernel instantiated over the backend's heap (shared in the threaded build), once per heap. */
-function kernelsFor(backend: WasmBackend): Kernels {
+function kernelsFor(backend: WasmHeapBackend): Kernels {
   const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   if (!memory) throw new Error('BatchMatMul: tfjs-backend-wasm exposes no heap memory');
   if (instance?.memory !== memory) {
@@ -36,8 +35,6 @@ function kernelsFor(backend: WasmBackend): Kernels {
   return instance.kernels;
 }
 
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
 export function batchMatMul(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
@@ -46,7 +43,7 @@ export function batchMatMul(args: KernelArgs, original: tf.KernelFunc): tf.Tenso
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || rank < 3 || b.shape.length !== rank || batchShape.some((d, i) => d !== b.shape[i])) {
     return original(args);
   }
-  const backend = args.backend as unknown as WasmBackend;
+  const backend = args.backend as unknown as WasmHeapBackend;
   const [m, k] = transposeA ? [a.shape[rank - 1], a.shape[rank - 2]] : a.shape.slice(-2);
   const n = transposeB ? b.shape[rank - 2] : b.shape[rank - 1];
   const batch = batchShape.reduce((x, d) => x * d, 1);

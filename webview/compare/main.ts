@@ -12,6 +12,7 @@ import { listen, poster, vscodeApi } from '../shared/vscode';
 import { ChartCard } from '../dashboard/chartCard';
 import { heatmapOptions, renderHeatmap } from '../dashboard/heatmapChart';
 import { chartPng, COMPARE_LINES, createLineChart, recolorLineChart, renderLineChart, type LineKind } from './compareCharts';
+import { OptionalTable } from './optionalTable';
 import { comparedRuns, layerNames, legendGroups, seededRuns, type CompareInit, type ComparedRun } from './runs';
 
 const TAG = 'compare';
@@ -32,9 +33,6 @@ class ComparePage {
   private selection: CompareSelection | undefined;
   private layer: string | null = null;
   private shownTables = new Set<string>();
-  /** The selection is an experiment with several seeds per entry. */
-  private entriesShown = false;
-  private overTrainingShown = false;
   private readonly lines = new Map<LineKind, ChartCard<LineKind>>();
   private heatmaps: ChartCard<string>[] = [];
 
@@ -46,10 +44,22 @@ class ComparePage {
   private readonly message = el('p', { id: 'empty-message', class: 'empty', role: 'status' });
   private readonly resultsTable = el('table', { id: 'results-table', class: 'data results' });
   private readonly results = el('section', { id: 'results', class: 'results-section', 'aria-label': 'Results' });
-  private readonly entriesTable = el('table', { id: 'entries-table', class: 'data results' });
-  private readonly entries = el('section', { id: 'entries', class: 'results-section', 'aria-label': 'Each entry over its seeds' });
-  private readonly overTrainingTable = el('table', { id: 'over-training-table', class: 'data results' });
-  private readonly overTraining = el('section', { id: 'over-training', class: 'results-section', 'aria-label': 'Gaps to the first over training' });
+  /** Shown for an experiment with several seeds per entry. */
+  private readonly entries = new OptionalTable(
+    'entries',
+    'Each entry over its seeds',
+    'Over seeds',
+    'Mean [least, greatest] over each entry’s seeds. The last figure is the entry’s late mean minus the first entry’s, seed by seed: both runs of a seed train on the same batches.',
+    'Each grid entry over its seeds',
+  );
+  /** Shown for two or more entries or runs. */
+  private readonly overTraining = new OptionalTable(
+    'over-training',
+    'Gaps to the first over training',
+    'Over training',
+    'Validation cross-entropy minus the first’s (seed by seed when the runs have seeds), averaged over each quarter of training: whether a gap opens or closes as the runs train on. The last quarter is the late window.',
+    'Gap to the first entry or run in each quarter of training',
+  );
   private readonly grid = el('section', { id: 'charts', class: 'grid', 'aria-label': 'Curves' });
   private readonly heatmapGrid = el('div', { id: 'heatmaps', class: 'grid heatmaps' });
   private readonly heatmapSection = el('section', { class: 'heatmap-section', 'aria-label': 'Expert load per run' });
@@ -70,23 +80,13 @@ class ComparePage {
       this.exportButton,
     );
     this.results.append(el('h2', {}, 'Results'), el('div', { class: 'table-scroll' }, this.resultsTable));
-    this.entries.append(
-      el('h2', {}, 'Over seeds'),
-      el('p', { class: 'note' }, 'Mean [least, greatest] over each entry’s seeds. The last figure is the entry’s late mean minus the first entry’s, seed by seed: both runs of a seed train on the same batches.'),
-      el('div', { class: 'table-scroll' }, this.entriesTable),
-    );
-    this.overTraining.append(
-      el('h2', {}, 'Over training'),
-      el('p', { class: 'note' }, 'Validation cross-entropy minus the first’s (seed by seed when the runs have seeds), averaged over each quarter of training: whether a gap opens or closes as the runs train on. The last quarter is the late window.'),
-      el('div', { class: 'table-scroll' }, this.overTrainingTable),
-    );
     for (const spec of COMPARE_LINES) {
       const card = this.card(spec);
       this.lines.set(spec.kind, card);
       this.grid.append(card.figure);
     }
     this.heatmapSection.append(el('h2', {}, 'Expert load per run'), this.heatmapGrid);
-    app.replaceChildren(header, this.message, this.entries, this.overTraining, this.results, this.grid, this.heatmapSection);
+    app.replaceChildren(header, this.message, this.entries.section, this.overTraining.section, this.results, this.grid, this.heatmapSection);
     for (const spec of COMPARE_LINES) createLineChart(this.lines.get(spec.kind)!, spec, this.palette);
     this.setView('loading', 'Reading the runs…');
   }
@@ -114,10 +114,8 @@ class ComparePage {
     this.meta.textContent = `${this.runs.length} runs · ${init.table.columns[3]} · ${init.table.columns[4]}`;
     this.showLegend();
     fillTable(this.resultsTable, { caption: 'Results: validation cross-entropy at equal steps and at equal training time, speed and routing', ...init.table });
-    this.entriesShown = !!init.entries;
-    fillTable(this.entriesTable, { caption: 'Each grid entry over its seeds', ...(init.entries ?? { columns: [], rows: [] }) });
-    this.overTrainingShown = !!init.overTraining;
-    fillTable(this.overTrainingTable, { caption: 'Gap to the first entry or run in each quarter of training', ...(init.overTraining ?? { columns: [], rows: [] }) });
+    this.entries.fill(init.entries);
+    this.overTraining.fill(init.overTraining);
     const layers = layerNames(this.runs);
     if (!this.layer || !layers.includes(this.layer)) this.layer = layers[0] ?? null;
     this.layerSelect.replaceChildren(...layers.map((name, i) => el('option', { value: name }, `${i}: ${name}`)));
@@ -211,8 +209,8 @@ class ComparePage {
     this.message.textContent = message;
     this.message.hidden = view === 'compare';
     for (const part of [this.results, this.grid, this.heatmapSection, this.exportButton]) part.hidden = view !== 'compare';
-    this.entries.hidden = view !== 'compare' || !this.entriesShown;
-    this.overTraining.hidden = view !== 'compare' || !this.overTrainingShown;
+    this.entries.show(view === 'compare');
+    this.overTraining.show(view === 'compare');
   }
 
   private save(): void {

@@ -44,9 +44,9 @@ export class Outbox {
       const before = this.held.get(event.runId);
       this.held.set(event.runId, { event, coalesced: before ? before.coalesced + 1 + before.event.coalesced : 0 });
     } else {
-      const step = event.event === 'state' ? this.held.get(event.runId) : undefined;
+      const step = event.event === 'state' && this.held.get(event.runId);
       if (step) {
-        this.held.delete(event.runId);
+        this.held.delete(step.event.runId);
         this.enqueue(stepMessage(step));
       }
       this.enqueue(event);

@@ -61,6 +61,11 @@ export async function setThreadedWasmBackend(threads: number): Promise<boolean> 
   // The loader waits for its workers' "loaded" messages with the workers unref'd: without a handle
   // of its own, Node could find its event loop empty and exit (code 0) in the middle.
   const keepAlive = setInterval(() => undefined, 1000);
+  // The pool of pthread workers the build starts (its own 8 otherwise; read in the bundle only, see
+  // scripts/build.mjs). pthreadpool needs threads - 1 besides the calling thread, and a pool too small
+  // hangs the initialisation (a worker made on demand cannot load while the caller waits): one spare.
+  const pool = globalThis as { switchyardWasmThreadPool?: number };
+  pool.switchyardWasmThreadPool = threads;
   try {
     if (!(await tf.setBackend('wasm'))) return false;
     await tf.ready();
@@ -74,5 +79,6 @@ export async function setThreadedWasmBackend(threads: number): Promise<boolean> 
     URL.createObjectURL = createObjectURL;
     os.cpus = cpus;
     clearInterval(keepAlive);
+    delete pool.switchyardWasmThreadPool;
   }
 }

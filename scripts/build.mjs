@@ -1,7 +1,7 @@
 // Bundles the webviews, the extension and the engine (CLI + server) with esbuild.
 // The wasm backend's binaries are copied beside the bundle so that backend.ts finds them there.
 import { build } from 'esbuild';
-import { copyFileSync, cpSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -21,6 +21,21 @@ const zodEnglishOnly = {
     b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (a) =>
       /[\\/]zod[\\/]/.test(a.importer) ? { path: resolve('scripts/zodLocales.ts') } : undefined,
     );
+  },
+};
+
+// tfjs-wasm's threaded build starts a fixed pool of 8 pthread workers and waits for each to load the
+// module (~0.35 s of a cold start on 2 cores), though XNNPACK uses only as many threads as it is given.
+// The pool's size becomes what engine/wasmThreads.ts asks for (8 when it asks for nothing).
+const POOL_SIZE = 'var pthreadPoolSize = 8;';
+const wasmThreadPool = {
+  name: 'wasm-thread-pool',
+  setup(b) {
+    b.onLoad({ filter: /tf-backend-wasm\.node\.js$/ }, (a) => {
+      const text = readFileSync(a.path, 'utf8');
+      if (text.split(POOL_SIZE).length !== 2) throw new Error(`${a.path}: expected '${POOL_SIZE}' once (a new tfjs-backend-wasm? see engine/wasmThreads.ts)`);
+      return { contents: text.replace(POOL_SIZE, 'var pthreadPoolSize = globalThis.switchyardWasmThreadPool ?? 8;'), loader: 'js' };
+    });
   },
 };
 
@@ -72,5 +87,6 @@ await build({
   // tfjs backends register themselves on import; their package.json sideEffects lists would let
   // esbuild drop those imports.
   ignoreAnnotations: true,
+  plugins: [wasmThreadPool],
   logLevel: 'warning',
 });

@@ -7,7 +7,7 @@ import type { Batch } from '../data/batches';
 import { Tokenizer } from '../data/tokenizer';
 import { ForwardContext } from '../model/context';
 import { SwitchTransformer } from '../model/model';
-import { checkpointDir, listCheckpoints, loadCheckpoint, type NamedTensor } from '../train/checkpoint';
+import { checkpointDir, listCheckpoints, loadCheckpointWeights, type NamedTensor } from '../train/checkpoint';
 import { loadDataset, validationBatches } from '../train/dataset';
 import { parseRunConfig, type RunConfig } from '../train/runConfig';
 import { restoreWeights } from '../train/runModel';
@@ -36,7 +36,7 @@ export async function analyzeRun(run: RunDir, step?: number): Promise<Analysis> 
   const tokenizer = Tokenizer.fromJSON(run.readJson('tokenizer.json'));
   const dataset = await loadDataset(config.corpus, config.training.vocabSize, tokenizer);
   const batches = validationBatches(dataset, config.training);
-  return analyzeCheckpoints(run.id, config, tokenizer, batches, dataset.tags, steps, at, (s) => loadCheckpoint(checkpointDir(run.checkpoints, s)).weights);
+  return analyzeCheckpoints(run.id, config, tokenizer, batches, dataset.tags, steps, at, (s) => loadCheckpointWeights(checkpointDir(run.checkpoints, s)).weights);
 }
 
 export function analyzeCheckpoints(

@@ -6,36 +6,54 @@ import { hfParams } from '../formats/hf/names';
 import { openSafetensorsFile } from '../formats/hf/safetensors';
 import { HfTokenizer } from '../formats/hf/tokenizer';
 import { SwitchTransformer } from '../model/model';
-import { checkpointDir, listCheckpoints, loadCheckpoint, type Checkpoint, type NamedTensor } from './checkpoint';
+import { checkpointDir, listCheckpoints, loadCheckpointWeights, type CheckpointWeights, type NamedTensor } from './checkpoint';
 import { parseRunConfig, type RunConfig } from './runConfig';
 import type { RunDir } from './runStore';
 
-export interface RunModel {
+export interface RunModel<C extends CheckpointWeights = CheckpointWeights> {
   config: RunConfig;
   /** An imported model keeps its own tokenizer, run by HF's library. */
   tokenizer: Tokenizer | HfTokenizer;
   model: SwitchTransformer;
   /** The checkpoint's step; 0 for a run with none (its initial weights). */
   step: number;
-  checkpoint: Checkpoint | null;
+  checkpoint: C | null;
 }
 
-export function loadRunModel(run: RunDir): RunModel {
+/**
+ * The run's model at its newest checkpoint, read by `load`: its weights alone by default (inference,
+ * a run started from another); `loadCheckpoint` to train on, with the optimizer's state.
+ */
+export function loadRunModel<C extends CheckpointWeights = CheckpointWeights>(run: RunDir, load: (dir: string) => C = loadCheckpointWeights as (dir: string) => C): RunModel<C> {
   const config = parseRunConfig(run.readJson('config.json'));
   const tokenizerJson = run.readJson('tokenizer.json');
   const tokenizer = config.imported ? HfTokenizer.fromJSON(tokenizerJson) : Tokenizer.fromJSON(tokenizerJson);
   const steps = config.imported ? [] : listCheckpoints(run.checkpoints);
-  const checkpoint = steps.length ? loadCheckpoint(checkpointDir(run.checkpoints, steps[steps.length - 1])) : null;
-  const model = config.imported ? importedModel(run, config) : new SwitchTransformer(config.model, config.training.seed);
-  if (checkpoint) {
-    try {
-      restoreWeights(model, checkpoint.weights);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-  }
+  const checkpoint = steps.length ? load(checkpointDir(run.checkpoints, steps[steps.length - 1])) : null;
+  const model = config.imported ? importedModel(run, config) : checkpoint ? modelFromWeights(config, checkpoint.weights) : new SwitchTransformer(config.model, config.training.seed);
   return { config, tokenizer, model, step: checkpoint?.step ?? 0, checkpoint };
+}
+
+/**
+ * Built from the checkpoint's weights (drawing initial ones first would cost a cold start ~0.3 s on
+ * tiny). A weight missing or of another shape is made of zeros and noted; then the model is disposed
+ * and the first of them thrown, so a mismatch loads nothing.
+ */
+function modelFromWeights(config: RunConfig, weights: Map<string, NamedTensor>): SwitchTransformer {
+  const problems: string[] = [];
+  const read = (name: string, shape: number[]) => {
+    const w = weights.get(name);
+    if (!w) problems.push(`the checkpoint has no weight ${name}`);
+    else if (w.shape.join() !== shape.join()) problems.push(`the checkpoint's ${name} has shape [${w.shape}], the model's is [${shape}]`);
+    else return tf.tensor(w.values, shape);
+    return tf.zeros(shape);
+  };
+  const model = new SwitchTransformer(config.model, config.training.seed, read);
+  if (problems.length) {
+    model.dispose();
+    throw new Error(problems[0]);
+  }
+  return model;
 }
 
 /** Checks every weight against the model before assigning any, so a mismatch loads nothing. */

@@ -13,7 +13,7 @@ import { ForwardContext } from '../model/context';
 import { SwitchTransformer } from '../model/model';
 import type { LayerRouting } from '../model/stats';
 import { Adam } from './adam';
-import { pruneCheckpoints, saveCheckpoint, type NamedTensor } from './checkpoint';
+import { loadCheckpoint, pruneCheckpoints, saveCheckpoint, type NamedTensor } from './checkpoint';
 import { loadDataset, validationBatches, type Dataset } from './dataset';
 import { AlertMonitor, DEFAULT_THRESHOLDS } from '../analysis/health';
 import { TokenLabels } from '../analysis/tokenLabels';
@@ -148,7 +148,7 @@ export class Trainer extends EventEmitter<TrainerEvents> {
    */
   static async open(runsDir: string, id: string, backend: string, steps?: number): Promise<Trainer> {
     const run = openRun(runsDir, id);
-    const { config, tokenizer, model, checkpoint: ckpt } = loadRunModel(run);
+    const { config, tokenizer, model, checkpoint: ckpt } = loadRunModel(run, loadCheckpoint);
     if (!(tokenizer instanceof Tokenizer)) {
       model.dispose();
       throw new Error(`run ${id} is a model imported from ${config.imported?.source}: it runs inference only`);

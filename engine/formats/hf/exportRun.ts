@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { toHfConfig } from '../../model/config';
 import { expertCapacity } from '../../model/routingPlan';
-import { checkpointDir, listCheckpoints, loadCheckpoint } from '../../train/checkpoint';
+import { checkpointDir, listCheckpoints, loadCheckpointWeights } from '../../train/checkpoint';
 import { parseRunConfig } from '../../train/runConfig';
 import { IMPORTED_WEIGHTS } from '../../train/runModel';
 import type { RunDir } from '../../train/runStore';
@@ -55,7 +55,7 @@ function runWeights(run: RunDir, imported: boolean): { step: number; weightOf: (
   }
   const steps = listCheckpoints(run.checkpoints);
   if (!steps.length) throw new Error(`run ${run.id} has no checkpoint to export`);
-  const { weights } = loadCheckpoint(checkpointDir(run.checkpoints, steps[steps.length - 1]));
+  const { weights } = loadCheckpointWeights(checkpointDir(run.checkpoints, steps[steps.length - 1]));
   return { step: steps[steps.length - 1], weightOf: (name) => weights.get(name)?.values, close: () => {} };
 }
 

@@ -1,15 +1,18 @@
 // Faster wasm kernels for the row moves that expert dispatch makes. tfjs-backend-wasm 4.22's Slice
 // (and so SplitV) copies its whole input out of the wasm heap for every slice, and its GatherV2 is an
 // element-by-element loop; these read the heap in place and move whole rows with TypedArray.set.
-// Cases they do not cover go to the original kernels. Batched matmuls: wasm/batchMatMul.ts.
+// Cases they do not cover go to the original kernels. A clone shares its input's values. Batched
+// matmuls and transposes of the last two axes: wasm/batchMatMul.ts and wasm/transpose.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMul } from './wasm/batchMatMul';
+import { transpose } from './wasm/transpose';
 
 /** What these kernels use of tfjs-backend-wasm's BackendWasm. */
 export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
   readSync(dataId: unknown): tf.TypedArray;
+  incRef(dataId: unknown): void;
 }
 
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -81,5 +84,15 @@ export function registerFastWasmKernels(): void {
     return out;
   });
 
+  // tfjs clones each input that an op keeps for its gradient, and tfjs-wasm's Identity copies the
+  // values (~4% of a training step on tiny). No kernel here or in tfjs-wasm writes a tensor in place
+  // (Adam's step makes a new one), so a clone shares its input's values, as Reshape's output does.
+  override(tf.Identity, (args, original) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === 'string') return original(args);
+    (args.backend as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
   override(tf.BatchMatMul, batchMatMul);
+  override(tf.Transpose, transpose);
 }

@@ -4,34 +4,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; the model trains, so it needs all of them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { dropoutInHeap } from '../wasm/dropout';
 import type { ForwardContext } from './context';
 
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 
 /**
- * tf.customGrad with plain types: `f` gets its tensor inputs and a save function. tf's own save
- * clones every tensor it keeps for the backward pass (a copy on wasm: each matmul copied its whole
- * weight, every step), because the forward pass's tidy disposes activations before the backward
- * runs. A variable is never disposed by a tidy: a weight is saved by reference; the rest is cloned.
+ * tf.customGrad with plain types: `f` gets its tensor inputs and tf's save function, which keeps a
+ * clone of each tensor for the backward pass (the forward pass's tidy disposes the originals). A clone
+ * shares its values on both backends (tfjs-cpu's Identity, and the wasm one of engine/kernels.ts).
  */
 export function customOp<T extends tf.Tensor>(
   f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: T; gradFunc: Grad },
 ): (...inputs: tf.Tensor[]) => T {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const tfSave = args.pop() as tf.GradSaveFunc;
-    let saved: tf.Tensor[] = [];
-    const save = (tensors: tf.Tensor[]) => {
-      saved = tensors;
-      tfSave(tensors.filter((t) => !(t instanceof tf.Variable)));
-    };
-    const { value, gradFunc } = f(args as tf.Tensor[], save);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, cloned: tf.Tensor[]) => {
-        let j = 0;
-        return gradFunc(dy, saved.map((t) => (t instanceof tf.Variable ? t : cloned[j++])));
-      },
-    };
+    const save = args.pop() as tf.GradSaveFunc;
+    return f(args as tf.Tensor[], save);
   });
   return (...inputs) => op(...inputs) as T;
 }
@@ -133,10 +121,17 @@ export function embed(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
   return op(table);
 }
 
-/** Inverted dropout with a deterministic seed; identity in eval mode. */
+/** Inverted dropout with a deterministic seed; identity in eval mode. On wasm, tf.dropout's values in one pass. */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, ctx: ForwardContext): T {
   if (!ctx.training || rate === 0) return x;
-  return tf.dropout(x, rate, undefined, ctx.nextSeed()) as T;
+  const seed = ctx.nextSeed();
+  if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32') return tf.dropout(x, rate, undefined, seed) as T;
+  const op = customOp(([input], save) => {
+    const { out, mask } = dropoutInHeap(input, rate, seed);
+    save([mask]);
+    return { value: out, gradFunc: (dy, [m]) => tf.mul(dy, m) };
+  });
+  return op(x) as T;
 }
 
 /** Rounds float32 values to the nearest bfloat16 (ties to even on the top 16 bits). */

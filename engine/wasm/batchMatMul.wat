@@ -1,6 +1,5 @@
 ;; Batched matmuls over float32 in tfjs-backend-wasm's own heap; pointers are byte offsets into it.
 ;; bmm: C[i] = A[i] @ B[i], A [batch, M, K] (or [batch, K, M] with $tA), B [batch, K, N], C [batch, M, N]
-;; transpose: a B given as [batch, N, K] is transposed first, into a buffer the caller owns
 ;; tfjs-wasm 4.22 sends every batched (or transposed) matmul to a scalar loop; attention's
 ;; per-head products are all batched. Each output row is made 16 columns at a time in four SIMD
 ;; accumulators (then 4 columns, then one), summing over k in order, so results are deterministic.
@@ -106,34 +105,5 @@
         (local.set $a (i32.add (local.get $a) (i32.shl (i32.mul (local.get $M) (local.get $K)) (i32.const 2))))
         (local.set $b (i32.add (local.get $b) (i32.shl (i32.mul (local.get $K) (local.get $N)) (i32.const 2))))
         (local.set $c (i32.add (local.get $c) (i32.shl (i32.mul (local.get $M) (local.get $N)) (i32.const 2))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $batches))))
-
-
-  ;; dst[i] = src[i]ᵀ: src [batch, R, C] -> dst [batch, C, R], byte offsets
-  (func (export "transpose") (param $src i32) (param $dst i32) (param $batch i32) (param $R i32) (param $C i32)
-    (local $i i32) (local $r i32) (local $c i32) (local $d i32) (local $rowR i32)
-    (local.set $rowR (i32.shl (local.get $R) (i32.const 2)))
-    (block $batches_done
-      (loop $batches
-        (br_if $batches_done (i32.ge_u (local.get $i) (local.get $batch)))
-        (local.set $r (i32.const 0))
-        (block $rows_done
-          (loop $rows
-            (br_if $rows_done (i32.ge_u (local.get $r) (local.get $R)))
-            ;; src row r, read in order, goes to column r of dst
-            (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
-            (local.set $c (i32.const 0))
-            (block $cols_done
-              (loop $cols
-                (br_if $cols_done (i32.ge_u (local.get $c) (local.get $C)))
-                (f32.store (local.get $d) (f32.load (local.get $src)))
-                (local.set $src (i32.add (local.get $src) (i32.const 4)))
-                (local.set $d (i32.add (local.get $d) (local.get $rowR)))
-                (local.set $c (i32.add (local.get $c) (i32.const 1)))
-                (br $cols)))
-            (local.set $r (i32.add (local.get $r) (i32.const 1)))
-            (br $rows)))
-        (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $C) (local.get $rowR))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $batches)))))

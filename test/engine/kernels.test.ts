@@ -3,10 +3,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before, test } from 'node:test';
+import { ForwardContext } from '../../engine/model/context';
+import { dropout } from '../../engine/model/ops';
 import { randomValues, useTestBackend } from './setup';
 
-// The wasm backend runs with the row kernels of engine/kernels.ts and the batched matmul of
-// engine/wasm/batchMatMul.ts in place of tfjs's own; these check them against plain JS on the
+// The wasm backend runs with the row kernels of engine/kernels.ts, the batched matmul of
+// engine/wasm/batchMatMul.ts and the dropout of engine/wasm/dropout.ts in place of tfjs's own; these check them against plain JS on the
 // host, including the cases they hand back to the originals.
 before(useTestBackend);
 
@@ -79,7 +81,63 @@ test('a broadcast batch goes to the original kernel; a gradient through the batc
   for (let i = 0; i < 3; i++) for (const row of daRows[i]) row.forEach((x, j) => assert.ok(Math.abs(x - rowSums[i * 6 + j]) < 1e-5));
 });
 
-test('the shipped kernel binary is the one batchMatMul.wat compiles to', () => {
+test('transposes of the last two axes (transpose.wat) move every value to its place: edges, batches, int32; other permutations too', () => {
+  const host = (v: ArrayLike<number>, shape: number[], perm: number[]) => {
+    const out = new Array<number>(v.length);
+    const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    const outShape = perm.map((p) => shape[p]);
+    const outStrides = outShape.map((_, i) => outShape.slice(i + 1).reduce((a, b) => a * b, 1));
+    for (let flat = 0; flat < v.length; flat++) {
+      const index = strides.map((s, i) => Math.floor(flat / s) % shape[i]);
+      out[perm.reduce((o, p, i) => o + index[p] * outStrides[i], 0)] = v[flat];
+    }
+    return out;
+  };
+  const cases: [number[], number[]][] = [
+    [[1, 1], [1, 0]],
+    [[5, 3], [1, 0]],
+    [[4, 4], [1, 0]],
+    [[37, 61], [1, 0]], // 4 × 4 blocks in two bands of 32 columns, then both edges
+    [[128, 512], [1, 0]],
+    [[2, 9, 130], [0, 2, 1]],
+    [[3, 4, 8, 5], [0, 1, 3, 2]],
+    [[3, 4, 8, 5], [0, 2, 1, 3]], // the original kernel
+    [[0, 6], [1, 0]],
+  ];
+  for (const [shape, perm] of cases) {
+    const values = randomValues(shape.reduce((a, b) => a * b, 1), shape.length);
+    assert.deepEqual(Array.from(tf.transpose(tf.tensor(values, shape), perm).dataSync()), host(values, shape, perm), `[${shape}] perm [${perm}]`);
+  }
+  const ints = Int32Array.from({ length: 7 * 9 }, (_, i) => (i * 2654435761) | 0);
+  assert.deepEqual(Array.from(tf.transpose(tf.tensor(ints, [7, 9], 'int32')).dataSync()), host(ints, [7, 9], [1, 0]));
+});
+
+test("dropout on wasm (dropout.wat) equals tf.dropout's values and gradient to the bit: odd sizes, several rates and seeds", () => {
+  assert.equal(tf.getBackend(), 'wasm');
+  const cases: [number[], number, number][] = [
+    [[1], 0.1, 1],
+    [[7], 0.5, 2],
+    [[33, 17], 0.1, 12345],
+    [[4, 128, 37], 0.4, 4294967295],
+    [[3, 5], 0.999, 99],
+  ];
+  for (const [shape, rate, seed] of cases) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(randomValues(size, seed % 1000), shape);
+    const w = tf.tensor(randomValues(size, seed % 1000 + 1), shape);
+    // The same seed stream on both sides: the seed is the context's first.
+    const ours = tf.grads((v: tf.Tensor) => tf.sum(tf.mul(dropout(v, rate, new ForwardContext(true, seed)), w)));
+    const theirs = tf.grads((v: tf.Tensor) => tf.sum(tf.mul(tf.dropout(v, rate, undefined, new ForwardContext(true, seed).nextSeed()), w)));
+    const label = `[${shape}] rate ${rate} seed ${seed}`;
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+    assert.deepEqual(bits(dropout(x, rate, new ForwardContext(true, seed))), bits(tf.dropout(x, rate, undefined, new ForwardContext(true, seed).nextSeed())), `${label}: values`);
+    assert.deepEqual(bits(ours([x])[0]), bits(theirs([x])[0]), `${label}: gradient`);
+    const kept = (dropout(x, rate, new ForwardContext(true, seed)).dataSync() as Float32Array).filter((v) => v !== 0).length;
+    if (size > 1000) assert.ok(Math.abs(kept / size - (1 - rate)) < 0.02, `${label}: kept ${kept} of ${size}`);
+  }
+});
+
+test('the shipped kernel binaries are the ones the .wat files compile to', () => {
   const r = spawnSync(process.execPath, ['scripts/wat.mjs', '--check'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });

@@ -42,10 +42,9 @@ export function loadRunModel<C extends CheckpointWeights = CheckpointWeights>(ru
 function modelFromWeights(config: RunConfig, weights: Map<string, NamedTensor>): SwitchTransformer {
   const problems: string[] = [];
   const read = (name: string, shape: number[]) => {
-    const w = weights.get(name);
-    if (!w) problems.push(`the checkpoint has no weight ${name}`);
-    else if (w.shape.join() !== shape.join()) problems.push(`the checkpoint's ${name} has shape [${w.shape}], the model's is [${shape}]`);
-    else return tf.tensor(w.values, shape);
+    const problem = weightProblem(weights, name, shape);
+    if (!problem) return tf.tensor((weights.get(name) as NamedTensor).values, shape);
+    problems.push(problem);
     return tf.zeros(shape);
   };
   const model = new SwitchTransformer(config.model, config.training.seed, read);
@@ -56,12 +55,19 @@ function modelFromWeights(config: RunConfig, weights: Map<string, NamedTensor>):
   return model;
 }
 
+/** Why the checkpoint's weight `name` cannot be the model's of this shape; null when it can. */
+function weightProblem(weights: Map<string, NamedTensor>, name: string, shape: number[]): string | null {
+  const w = weights.get(name);
+  if (!w) return `the checkpoint has no weight ${name}`;
+  if (w.shape.join() !== shape.join()) return `the checkpoint's ${name} has shape [${w.shape}], the model's is [${shape}]`;
+  return null;
+}
+
 /** Checks every weight against the model before assigning any, so a mismatch loads nothing. */
 export function restoreWeights(model: SwitchTransformer, weights: Map<string, NamedTensor>): void {
   for (const [name, v] of model.params.vars) {
-    const w = weights.get(name);
-    if (!w) throw new Error(`the checkpoint has no weight ${name}`);
-    if (w.shape.join() !== v.shape.join()) throw new Error(`the checkpoint's ${name} has shape [${w.shape}], the model's is [${v.shape}]`);
+    const problem = weightProblem(weights, name, v.shape);
+    if (problem) throw new Error(problem);
   }
   for (const [name, v] of model.params.vars) {
     const w = weights.get(name) as NamedTensor;

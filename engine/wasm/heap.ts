@@ -1,5 +1,6 @@
 // Hand-written wasm modules (engine/wasm/*.wat) work on tensors in place in tfjs-backend-wasm's own
 // heap: each is instantiated over the backend's memory (shared in the threaded build), once per heap.
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { WasmBackend } from '../kernels';
 
 /** What these modules use of tfjs-backend-wasm's BackendWasm besides the row kernels' part: its memory, and freeing. */
@@ -31,6 +32,6 @@ export function inHeap<T>(binary: WasmBinary, backend: WasmHeapBackend): T {
 }
 
 /** A tensor's byte offset in the heap. Read after every makeOutput, which may grow (and so move) the heap. */
-export function heapOffset(backend: WasmBackend, t: { dataId: unknown; shape: number[]; dtype: string }): number {
-  return backend.typedArrayFromHeap(t as never).byteOffset;
+export function heapOffset(backend: WasmBackend, t: TensorInfo): number {
+  return backend.typedArrayFromHeap(t).byteOffset;
 }

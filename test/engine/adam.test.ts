@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { Adam } from '../../engine/train/adam';
+import { Adam, adamStep } from '../../engine/train/adam';
+import { adamHelperChunks } from '../../engine/wasm/adam';
+import { CHUNK, CONTROL, TABLE, runClaimedChunks, type AdamKernel } from '../../engine/wasm/adamThreads';
 import { optimizerStep } from '../../engine/train/replicaStep';
 import type { TrainingOptions } from '../../engine/train/runConfig';
-import { useTestBackend } from './setup';
+import { randomValues, useTestBackend } from './setup';
 
 before(useTestBackend);
 
@@ -101,4 +103,66 @@ test('routerLearningRateScale: the routers\' classifiers step at that multiple o
   assert.ok(near(params.get(router)!.dataSync(), expected(10)), `router ${params.get(router)!.dataSync()} != ${expected(10)}`);
   assert.ok(near(params.get(expert)!.dataSync(), expected(1)), `expert ${params.get(expert)!.dataSync()} != ${expected(1)}`);
   assert.ok(!near(params.get(router)!.dataSync(), expected(1)), 'the scale changes the router\'s step');
+});
+
+/** `steps` Adam steps on weights of the given sizes, through Adam and through the host loop; both results. */
+function bothWays(sizes: number[], steps: number) {
+  const names = sizes.map((_, i) => `w${i}`);
+  const params = new Map(names.map((name, i) => [name, tf.variable(tf.tensor1d(randomValues(sizes[i], i + 1)))]));
+  const host = names.map((name, i) => ({ name, w: randomValues(sizes[i], i + 1), m: new Float32Array(sizes[i]), v: new Float32Array(sizes[i]) }));
+  const adam = new Adam();
+  for (let t = 1; t <= steps; t++) {
+    const g = sizes.map((n, i) => randomValues(n, 100 * t + i).map((x) => x * 10 ** (i % 4 - 3)));
+    adam.apply(params, new Map(names.map((name, i) => [name, tf.tensor1d(g[i])])), 0.003);
+    const stepSize = (0.003 * Math.sqrt(1 - 0.999 ** t)) / (1 - 0.9 ** t);
+    host.forEach((h, i) => adamStep(h.w, g[i], h, stepSize, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }));
+  }
+  const state = adam.exportState();
+  const got = names.map((name, i) => ({ w: params.get(name)!.dataSync() as Float32Array, m: state[i].m, v: state[i].v }));
+  adam.dispose();
+  tf.dispose([...params.values()]);
+  return { got, host };
+}
+
+test('the step on the backend equals the host loop to the bit, for sizes that end mid-pair and mid-chunk', () => {
+  const { got, host } = bothWays([1, 3, 2 * CHUNK + 5, 50_001], 3);
+  got.forEach((g, i) => {
+    assert.deepStrictEqual(g.w, host[i].w, `weights of w${i}`);
+    assert.deepStrictEqual(g.m, host[i].m, `m of w${i}`);
+    assert.deepStrictEqual(g.v, host[i].v, `v of w${i}`);
+  });
+});
+
+test('helper threads take chunks of the step once started, and the values are the same to the bit', async (t) => {
+  const memory = (tf.backend() as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory } }).wasm?.wasmMemory;
+  if (!(memory?.buffer instanceof SharedArrayBuffer)) return t.skip('no shared wasm heap (one thread, or not wasm): no helpers');
+  const before = adamHelperChunks();
+  // The helper starts on the first step with more than one chunk; until it has, this thread does all.
+  for (let tries = 0; adamHelperChunks() === before && tries < 200; tries++) {
+    bothWays([64 * CHUNK], 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(adamHelperChunks() > before, 'a helper ran some chunks');
+  const helped = adamHelperChunks();
+  const { got, host } = bothWays([64 * CHUNK + 3, 1000], 2);
+  assert.ok(adamHelperChunks() > helped, 'and it took part in this step');
+  got.forEach((g, i) => assert.deepStrictEqual([g.w, g.m, g.v], [host[i].w, host[i].m, host[i].v], `w${i}`));
+});
+
+test('a claim of an earlier call runs nothing: a late helper cannot take a chunk of the next call', () => {
+  const control = new Int32Array(CONTROL.size);
+  const table = new Float64Array(TABLE.chunks + 4 * TABLE.chunkWords);
+  const ran: number[] = [];
+  const kernel: AdamKernel = { adam: (w) => void ran.push(w) };
+  for (let i = 0; i < 4; i++) table[TABLE.chunks + i * TABLE.chunkWords] = 1000 + i;
+  control[CONTROL.count] = 4;
+  control[CONTROL.claim] = 7 << 16;
+  runClaimedChunks(control, table, kernel, 6, true);
+  assert.deepEqual(ran, [], 'generation 6 finds generation 7\'s claim and stops');
+  control[CONTROL.claim] = (7 << 16) | 2;
+  runClaimedChunks(control, table, kernel, 7, true);
+  assert.deepEqual(ran, [1002, 1003], 'generation 7 runs the chunks left, each once');
+  assert.deepEqual([control[CONTROL.done], control[CONTROL.helped]], [2, 2]);
+  runClaimedChunks(control, table, kernel, 7, false);
+  assert.equal(ran.length, 2, 'none left');
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, backendLabel, initBackend, type BackendChoice } from '../backend';
 import { benchEvents } from './events';
+import { simdPeakFlops } from './simdPeak';
 import { benchTimings } from './timings';
 import { matmulFlops, timeLayers, type Impl, type LayerSize, type PhaseTimes } from './switchLayer';
 
@@ -35,7 +36,8 @@ async function main(): Promise<void> {
   console.log(`# Switchyard benchmark\n\nbackend: ${backendLabel(backend)}; node ${process.version}; ${new Date().toISOString()}\n`);
 
   const ceiling = matmulFlops(2048, 256, 1024);
-  console.log(`Dense 2-D matmul ceiling ([2048,256] @ [256,1024]): ${fmt(ceiling / 1e9, 1)} GFLOP/s\n`);
+  console.log(`Dense 2-D matmul ceiling ([2048,256] @ [256,1024]): ${fmt(ceiling / 1e9, 1)} GFLOP/s`);
+  console.log(`wasm SIMD arithmetic peak (f32x4 multiply + add in registers, one thread): ${fmt((await simdPeakFlops()) / 1e9, 1)} GFLOP/s\n`);
 
   const results = new Map<string, Record<Impl, PhaseTimes>>();
   console.log('| T | dModel | E | switch step ms | one-hot step ms | one-hot / switch | switch / dense fwd+bwd | switch / dense Adam | switch FLOP/s / ceiling | dense FLOP/s / ceiling | dropped |');

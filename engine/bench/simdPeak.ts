@@ -10,7 +10,8 @@ function peakModuleText(): string {
   const init = Array.from({ length: LANES }, (_, i) => `(local.set $a${i} (f32x4.splat (f32.const ${i + 1})))`).join('\n');
   const body = Array.from({ length: LANES }, (_, i) => `(local.set $a${i} (f32x4.add (local.get $a${i}) (f32x4.mul (local.get $a${i}) (local.get $b))))`).join('\n');
   // The sum of the accumulators is returned so the loop is not dead code.
-  const sum = Array.from({ length: LANES - 1 }, () => '(f32x4.add').join(' ') + ' (local.get $a0) ' + Array.from({ length: LANES - 1 }, (_, i) => `(local.get $a${i + 1}))`).join(' ');
+  let sum = '(local.get $a0)';
+  for (let i = 1; i < LANES; i++) sum = `(f32x4.add ${sum} (local.get $a${i}))`;
   return `(module (func (export "run") (param $n i32) (result f32) (local $b v128) ${accumulators}
     (local.set $b (f32x4.splat (f32.const 0.999999)))
     ${init}

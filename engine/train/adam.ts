@@ -89,7 +89,10 @@ export class Adam {
 
   /** Every slot's moments and step count, for a checkpoint (copies: training goes on). */
   exportState(): AdamSlotState[] {
-    return [...this.slots.values()].map((s) => ({ name: s.name, step: s.step, ...momentValues(s, (a) => a.slice()) }));
+    return [...this.slots.values()].map((s) => {
+      const { m, v } = moments(s);
+      return { name: s.name, step: s.step, m: m.slice(), v: v.slice() };
+    });
   }
 
   /** Replaces all slots with a checkpoint's; each must match the size of the weight it belongs to. */
@@ -101,7 +104,7 @@ export class Adam {
       if (!w) throw new Error(`optimizer state for unknown weight ${s.name}`);
       if (s.m.length !== w.size || s.v.length !== w.size) throw new Error(`optimizer state for ${s.name} has the wrong size`);
       const slot = newSlot(s.name, s.step, w.size, heap);
-      const { m, v } = momentValues(slot, (a) => a);
+      const { m, v } = moments(slot);
       m.set(s.m);
       v.set(s.v);
       this.slots.set(s.name, slot);
@@ -127,17 +130,16 @@ function wasmHeap(): WasmHeapBackend | null {
 function newSlot(name: string, step: number, size: number, heap: WasmHeapBackend | null): Slot {
   if (!heap) return { name, step, heap, m: new Float32Array(size), v: new Float32Array(size) };
   const slot: Slot = { name, step, heap, m: heap.makeOutput([size], 'float32'), v: heap.makeOutput([size], 'float32') };
-  const { m, v } = momentValues(slot, (a) => a);
+  const { m, v } = moments(slot);
   m.fill(0);
   v.fill(0);
   return slot;
 }
 
-/** The slot's moments as arrays, through `take` (a view of the heap is valid only until it next grows). */
-function momentValues(s: Slot, take: (a: Float32Array) => Float32Array): { m: Float32Array; v: Float32Array } {
-  if (!s.heap) return { m: take(s.m), v: take(s.v) };
-  const heap = s.heap;
-  return { m: take(heap.typedArrayFromHeap(s.m) as Float32Array), v: take(heap.typedArrayFromHeap(s.v) as Float32Array) };
+/** The slot's moments as arrays (views of the heap there: valid only until the heap next grows). */
+function moments(s: Slot): { m: Float32Array; v: Float32Array } {
+  if (!s.heap) return { m: s.m, v: s.v };
+  return { m: s.heap.typedArrayFromHeap(s.m) as Float32Array, v: s.heap.typedArrayFromHeap(s.v) as Float32Array };
 }
 
 /**

@@ -1,11 +1,11 @@
 // Adam's fused step on tfjs-backend-wasm (adam.wat), with the moments in the heap beside the weights:
 // two values per SIMD instruction, bit for bit the JS loop's float64 arithmetic, and in the
 // threaded build split over helper threads as well (adamThreads.ts).
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { wasmThreads } from '../backend';
 import { ADAM_WASM } from './adamBinary';
 import { AdamHelpers, CHUNK, MAX_CHUNKS, type AdamKernel, type Chunk } from './adamThreads';
-import { heapMemory, heapOffset, inHeap, type WasmHeapBackend } from './heap';
+import { heapMemory, heapOffset, inHeap, isShared, type WasmHeapBackend } from './heap';
 
 /** One weight's update: its values, gradient and moments, the new tensor for its values, its step size. */
 export interface AdamJob {
@@ -21,13 +21,11 @@ let helpers: AdamHelpers | null = null;
 
 /** The helpers for this heap: one fewer than the backend's threads, none on a heap that is not shared. */
 function helpersFor(memory: WebAssembly.Memory): AdamHelpers | null {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const count = shared ? wasmThreads() - 1 : 0;
+  if (helpers?.memory === memory) return helpers;
+  const count = isShared(memory) ? wasmThreads() - 1 : 0;
   if (count < 1) return null;
-  if (helpers?.memory !== memory) {
-    helpers?.dispose();
-    helpers = new AdamHelpers(memory, count);
-  }
+  helpers?.dispose();
+  helpers = new AdamHelpers(memory, count);
   return helpers;
 }
 
@@ -37,7 +35,7 @@ export function adamInHeap(backend: WasmHeapBackend, jobs: AdamJob[], beta1: num
   const at = (t: tf.TensorInfo) => heapOffset(backend, t);
   const chunks: Chunk[] = [];
   for (const { w, g, m, v, out, stepSize } of jobs) {
-    const n = w.shape.reduce((a, d) => a * d, 1);
+    const n = tf.util.sizeFromShape(w.shape);
     const [pw, pg, pm, pv, po] = [at(w), at(g), at(m), at(v), at(out)];
     for (let i = 0; i < n; i += CHUNK) {
       const b = 4 * i;

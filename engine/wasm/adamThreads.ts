@@ -38,7 +38,7 @@ export function runClaimedChunks(control: Int32Array, table: Float64Array, kerne
   for (;;) {
     const claim = Atomics.load(control, CONTROL.claim);
     const index = claim & 0xffff;
-    if (claim >>> 16 !== (generation & 0xffff) || index >= count) return;
+    if (claim >>> 16 !== generation || index >= count) return;
     if (Atomics.compareExchange(control, CONTROL.claim, claim, claim + 1) !== claim) continue;
     const at = TABLE.chunks + index * TABLE.chunkWords;
     kernel.adam(table[at], table[at + 1], table[at + 2], table[at + 3], table[at + 4], table[at + 5], table[at + 6], beta1, beta2, epsilon);

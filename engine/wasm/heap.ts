@@ -22,8 +22,7 @@ export function inHeap<T>(binary: WasmBinary, backend: WasmHeapBackend): T {
   const memory = heapMemory(backend);
   let instance = instances.get(binary);
   if (instance?.memory !== memory) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = Buffer.from(shared ? binary.shared : binary.plain, 'base64');
+    const bytes = Buffer.from(isShared(memory) ? binary.shared : binary.plain, 'base64');
     instance = { memory, exports: new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports };
     instances.set(binary, instance);
   }
@@ -35,6 +34,11 @@ export function heapMemory(backend: WasmHeapBackend): WebAssembly.Memory {
   const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   if (!memory) throw new Error('tfjs-backend-wasm exposes no heap memory');
   return memory;
+}
+
+/** Whether the heap is shared between threads (tfjs-wasm's threaded build). */
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }
 
 /** A tensor's byte offset in the heap. Read after every makeOutput, which may grow (and so move) the heap. */

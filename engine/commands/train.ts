@@ -10,7 +10,7 @@ import { Trainer } from '../train/trainer';
 import { backendOption, positiveIntOption, UsageError } from './args';
 import { Progress } from './progress';
 
-export const TRAIN_USAGE = `train [--preset tiny|mini|small|base] [--config file.json] [--corpus brown|PATH|GLOB] [--steps N]
+export const TRAIN_USAGE = `train [--preset tiny|mini|mini64|small|base] [--config file.json] [--corpus brown|PATH|GLOB] [--steps N]
         [--backend auto|tensorflow|wasm|cpu] [--runs DIR] [--resume RUN|PATH]`;
 
 export async function train(argv: string[]): Promise<void> {

@@ -5,7 +5,9 @@
 import * as vscode from 'vscode';
 import type { ExperimentSummary } from '../../engine/experiments/experimentSchema';
 import { BUILT_IN_GRIDS } from '../../engine/experiments/grid';
+import { PRESETS, type PresetName } from '../../engine/model/config';
 import type { ExperimentPlan } from '../../engine/protocol';
+import { TRAINING_PRESETS } from '../../engine/train/runConfig';
 import { describeError } from '../engine/engineManager';
 import type { Switchyard } from '../context';
 import { lossText } from '../runs/runsModel';
@@ -30,6 +32,14 @@ export interface ExperimentChoice {
 
 /** Two runs side by side use both cores: one wasm thread each. */
 const SIDE_BY_SIDE = 2;
+
+/** The presets offered, with what the README's study found on each (base needs an accelerator). */
+const EXPERIMENT_PRESETS: { preset: PresetName; found: string }[] = [
+  { preset: 'mini64', found: 'the experts grid puts every Switch model ahead of dense here (README, Experiments)' },
+  { preset: 'mini', found: 'the quickest: the routing mechanics show; Switch ties with dense' },
+  { preset: 'tiny', found: 'what Start Training trains first' },
+  { preset: 'small', found: 'hours a run on two cores' },
+];
 
 /** Seeds per entry offered: at this scale a seed alone moves validation cross-entropy by up to 0.14 (README). */
 const SEED_CHOICES = [1, 2, 3, 5];
@@ -104,7 +114,7 @@ async function confirm(choice: ExperimentChoice, plan: ExperimentPlan, sideBySid
   const entries = [...new Set(plan.runs.map((r) => r.entry))];
   const seeds = [...new Set(plan.runs.map((r) => r.seed))];
   const runs = seeds.length > 1 ? `${entries.join(', ')}, each with seeds ${seeds.join(', ')}` : entries.join(', ');
-  const what = `Run experiment ${choice.name}: ${plan.runs.length} runs (${runs}), ${budget} each.`;
+  const what = `Run experiment ${choice.name}${choice.preset ? ` on ${choice.preset}` : ''}: ${plan.runs.length} runs (${runs}), ${budget} each.`;
   if (!sideBySide) {
     const ok = await vscode.window.showInformationMessage(`${what} Estimated ${estimate(plan)}.`, { modal: true, detail: plan.basis }, 'Run');
     return ok === 'Run' ? 1 : undefined;
@@ -165,14 +175,14 @@ export function showProgress(sy: Switchyard, started: ExperimentSummary): void {
   );
 }
 
-/** Four steps: each stays open when focus moves (to read a grid file, or a view that took focus), until Escape. */
+/** Five steps: each stays open when focus moves (to read a grid file, or a view that took focus), until Escape. */
 async function pickExperiment(): Promise<ExperimentChoice | undefined> {
   const grid = await vscode.window.showQuickPick(
     [
       ...Object.entries(BUILT_IN_GRIDS).map(([name, g]) => ({ label: name, description: `${g.entries.length} runs`, detail: g.mirrors })),
       { label: 'Grid file…', description: 'a JSON list of config overrides', detail: 'e.g. [{"name": "cf1", "model": {"capacityFactor": 1}}, …]' },
     ],
-    { title: 'Switchyard: Run Experiment (1/4) grid', ignoreFocusOut: true },
+    { title: 'Switchyard: Run Experiment (1/5) grid', ignoreFocusOut: true },
   );
   if (!grid) return undefined;
   let name = grid.label;
@@ -195,18 +205,26 @@ async function pickExperiment(): Promise<ExperimentChoice | undefined> {
     name = file.path.split('/').pop() ?? 'grid.json';
     entries = parsed;
   }
+  const preset = await vscode.window.showQuickPick(
+    EXPERIMENT_PRESETS.map(({ preset, found }) => {
+      const [m, t] = [PRESETS[preset], TRAINING_PRESETS[preset]];
+      return { label: preset, preset, description: `d=${m.dModel}, ${m.numLayers}+${m.numDecoderLayers} layers · ${t.batchSize} sequences of ${t.inputLength} a step · ${t.steps} steps`, detail: found };
+    }),
+    { title: 'Switchyard: Run Experiment (2/5) preset', ignoreFocusOut: true },
+  );
+  if (!preset) return undefined;
   const kind = await vscode.window.showQuickPick(
     [
       { label: 'Steps', description: 'the same number of steps per run (equal steps)' },
       { label: 'Minutes', description: 'the same training time per run (equal time)' },
     ],
-    { title: 'Switchyard: Run Experiment (2/4) budget per run', ignoreFocusOut: true },
+    { title: 'Switchyard: Run Experiment (3/5) budget per run', ignoreFocusOut: true },
   );
   if (!kind) return undefined;
   const value = await vscode.window.showInputBox({
-    title: `Switchyard: Run Experiment (3/4) ${kind.label.toLowerCase()} per run`,
+    title: `Switchyard: Run Experiment (4/5) ${kind.label.toLowerCase()} per run`,
     ignoreFocusOut: true,
-    value: kind.label === 'Steps' ? '200' : '5',
+    value: kind.label === 'Steps' ? String(TRAINING_PRESETS[preset.preset].steps) : '5',
     validateInput: (v) => (Number(v) > 0 && (kind.label === 'Minutes' || Number.isInteger(Number(v))) ? null : `a positive ${kind.label === 'Steps' ? 'whole ' : ''}number`),
   });
   if (!value) return undefined;
@@ -217,12 +235,13 @@ async function pickExperiment(): Promise<ExperimentChoice | undefined> {
       description: n === 1 ? 'one run per entry' : `${n} runs per entry: the mean and range of each`,
       detail: n === 1 ? undefined : 'Results per entry over its seeds, and each entry against the first, seed by seed',
     })),
-    { title: 'Switchyard: Run Experiment (4/4) seeds per entry', ignoreFocusOut: true },
+    { title: 'Switchyard: Run Experiment (5/5) seeds per entry', ignoreFocusOut: true },
   );
   if (!seeds) return undefined;
   return {
     name,
     ...(entries ? { entries } : {}),
+    preset: preset.preset,
     ...(kind.label === 'Steps' ? { steps: Number(value) } : { minutes: Number(value) }),
     ...(seeds.seeds > 1 ? { seeds: seeds.seeds } : {}),
   };

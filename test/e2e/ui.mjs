@@ -546,19 +546,31 @@ export function uiChecks({ page, server, check, shot, say }) {
     // Run Experiment on the workspace's grid file, 20 steps per run, 2 seeds, through the picks and the file dialog.
     await wb.dismiss();
     await wb.runCommand('Switchyard: Run Experiment', { then: 'quickPick' });
-    await wb.pick('(1/4) grid', 'Grid file…');
+    await wb.pick('(1/5) grid', 'Grid file…');
     await wb.typePath(join(server.workspace, 'compare-grid.json'));
     const box = wb.quickInput.locator('input');
     await page.keyboard.press('Enter');
-    await wb.pick('(2/4) budget', 'Steps');
-    await pollUntil('the steps input', () => wb.quickInput.locator('.quick-input-title').textContent(), (t) => /\(3\/4\) steps per run/.test(t ?? ''), 30_000);
+    // The presets, each with its shape and schedule and what the README's study found on it.
+    await pollUntil('the preset pick', () => wb.quickInput.locator('.quick-input-title').textContent(), (t) => /\(2\/5\) preset/.test(t ?? ''), 30_000);
+    const mini64 = wb.row('mini64');
+    await mini64.waitFor({ state: 'visible', timeout: 30_000 });
+    const mini64Text = (await mini64.textContent())?.replace(/\s+/g, ' ') ?? '';
+    if (!mini64Text.includes('d=64, 2+2 layers · 64 sequences of 64 a step · 1600 steps') || !mini64Text.includes('puts every Switch model ahead of dense'))
+      throw new Error(`the mini64 row reads ${JSON.stringify(mini64Text)}`);
+    say(`ui:   preset row: ${mini64Text.trim()}`);
+    await wb.pick('(2/5) preset', 'tiny');
+    await wb.pick('(3/5) budget', 'Steps');
+    await pollUntil('the steps input', () => wb.quickInput.locator('.quick-input-title').textContent(), (t) => /\(4\/5\) steps per run/.test(t ?? ''), 30_000);
+    // It starts at the preset's steps.
+    const offered = await box.inputValue();
+    if (offered !== '600') throw new Error(`the steps input offers ${JSON.stringify(offered)}, not tiny's 600 steps`);
     await box.fill('20');
     await page.keyboard.press('Enter');
-    await wb.pick('(4/4) seeds', '2 seeds');
+    await wb.pick('(5/5) seeds', '2 seeds');
     // Both ways estimated; the runs side by side, one core each.
     const message = await wb.answerDialog('Run 2 at a Time');
     const estimate = '(about \\d+ (s|min)|time unknown)';
-    const said = new RegExp(`Run experiment compare-grid\\.json: 4 runs \\(switch, top2, each with seeds 0, 1\\), 20 steps each\\. One after the other: ${estimate}; 2 side by side, one core each: ${estimate}\\. The results are the same either way\\.`);
+    const said = new RegExp(`Run experiment compare-grid\\.json on tiny: 4 runs \\(switch, top2, each with seeds 0, 1\\), 20 steps each\\. One after the other: ${estimate}; 2 side by side, one core each: ${estimate}\\. The results are the same either way\\.`);
     if (!said.test(message)) throw new Error(`the confirmation said ${JSON.stringify(message)}`);
     say(`ui:   confirmation: ${message}`);
     // The Experiments node's row says when both runs are done.

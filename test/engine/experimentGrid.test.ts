@@ -97,3 +97,12 @@ test('with seeds, every entry runs once per seed from the base config’s seed o
   assert.deepEqual(resolveGrid(grid, { ...base, seeds: 1 }).map((r) => r.name), ['dense', 'e8'], 'one seed: the entries’ own names');
   for (const seeds of [0, 11, 1.5]) assert.throws(() => resolveGrid(grid, { ...base, seeds }), /seeds: a whole number from 1 to 10/);
 });
+
+test('mini64 is mini with b64.json’s settings and 1,600 steps, so the README’s two commands make the same runs', () => {
+  const b64 = { model: { routerInitScale: 64 }, training: { learningRate: 0.003, batchSize: 64 } };
+  const preset = resolveRunConfig({ preset: 'mini64' });
+  const configured = resolveRunConfig({ preset: 'mini', overrides: b64, steps: 1600 });
+  assert.deepEqual({ ...preset, preset: 'mini' }, configured);
+  assert.equal(preset.training.steps, 1600);
+  assert.equal(preset.model.routerInitScale, 64);
+});

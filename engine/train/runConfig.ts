@@ -83,12 +83,14 @@ export const runConfigSchema = z
   .strict();
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
+/** Sequences of 64 tokens: with mini's width, about 1,250 tokens a step against tiny's 2,500. */
+const mini: TrainingOptions = { steps: 300, batchSize: 16, inputLength: 64, learningRate: 1e-3, warmupSteps: 50, clipNorm: 1, seed: 0, vocabSize: 2048, validateEvery: 50, validationBatches: 4, checkpointEvery: 100 };
+
 export const TRAINING_PRESETS: Record<PresetName, TrainingOptions> = {
   tiny: { steps: 600, batchSize: 16, inputLength: 128, learningRate: 1e-3, warmupSteps: 50, clipNorm: 1, seed: 0, vocabSize: 4096, validateEvery: 50, validationBatches: 4, checkpointEvery: 100 },
-  /** Sequences of 64 tokens: with mini's width, about 1,250 tokens a step against tiny's 2,500. */
-  mini: { steps: 300, batchSize: 16, inputLength: 64, learningRate: 1e-3, warmupSteps: 50, clipNorm: 1, seed: 0, vocabSize: 2048, validateEvery: 50, validationBatches: 4, checkpointEvery: 100 },
+  mini,
   /** mini at four times the batch and three times the learning rate, for about 4 passes over Brown. */
-  mini64: { steps: 1600, batchSize: 64, inputLength: 64, learningRate: 3e-3, warmupSteps: 50, clipNorm: 1, seed: 0, vocabSize: 2048, validateEvery: 50, validationBatches: 4, checkpointEvery: 100 },
+  mini64: { ...mini, steps: 1600, batchSize: 64, learningRate: 3e-3 },
   small: { steps: 3000, batchSize: 8, inputLength: 128, learningRate: 1e-3, warmupSteps: 300, clipNorm: 1, seed: 0, vocabSize: 8192, validateEvery: 100, validationBatches: 4, checkpointEvery: 250 },
   base: { steps: 100000, batchSize: 32, inputLength: 512, learningRate: 1e-3, warmupSteps: 10000, clipNorm: 1, seed: 0, vocabSize: 32000, validateEvery: 1000, validationBatches: 8, checkpointEvery: 1000 },
 };

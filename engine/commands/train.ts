@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendLabel, initBackend, type BackendInfo } from '../backend';
+import { PRESET_NAMES } from '../model/config';
 import { resolveRunConfig, type CorpusSpec } from '../train/runConfig';
 import { findRun } from '../train/runStore';
 import { Trainer } from '../train/trainer';
 import { backendOption, positiveIntOption, UsageError } from './args';
 import { Progress } from './progress';
 
-export const TRAIN_USAGE = `train [--preset tiny|mini|mini64|small|base] [--config file.json] [--corpus brown|PATH|GLOB] [--steps N]
+export const TRAIN_USAGE = `train [--preset ${PRESET_NAMES.join('|')}] [--config file.json] [--corpus brown|PATH|GLOB] [--steps N]
         [--backend auto|tensorflow|wasm|cpu] [--runs DIR] [--resume RUN|PATH]`;
 
 export async function train(argv: string[]): Promise<void> {
